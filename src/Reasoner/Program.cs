@@ -1,1 +1,3 @@
-Console.WriteLine("Reasoner");
+using Reasoner.Cli;
+
+return await ReasonerApp.RunAsync(args);
