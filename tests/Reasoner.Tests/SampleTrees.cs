@@ -1,7 +1,7 @@
 using Reasoner.Core.Problems;
 using Reasoner.Core.Trees;
 
-namespace Reasoner.Tests.Trees;
+namespace Reasoner.Tests;
 
 /// <summary>Hand-built and seeded random trees shared by the tree, storage and export tests.</summary>
 internal static class SampleTrees
