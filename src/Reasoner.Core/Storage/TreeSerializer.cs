@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using MessagePack;
 using Reasoner.Core.Trees;
 
@@ -10,31 +11,34 @@ public static class TreeSerializer
 
     public static byte[] Serialize(PreferenceTree tree) => MessagePackSerializer.Serialize(tree, Options);
 
-    /// <summary>
-    /// Reads a payload back; returns null with the reason when it is not exactly one tree of a schema
-    /// this code understands.
-    /// </summary>
-    public static PreferenceTree? TryDeserialize(ReadOnlyMemory<byte> payload, out string? failure)
+    /// <summary>Reads a payload back; false, with the reason, when it is not exactly one tree of a schema this code understands.</summary>
+    public static bool TryDeserialize(ReadOnlyMemory<byte> payload,
+        [NotNullWhen(true)] out PreferenceTree? tree, [NotNullWhen(false)] out string? failure)
     {
-        PreferenceTree tree;
+        tree = null;
         int bytesRead;
+        PreferenceTree read;
         try
         {
-            tree = MessagePackSerializer.Deserialize<PreferenceTree>(payload, Options, out bytesRead);
+            read = MessagePackSerializer.Deserialize<PreferenceTree>(payload, Options, out bytesRead);
         }
         catch (MessagePackSerializationException e)
         {
             failure = $"payload does not deserialize: {e.InnerException?.Message ?? e.Message}";
-            return null;
+            return false;
         }
         if (bytesRead != payload.Length)
             failure = $"payload has {payload.Length - bytesRead} bytes after the tree";
-        else if (tree.SchemaVersion > PreferenceTree.CurrentSchemaVersion)
-            failure = $"schema version {tree.SchemaVersion} is newer than {PreferenceTree.CurrentSchemaVersion}";
-        else if (tree.Problem is null || tree.Nodes is not [{ IsRoot: true }, ..])
+        else if (read.SchemaVersion > PreferenceTree.CurrentSchemaVersion)
+            failure = $"schema version {read.SchemaVersion} is newer than {PreferenceTree.CurrentSchemaVersion}";
+        else if (read.Problem is null || read.Nodes is not [{ IsRoot: true }, ..])
             failure = "payload is not a complete tree";
         else
+        {
+            tree = read;
             failure = null;
-        return failure is null ? tree : null;
+            return true;
+        }
+        return false;
     }
 }

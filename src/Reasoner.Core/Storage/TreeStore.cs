@@ -12,6 +12,7 @@ public sealed class TreeStore : IDisposable
 
     private readonly TreeStoreWriterOptions _writerOptions;
     private TreeStoreWriter? _writer;
+    private bool _disposed;
 
     private TreeStore(string treesDirectory, TreeStoreWriterOptions writerOptions)
     {
@@ -24,7 +25,11 @@ public sealed class TreeStore : IDisposable
 
     public string TreesDirectory { get; }
 
-    public void Append(PreferenceTree tree) => (_writer ??= new TreeStoreWriter(TreesDirectory, _writerOptions)).Append(tree);
+    public void Append(PreferenceTree tree)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        (_writer ??= new TreeStoreWriter(TreesDirectory, _writerOptions)).Append(tree);
+    }
 
     public void Flush(bool flushToDisk = false) => _writer?.Flush(flushToDisk);
 
@@ -45,5 +50,9 @@ public sealed class TreeStore : IDisposable
             .Select(t => t.Problem.Id)
             .ToHashSet(StringComparer.Ordinal);
 
-    public void Dispose() => _writer?.Dispose();
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        _disposed = true;
+    }
 }

@@ -26,11 +26,10 @@ public static class TreeStoreReader
     {
         foreach (var (offset, payload) in SegmentScanner.IntactPayloads(segmentPath, onDamage))
         {
-            var tree = TreeSerializer.TryDeserialize(payload, out var failure);
-            if (tree is null)
-                onDamage(new StoreDamage(segmentPath, offset, failure!));
-            else
+            if (TreeSerializer.TryDeserialize(payload, out var tree, out var failure))
                 yield return tree;
+            else
+                onDamage(new StoreDamage(segmentPath, offset, failure));
         }
     }
 }

@@ -9,7 +9,7 @@ public sealed record SiblingListOptions
     /// <summary>Fewest valued children a node needs for its list; TPO (arXiv 2410.12854) ranks lists of two or more.</summary>
     public int MinListSize { get; init; } = 2;
 
-    public Continuation Continuation { get; init; } = Continuation.None;
+    public ContinuationMode Continuation { get; init; } = ContinuationMode.None;
 }
 
 /// <summary>The children of one node, best first, after the steps that lead to that node.</summary>

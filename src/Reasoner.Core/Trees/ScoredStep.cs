@@ -1,7 +1,7 @@
 namespace Reasoner.Core.Trees;
 
 /// <summary>How much of the solution below a compared step a view attaches to it.</summary>
-public enum Continuation
+public enum ContinuationMode
 {
     /// <summary>The step alone; Tree-PLV (arXiv 2407.00390) compares prefixes that end at the diverging step.</summary>
     None,
@@ -42,11 +42,11 @@ internal static class Ranking
             .ThenBy(x => x.Node.Id)
             .ToList();
 
-    public static ScoredStep Score(PreferenceTree tree, TreeNode node, double value, Continuation continuation,
+    public static ScoredStep Score(PreferenceTree tree, TreeNode node, double value, ContinuationMode continuation,
         Func<TreeNode, double?> rankBy) =>
         new(node.Id, node.Text, value, node.Visits, ContinuationBelow(tree, node, continuation, rankBy));
 
-    private static IReadOnlyList<string> ContinuationBelow(PreferenceTree tree, TreeNode node, Continuation continuation,
+    private static IReadOnlyList<string> ContinuationBelow(PreferenceTree tree, TreeNode node, ContinuationMode continuation,
         Func<TreeNode, double?> rankBy)
     {
         var steps = new List<string>();
@@ -59,13 +59,13 @@ internal static class Ranking
         return steps;
     }
 
-    private static TreeNode? Next(PreferenceTree tree, TreeNode node, Continuation continuation, Func<TreeNode, double?> rankBy) =>
+    private static TreeNode? Next(PreferenceTree tree, TreeNode node, ContinuationMode continuation, Func<TreeNode, double?> rankBy) =>
         continuation switch
         {
-            Continuation.None => null,
-            Continuation.SingleChildChain => node.ChildIds.Count == 1 ? tree.Nodes[node.ChildIds[0]] : null,
+            ContinuationMode.None => null,
+            ContinuationMode.SingleChildChain => node.ChildIds.Count == 1 ? tree.Nodes[node.ChildIds[0]] : null,
             // Children without a value still continue the solution; they rank after the valued ones.
-            Continuation.BestChildToLeaf => tree.Children(node)
+            ContinuationMode.BestChildToLeaf => tree.Children(node)
                 .OrderByDescending(c => rankBy(c) ?? double.NegativeInfinity)
                 .ThenByDescending(c => c.Visits)
                 .ThenBy(c => c.Id)

@@ -38,7 +38,7 @@ public sealed record StepPairOptions
         MinMargin = 0,
         Selection = PairSelection.BestVsWorst,
         Groups = SiblingGroups.MostVisitedPath,
-        Continuation = Continuation.SingleChildChain,
+        Continuation = ContinuationMode.SingleChildChain,
     };
 
     public Func<TreeNode, double?> Value { get; init; } = NodeValues.MonteCarloValue;
@@ -53,7 +53,7 @@ public sealed record StepPairOptions
 
     public SiblingGroups Groups { get; init; } = SiblingGroups.All;
 
-    public Continuation Continuation { get; init; } = Continuation.None;
+    public ContinuationMode Continuation { get; init; } = ContinuationMode.None;
 }
 
 /// <summary>

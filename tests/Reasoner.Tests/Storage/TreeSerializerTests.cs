@@ -15,9 +15,7 @@ public class TreeSerializerTests
         foreach (var seed in new[] { 1, 2, 4 })
         {
             var tree = SampleTrees.Random(seed, nodes: 12);
-            var back = TreeSerializer.TryDeserialize(TreeSerializer.Serialize(tree), out var failure);
-            Assert.Null(failure);
-            Assert.NotNull(back);
+            Assert.True(TreeSerializer.TryDeserialize(TreeSerializer.Serialize(tree), out var back, out var failure), failure);
             // The JSON form lists every public property, so a field that is not stored would show up here.
             Assert.Equal(Json(tree), Json(back));
             Assert.Equal(TreeSerializer.Serialize(tree), TreeSerializer.Serialize(back));
@@ -32,7 +30,7 @@ public class TreeSerializerTests
         tree.Nodes[1].SelfEval = 0.75;
         tree.Nodes[1].StepValue = -0.5;
         tree.Nodes[1].DuplicateCount = 2;
-        var back = TreeSerializer.TryDeserialize(TreeSerializer.Serialize(tree), out _)!;
+        Assert.True(TreeSerializer.TryDeserialize(TreeSerializer.Serialize(tree), out var back, out _));
         Assert.Equal(Json(tree), Json(back));
         Assert.Null(back.Nodes[4].MonteCarloValue);
         Assert.Null(back.Nodes[9].Answer);
@@ -44,7 +42,7 @@ public class TreeSerializerTests
     [Fact]
     public void APayloadThatIsNotATreeIsRejectedWithAReason()
     {
-        Assert.Null(TreeSerializer.TryDeserialize("hello"u8.ToArray(), out var failure));
+        Assert.False(TreeSerializer.TryDeserialize("hello"u8.ToArray(), out _, out var failure));
         Assert.StartsWith("payload does not deserialize", failure);
     }
 
@@ -52,7 +50,7 @@ public class TreeSerializerTests
     public void TrailingBytesAfterATreeAreRejected()
     {
         byte[] payload = [.. TreeSerializer.Serialize(SampleTrees.Arithmetic()), 0xC0];
-        Assert.Null(TreeSerializer.TryDeserialize(payload, out var failure));
+        Assert.False(TreeSerializer.TryDeserialize(payload, out _, out var failure));
         Assert.Contains("after the tree", failure);
     }
 
@@ -66,7 +64,7 @@ public class TreeSerializerTests
             ModelId = "m",
             Search = SampleTrees.Empty().Search,
         };
-        Assert.Null(TreeSerializer.TryDeserialize(TreeSerializer.Serialize(newer), out var failure));
+        Assert.False(TreeSerializer.TryDeserialize(TreeSerializer.Serialize(newer), out _, out var failure));
         Assert.Contains("schema version 2", failure);
     }
 }

@@ -70,4 +70,13 @@ public class TreeStoreTests
         Assert.Equal(["p1"], reopened.StoredProblemIds(damage.Add));
         Assert.Single(damage);
     }
+
+    [Fact]
+    public void ADisposedStoreRefusesAppends()
+    {
+        using var folder = new TempFolder();
+        var store = TreeStore.Open(folder.Path);
+        store.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => store.Append(SampleTrees.Empty()));
+    }
 }

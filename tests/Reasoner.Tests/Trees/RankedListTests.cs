@@ -31,7 +31,7 @@ public class RankedListTests
     public void SiblingListsCanCarryContinuations()
     {
         var tree = SampleTrees.Arithmetic();
-        var options = new SiblingListOptions { Continuation = Continuation.BestChildToLeaf };
+        var options = new SiblingListOptions { Continuation = ContinuationMode.BestChildToLeaf };
         var root = TreeViews.SiblingLists(tree, options).First();
         Assert.Equal(["Let x = 2.", "So 2x = 4.", "The answer is 4."], root.BestFirst[0].Steps);
         Assert.Equal(["Let y = 1."], root.BestFirst[2].Steps);

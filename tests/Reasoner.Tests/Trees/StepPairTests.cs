@@ -57,7 +57,7 @@ public class StepPairTests
     public void BestChildToLeafContinuesEachSideToAWholeSolution()
     {
         var tree = SampleTrees.Arithmetic();
-        var options = StepPairOptions.TreePlv with { Continuation = Continuation.BestChildToLeaf };
+        var options = StepPairOptions.TreePlv with { Continuation = ContinuationMode.BestChildToLeaf };
         var pair = TreeViews.StepPairs(tree, options).First();
         Assert.Equal(["Let x = 2.", "So 2x = 4.", "The answer is 4."], pair.Chosen.Steps);
         // Under b the best child by MC value is b1 (.5), not the truncated b2 (.25).
