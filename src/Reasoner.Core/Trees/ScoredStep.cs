@@ -30,8 +30,9 @@ public sealed record ScoredStep(int NodeId, string Step, double Value, int Visit
 internal static class Ranking
 {
     /// <summary>
-    /// Nodes that have a finite value, best first (a NaN would make the order undefined). Ties go to the more visited node (MCTS-DPO sorts siblings by
-    /// Q, then visit share), then to the lower id so that the order is deterministic.
+    /// Nodes that have a finite value, best first; a NaN is treated as missing rather than ranked.
+    /// Ties go to the more visited node (MCTS-DPO sorts siblings by Q, then visit share), then to the
+    /// lower id so that the order is deterministic.
     /// </summary>
     public static List<(TreeNode Node, double Value)> BestFirst(IEnumerable<TreeNode> nodes, Func<TreeNode, double?> value) =>
         nodes.Select(n => (Node: n, Value: value(n)))
