@@ -1,0 +1,58 @@
+using Reasoner.Core.Trees;
+
+namespace Reasoner.Core.Storage;
+
+/// <summary>
+/// The trees of one run, under <c>&lt;runDir&gt;/trees/</c>. Appends go through one writer that this store
+/// opens on first use; reads see every segment in the folder, other writers' included.
+/// </summary>
+public sealed class TreeStore : IDisposable
+{
+    public const string TreesFolderName = "trees";
+
+    private readonly TreeStoreWriterOptions _writerOptions;
+    private TreeStoreWriter? _writer;
+    private bool _disposed;
+
+    private TreeStore(string treesDirectory, TreeStoreWriterOptions writerOptions)
+    {
+        TreesDirectory = treesDirectory;
+        _writerOptions = writerOptions;
+    }
+
+    public static TreeStore Open(string runDirectory, TreeStoreWriterOptions? writerOptions = null) =>
+        new(Path.Combine(runDirectory, TreesFolderName), writerOptions ?? new TreeStoreWriterOptions());
+
+    public string TreesDirectory { get; }
+
+    public void Append(PreferenceTree tree)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        (_writer ??= new TreeStoreWriter(TreesDirectory, _writerOptions)).Append(tree);
+    }
+
+    public void Flush(bool flushToDisk = false) => _writer?.Flush(flushToDisk);
+
+    /// <summary>Every intact tree in the folder; this store's own appends are flushed first so that they are included.</summary>
+    public IEnumerable<PreferenceTree> ReadAll(Action<StoreDamage> onDamage)
+    {
+        _writer?.Flush();
+        return TreeStoreReader.ReadAll(TreesDirectory, onDamage);
+    }
+
+    /// <summary>
+    /// Problem ids that need no new search, for resuming a run. By default only completed trees count,
+    /// so that problems whose search failed are tried again.
+    /// </summary>
+    public IReadOnlySet<string> StoredProblemIds(Action<StoreDamage> onDamage, bool includeFailed = false) =>
+        ReadAll(onDamage)
+            .Where(t => includeFailed || t.Status == TreeStatus.Completed)
+            .Select(t => t.Problem.Id)
+            .ToHashSet(StringComparer.Ordinal);
+
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        _disposed = true;
+    }
+}

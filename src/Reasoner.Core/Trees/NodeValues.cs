@@ -1,0 +1,35 @@
+namespace Reasoner.Core.Trees;
+
+/// <summary>Which of a node's scores a view ranks and compares steps by.</summary>
+public enum NodeValueKind
+{
+    Q,
+    MonteCarloValue,
+    SelfEval,
+    Outcome,
+    StepValue,
+}
+
+/// <summary>
+/// Score selectors for the views. A selector returns null where the node has no such score, and the
+/// views leave such nodes out of comparisons rather than treating a missing score as zero.
+/// </summary>
+public static class NodeValues
+{
+    public static readonly Func<TreeNode, double?> Q = n => n.Q;
+    public static readonly Func<TreeNode, double?> MonteCarloValue = n => n.MonteCarloValue;
+    public static readonly Func<TreeNode, double?> SelfEval = n => n.SelfEval;
+    public static readonly Func<TreeNode, double?> Outcome = n => n.Outcome;
+    public static readonly Func<TreeNode, double?> StepValue = n => n.StepValue;
+
+    /// <summary>The selector for a kind named in configuration.</summary>
+    public static Func<TreeNode, double?> Of(NodeValueKind kind) => kind switch
+    {
+        NodeValueKind.Q => Q,
+        NodeValueKind.MonteCarloValue => MonteCarloValue,
+        NodeValueKind.SelfEval => SelfEval,
+        NodeValueKind.Outcome => Outcome,
+        NodeValueKind.StepValue => StepValue,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+}
