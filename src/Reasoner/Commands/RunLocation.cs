@@ -1,0 +1,16 @@
+using Reasoner.Cli.Hosting;
+using Reasoner.Core.Storage;
+
+namespace Reasoner.Cli.Commands;
+
+/// <summary>A run named on the command line: a folder path, or a name under the runs folder.</summary>
+static class RunLocation
+{
+    public static string Resolve(string run, ReasonerSettings settings)
+    {
+        if (Directory.Exists(Path.Combine(run, TreeStore.TreesFolderName))) return Path.GetFullPath(run);
+        var underRuns = Path.Combine(settings.RunsDir, run);
+        if (Directory.Exists(Path.Combine(underRuns, TreeStore.TreesFolderName))) return Path.GetFullPath(underRuns);
+        throw new UserError($"run '{run}' not found: neither {Path.Combine(run, TreeStore.TreesFolderName)} nor {Path.Combine(underRuns, TreeStore.TreesFolderName)} exists");
+    }
+}
