@@ -133,11 +133,12 @@ public static partial class AnswerExtractor
     [GeneratedRegex(@"\\(?:boxed|fbox)(?![A-Za-z])")]
     private static partial Regex BoxedRegex();
 
-    [GeneratedRegex(@"####[ \t]*(?<content>[^\n]*)")]
+    [GeneratedRegex(@"####[ \t]*(?=(?<content>[^\n]*))")]
     private static partial Regex HashesRegex();
 
-    // "[\s:*]*" also crosses a line break, so "The answer is:\n\n$$x$$" finds the math on the next line.
-    [GeneratedRegex(@"\banswer\s*(?:is\b|:)[\s:*]*(?<content>[^\n]*)", RegexOptions.IgnoreCase)]
+    // "[\s:*]*" also crosses a line break, so "The answer is:\n\n$$x$$" finds the math on the next line. The content
+    // is captured in a lookahead so that it cannot swallow a later "answer is" on the same line.
+    [GeneratedRegex(@"\banswer\s*(?:is\b|:)[\s:*]*(?=(?<content>[^\n]*))", RegexOptions.IgnoreCase)]
     private static partial Regex AnswerIsRegex();
 
     [GeneratedRegex(@"^(?:\$\$(?<math>.+?)\$\$|\$(?<math>.+?)\$|\\\((?<math>.+?)\\\)|\\\[(?<math>.+?)\\\])")]

@@ -29,6 +29,7 @@ internal static partial class MathNormalizer
         if (ThousandsRegex().IsMatch(s)) s = s.Replace(",", "");
         s = InfinityWordRegex().Replace(s, "\\infty");
         s = BraceArguments(s);
+        s = MixedNumberRegex().Replace(s, "($1+\\frac{$2}{$3})");
         s = RemoveSpaces(s);
         s = SingleCharGroupRegex().Replace(s, "$1$2");
         s = StripLeadingVariable(s);
@@ -192,6 +193,11 @@ internal static partial class MathNormalizer
 
     [GeneratedRegex(@"\\(?:frac|sqrt)(?![A-Za-z])")]
     private static partial Regex FracOrSqrtRegex();
+
+    // "2\frac{1}{2}" and "137 \frac{1}{2}" are mixed numbers, not products; a letter, command or bracket after the
+    // fraction ("2\frac{1}{2}\pi", "4\frac{1}{3}r") makes it a coefficient again.
+    [GeneratedRegex(@"(?<![\w.}^_\\])(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}(?![A-Za-z\\({\[^])")]
+    private static partial Regex MixedNumberRegex();
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex WhitespaceRegex();

@@ -201,6 +201,7 @@ internal sealed class MathParser
     private MathExpr ParseFunction(MathFunction function)
     {
         MathExpr? power = null, logBase = null;
+        // Both orders occur: \log_2^3 x and \log^3_2 x.
         for (int i = 0; i < 2; i++)
         {
             SkipSpace();
@@ -208,7 +209,8 @@ internal sealed class MathParser
             else if (logBase is null && function == MathFunction.Log10 && Eat('_')) logBase = ParseArgument();
         }
         var argument = ParseFunctionArgument();
-        if (power is ConstantExpr { Value: var p } && p == -1 && Inverse(function) is { } inverse)
+        // \sin^{-1} x is arcsin x, not 1/sin x.
+        if (power is NegateExpr { Operand: ConstantExpr { Value: var p } } && p == 1 && Inverse(function) is { } inverse)
             return new FunctionExpr(inverse, argument);
         MathExpr call = logBase is null
             ? new FunctionExpr(function, argument)
