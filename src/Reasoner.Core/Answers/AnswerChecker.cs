@@ -11,6 +11,13 @@ public readonly record struct AnswerCheck(string? Extracted, bool IsCorrect);
 /// </summary>
 public static class AnswerChecker
 {
+    /// <summary>
+    /// Whether <paramref name="predicted"/> means the same answer as <paramref name="reference"/>. Number: equal
+    /// values within a relative 1e-6, ignoring commas, currency, units and percent signs (non-numbers fall back to
+    /// Math). Math: equal after LaTeX normalisation, or equal in value (algebraically, by evaluation at fixed random
+    /// points), element-wise for tuples, intervals and matrices, as multisets for sets and lists. Choice: the same
+    /// label (1–5 stand for A–E). YesNo: both yes or both no (true/false accepted).
+    /// </summary>
     public static bool IsEquivalent(string predicted, string reference, AnswerKind kind)
     {
         if (string.IsNullOrWhiteSpace(predicted) || string.IsNullOrWhiteSpace(reference)) return false;

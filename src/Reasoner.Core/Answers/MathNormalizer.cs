@@ -24,8 +24,10 @@ internal static partial class MathNormalizer
         s = FracVariantRegex().Replace(s, "\\frac");
         s = DegreeRegex().Replace(s, "");
         s = s.Replace("\\%", "").Replace("%", "");
+        s = ConjunctionRegex().Replace(s, ",");
         s = UnwrapText(s);
         s = TrailingUnitRegex().Replace(s, "").Trim();
+        // Before spaces go: "58,500" is one number, while "3, 5, 7" is a list.
         if (ThousandsRegex().IsMatch(s)) s = s.Replace(",", "");
         s = InfinityWordRegex().Replace(s, "\\infty");
         s = BraceArguments(s);
@@ -174,6 +176,10 @@ internal static partial class MathNormalizer
 
     [GeneratedRegex(@"\\(?:text|textbf|textit|textrm|textnormal|textsf|mbox|mathrm|mathbf|mathit|mathsf|mathtt|operatorname|rm|bf)\s*\{")]
     private static partial Regex TextCommandRegex();
+
+    // "x = 2 \text{ or } x = 3" lists solutions, as "2, 3" does.
+    [GeneratedRegex(@"\s*\\(?:text|mbox|textrm)\s*\{\s*(?:or|and)\s*\}\s*|\s+(?:or|and)\s+")]
+    private static partial Regex ConjunctionRegex();
 
     [GeneratedRegex(@"^\s*[A-Za-z][A-Za-z.\s]*$")]
     private static partial Regex UnitWordsRegex();

@@ -49,6 +49,8 @@ public class MathEquivalenceTests
     [InlineData("y = -2x", "-2x")]
     [InlineData(@"x \in [-2,7]", "[-2,7]")]
     [InlineData("x = 2, x = 3", "3, 2")]
+    [InlineData(@"x = 2 \text{ or } x = 3", "2, 3")]
+    [InlineData(@"\text{red and blue}", @"\text{blue and red}")]
     // Radicals.
     [InlineData(@"\sqrt2", @"\sqrt{2}")]
     [InlineData(@"11\sqrt2", @"11\sqrt{2}")]
