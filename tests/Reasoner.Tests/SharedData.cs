@@ -1,16 +1,14 @@
 namespace Reasoner.Tests;
 
-/// <summary>Locates the read-only dataset samples in <c>&lt;repo&gt;/../shared/data</c>.</summary>
+/// <summary>Locates the read-only shared data folder, which sits beside the repository root and is never copied into it.</summary>
 public static class SharedData
 {
-    /// <summary>The path of <paramref name="parts"/> under shared/data, found by walking up from the test binaries.</summary>
     public static string Path(params string[] parts)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string data = System.IO.Path.Combine(dir.FullName, "shared", "data");
-            if (Directory.Exists(data)) return System.IO.Path.Combine([data, .. parts]);
-        }
-        throw new DirectoryNotFoundException($"No shared/data above {AppContext.BaseDirectory}");
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(System.IO.Path.Combine(root.FullName, "Reasoner.sln")))
+            root = root.Parent;
+        if (root is null) throw new DirectoryNotFoundException($"no folder above {AppContext.BaseDirectory} holds Reasoner.sln");
+        return System.IO.Path.GetFullPath(System.IO.Path.Combine([root.FullName, "..", "shared", "data", .. parts]));
     }
 }

@@ -4,6 +4,7 @@ using Reasoner.Cli.Hosting;
 using Reasoner.Core.Storage;
 using Reasoner.Core.Trees;
 using Spectre.Console;
+using TreeNode = Reasoner.Core.Trees.TreeNode;
 
 namespace Reasoner.Cli.Commands;
 

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using Reasoner.Core.Problems;
+
+namespace Reasoner.Core.Tasks;
+
+/// <summary>
+/// The synthetic tasks "arith" and "logic": endless deterministic problem streams per seed, with train and
+/// test disjoint by construction. A problem's split is a stable hash of its canonical content, and each
+/// stream drops the candidates of the other split, so no seed, difficulty or stream length can leak a test
+/// problem into training.
+/// </summary>
+public static class BuiltinTasks
+{
+    public const string Arith = "arith";
+    public const string Logic = "logic";
+    public const int DefaultDifficulty = 2;
+    public const int TestSetSize = 200;
+    public const int TestSetSeed = 20250101;
+
+    /// <summary>One problem in <see cref="TestShare"/> belongs to the test split.</summary>
+    private const int TestShare = 5;
+
+    // A stream that only finds duplicates and other-split problems has run out of problems for its settings.
+    private const int MaxConsecutiveRejections = 100_000;
+
+    private static readonly ConcurrentDictionary<string, IReadOnlyList<Problem>> TestSets = new();
+
+    public static IReadOnlyList<string> Names { get; } = [Arith, Logic];
+
+    /// <summary>
+    /// Distinct problems of one split, in an order fixed by the seed. Ids are "&lt;task&gt;-&lt;hash&gt;" of the
+    /// canonical content, so the same problem has the same id in every stream.
+    /// </summary>
+    public static IEnumerable<Problem> Generate(string task, Split split, int seed, int difficulty = DefaultDifficulty) => task switch
+    {
+        Arith => Generate(ArithOptions.ForDifficulty(difficulty), split, seed),
+        Logic => Generate(LogicOptions.ForDifficulty(difficulty), split, seed),
+        _ => throw UnknownTask(task),
+    };
+
+    public static IEnumerable<Problem> Generate(ArithOptions options, Split split, int seed)
+    {
+        options.Validate();
+        return Stream(new ArithGenerator(options), Arith, AnswerKind.Number, split, seed);
+    }
+
+    public static IEnumerable<Problem> Generate(LogicOptions options, Split split, int seed)
+    {
+        options.Validate();
+        return Stream(new LogicGenerator(options), Logic, AnswerKind.YesNo, split, seed);
+    }
+
+    /// <summary>The fixed evaluation set: the first <see cref="TestSetSize"/> test problems of the default difficulty from <see cref="TestSetSeed"/>.</summary>
+    public static IReadOnlyList<Problem> TestSet(string task) =>
+        Names.Contains(task)
+            ? TestSets.GetOrAdd(task, t => Generate(t, Split.Test, TestSetSeed).Take(TestSetSize).ToArray())
+            : throw UnknownTask(task);
+
+    /// <summary>The split a problem with this canonical content belongs to.</summary>
+    internal static Split SplitOf(ulong contentHash) => contentHash % TestShare == 0 ? Split.Test : Split.Train;
+
+    private static IEnumerable<Problem> Stream(IProblemGenerator generator, string family, AnswerKind kind, Split split, int seed)
+    {
+        var random = new TaskRandom(seed);
+        var seen = new HashSet<ulong>();
+        for (var rejections = 0; ;)
+        {
+            var candidate = generator.Next(random);
+            var hash = StableHash.Fnv1a64(candidate.CanonicalContent);
+            if (SplitOf(hash) != split || !seen.Add(hash))
+            {
+                if (++rejections == MaxConsecutiveRejections)
+                    throw new InvalidOperationException($"the {family} generator found no new {split} problem in {MaxConsecutiveRejections} tries; its settings allow too few problems");
+                continue;
+            }
+            rejections = 0;
+            yield return new Problem($"{family}-{hash:x16}", family, candidate.Question, candidate.Answer, kind)
+            {
+                ReferenceSteps = candidate.Steps,
+            };
+        }
+    }
+
+    private static ArgumentException UnknownTask(string task) =>
+        new($"unknown built-in task '{task}'; expected one of {string.Join(", ", Names)}", nameof(task));
+}
