@@ -37,7 +37,8 @@ public static class ReasonerApp
         {
             var context = host.Services.GetRequiredService<CliContext>();
             var root = BuildCommands(context);
-            var parse = root.Parse(args);
+            // A bare invocation shows the overview rather than an error.
+            var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
             if (parse.Errors.Count > 0)
             {
                 foreach (var error in parse.Errors) await stderr.WriteLineAsync($"error: {error.Message}");
@@ -56,7 +57,7 @@ public static class ReasonerApp
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                var userMistake = e is UserError or FileNotFoundException or DirectoryNotFoundException or ArgumentException;
+                var userMistake = e is UserError or FileNotFoundException or DirectoryNotFoundException or ArgumentException or Core.Datasets.DatasetFormatException;
                 await stderr.WriteLineAsync($"error: {OneLine(e)}");
                 if (Environment.GetEnvironmentVariable("REASONER_DEBUG") == "1") await stderr.WriteLineAsync(e.ToString());
                 return userMistake ? 2 : 1;
@@ -98,15 +99,24 @@ public static class ReasonerApp
             sp.GetRequiredService<IOptions<ReasonerSettings>>().Value,
             sp.GetRequiredService<ILoggerFactory>(),
             stdout,
-            AnsiConsole.Create(new AnsiConsoleSettings
-            {
-                Out = new AnsiConsoleOutput(stdout),
-                Ansi = ReferenceEquals(stdout, Console.Out) ? AnsiSupport.Detect : AnsiSupport.No,
-                Interactive = ReferenceEquals(stdout, Console.Out) ? InteractionSupport.Detect : InteractionSupport.No,
-            })));
+            CreateConsole(stdout)));
         var host = builder.Build();
         _ = host.Services.GetRequiredService<IOptions<ReasonerSettings>>().Value; // bind now: bad values fail here
         return host;
+    }
+
+    static IAnsiConsole CreateConsole(TextWriter stdout)
+    {
+        var terminal = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(stdout),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        // Piped output is read by tools and people's editors, not wrapped at a guessed 80 columns.
+        if (!terminal) console.Profile.Width = 200;
+        return console;
     }
 
     static string CommandPath(ParseResult parse)

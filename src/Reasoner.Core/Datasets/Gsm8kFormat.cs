@@ -29,6 +29,7 @@ internal sealed partial class Gsm8kFormat : IRecordFormat
         var steps = lines[..finalLine]
             .Select(l => CalculatorAnnotation().Replace(l, "").Trim())
             .Where(l => l.Length > 0)
+            .Append($"The answer is {answer}.")
             .ToArray();
         return new Problem(source.FallbackId(Family), Family, question.Trim(), answer, AnswerKind.Number)
         {
@@ -36,6 +37,8 @@ internal sealed partial class Gsm8kFormat : IRecordFormat
         };
     }
 
+    // The final "#### N" line becomes the closing step every prompt in prompts/ uses, "The answer is N.", so
+    // gold solutions look like the solutions search produces and the answer checker reads them the same way.
     // The annotations are calculator calls for the original GSM8K models; they would teach a model
     // a notation the prompts never use.
     [GeneratedRegex("<<.*?>>")]

@@ -3,6 +3,7 @@ using Reasoner.Cli.Hosting;
 using Reasoner.Core.Export;
 using Reasoner.Core.Storage;
 using Reasoner.Core.Trees;
+using Spectre.Console;
 
 namespace Reasoner.Cli.Commands;
 

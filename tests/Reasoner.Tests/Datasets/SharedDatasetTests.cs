@@ -43,11 +43,12 @@ public class SharedDatasetTests
         Assert.StartsWith("Janet\u2019s ducks lay 16 eggs per day.", first.Question);
         Assert.Equal("18", first.Answer);
         Assert.Equal(
-            ["Janet sells 16 - 3 - 4 = 9 duck eggs a day.", "She makes 9 * 2 = $18 every day at the farmer\u2019s market."],
+            ["Janet sells 16 - 3 - 4 = 9 duck eggs a day.", "She makes 9 * 2 = $18 every day at the farmer\u2019s market.", "The answer is 18."],
             first.ReferenceSteps);
 
         Assert.Equal("70000", problems[2].Answer);
-        Assert.Equal("So he made a profit of 200,000-130,000=$70,000", problems[2].ReferenceSteps![^1]);
+        Assert.Equal("So he made a profit of 200,000-130,000=$70,000", problems[2].ReferenceSteps![^2]);
+        Assert.All(problems, p => Assert.Equal($"The answer is {p.Answer}.", p.ReferenceSteps![^1]));
         Assert.All(problems, p => Assert.DoesNotContain(p.ReferenceSteps!, s => s.Contains("<<") || s.Contains("####")));
         Assert.All(problems, p => Assert.Matches(@"^-?[0-9]+(\.[0-9]+)?$", p.Answer));
     }
