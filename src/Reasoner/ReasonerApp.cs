@@ -41,8 +41,9 @@ public static class ReasonerApp
             var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
             if (parse.Errors.Count > 0)
             {
-                foreach (var error in parse.Errors) await stderr.WriteLineAsync($"error: {error.Message}");
-                await stderr.WriteLineAsync($"Run 'reasoner {CommandPath(parse)} --help' for usage.".Replace("  ", " "));
+                // One line: the parser's messages folded together, and where to read the usage.
+                var messages = string.Join("; ", parse.Errors.Select(e => string.Join(' ', e.Message.Split((char[])['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries))));
+                await stderr.WriteLineAsync($"error: {messages} (see 'reasoner {CommandPath(parse)} --help')".Replace("  ", " "));
                 return 2;
             }
             var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

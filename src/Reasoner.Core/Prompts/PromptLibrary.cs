@@ -15,14 +15,6 @@ public sealed partial class PromptLibrary(string root)
     /// <summary>The family-independent solve prompt for models trained on the tasks' own solutions (no few-shot examples).</summary>
     public const string SolveBare = "solve-bare";
 
-    private static readonly Dictionary<string, string> FolderOfFamily = new()
-    {
-        ["arith"] = "math", ["gsm8k"] = "math", ["math"] = "math",
-        ["logic"] = "logic",
-        ["arc"] = "commonsense", ["csqa"] = "commonsense",
-        ["strategyqa"] = "yesno",
-    };
-
     private readonly ConcurrentDictionary<string, PromptTemplate> _cache = new();
 
     public string Root { get; } = Path.GetFullPath(root);
@@ -47,10 +39,7 @@ public sealed partial class PromptLibrary(string root)
             .ToArray();
 
     /// <summary>The prompt folder of a problem family: arith, gsm8k, math → math; logic → logic; arc, csqa → commonsense; strategyqa → yesno.</summary>
-    public static string FolderFor(string family) =>
-        FolderOfFamily.TryGetValue(family, out var folder)
-            ? folder
-            : throw new ArgumentException($"no prompt folder for family '{family}'; known families are {string.Join(", ", FolderOfFamily.Keys)}", nameof(family));
+    public static string FolderFor(string family) => TaskFamilies.Get(family).PromptFolder;
 
     /// <summary>The few-shot solve prompt for a family, e.g. "commonsense/solve" for "arc".</summary>
     public static string SolvePromptFor(string family) => FolderFor(family) + "/solve";

@@ -12,12 +12,9 @@ static class CheckCommand
     {
         var text = new Argument<string>("text") { Description = "The solution text, or '-' to read it from standard input." };
         var reference = new Option<string>("--reference", "-r") { Description = "The reference answer.", Required = true };
-        var kind = new Option<AnswerKind>("--kind", "-k")
-        {
-            Description = "How to compare: number (commas, currency, units, percent), math (LaTeX, algebraic equivalence), choice (letters) or yes-no.",
-            DefaultValueFactory = _ => AnswerKind.Number,
-            CustomParser = r => ExportCommand.ParseEnum<AnswerKind>(r),
-        };
+        var kind = EnumOption.Create<AnswerKind>("--kind",
+            "How to compare: number (commas, currency, units, percent), math (LaTeX, algebraic equivalence), choice (letters) or yes-no.",
+            AnswerKind.Number, "-k");
         var command = new Command("check", "Extract the final answer from a solution ('The answer is …', '#### …', '\\boxed{…}', '(C)', 'Yes.') and judge it against a reference. Exit code 0 when it is correct, 1 when not.")
         {
             text, reference, kind,
@@ -26,7 +23,7 @@ static class CheckCommand
         {
             var solution = parse.GetValue(text)!;
             if (solution == "-") solution = Console.In.ReadToEnd();
-            var answerKind = parse.GetValue(kind);
+            var answerKind = EnumOption.Value<AnswerKind>(parse, kind);
             var referenceAnswer = parse.GetValue(reference)!;
             var extracted = AnswerExtractor.Extract(solution, answerKind);
             var correct = extracted is not null && AnswerChecker.IsEquivalent(extracted, referenceAnswer, answerKind);

@@ -19,7 +19,7 @@ static class TasksCommand
     {
         var name = new Argument<string?>("task") { Description = "A task family (arith, logic, gsm8k, math, arc, csqa, strategyqa). Without it, list the families.", Arity = ArgumentArity.ZeroOrOne };
         var count = new Option<int>("--count", "-n") { Description = "How many sample problems to print.", DefaultValueFactory = _ => 3 };
-        var split = new Option<Split>("--split") { Description = "Built-in tasks: train or test split.", DefaultValueFactory = _ => Split.Test, CustomParser = r => ExportCommand.ParseEnum<Split>(r) };
+        var split = EnumOption.Create<Split>("--split", "Built-in tasks: train or test split.", Split.Test);
         var seed = new Option<int?>("--seed") { Description = "Built-in tasks: generate with this seed instead of reading the fixed test set." };
         var difficulty = new Option<int>("--difficulty") { Description = "Built-in tasks: 1 (short, small numbers) to 3 (up to 6 steps, larger numbers).", DefaultValueFactory = _ => BuiltinTasks.DefaultDifficulty };
         var size = new Option<int>("--size") { Description = "Built-in tasks with --seed: how many problems to generate and check.", DefaultValueFactory = _ => BuiltinTasks.TestSetSize };
@@ -45,12 +45,12 @@ static class TasksCommand
             if (family.IsBuiltin && parse.GetValue(data) is null)
             {
                 var chosenSeed = parse.GetValue(seed);
-                problems = chosenSeed is null && parse.GetValue(split) == Split.Test && parse.GetValue(difficulty) == BuiltinTasks.DefaultDifficulty
+                problems = chosenSeed is null && EnumOption.Value<Split>(parse, split) == Split.Test && parse.GetValue(difficulty) == BuiltinTasks.DefaultDifficulty
                     ? BuiltinTasks.TestSet(family.Name)
-                    : BuiltinTasks.Generate(family.Name, parse.GetValue(split), chosenSeed ?? context.Settings.Seed, parse.GetValue(difficulty)).Take(parse.GetValue(size)).ToArray();
+                    : BuiltinTasks.Generate(family.Name, EnumOption.Value<Split>(parse, split), chosenSeed ?? context.Settings.Seed, parse.GetValue(difficulty)).Take(parse.GetValue(size)).ToArray();
                 source = chosenSeed is null && problems == BuiltinTasks.TestSet(family.Name)
                     ? $"fixed {family.Name} test set"
-                    : $"{family.Name} {parse.GetValue(split).ToString().ToLowerInvariant()} split, seed {chosenSeed ?? context.Settings.Seed}, difficulty {parse.GetValue(difficulty)}";
+                    : $"{family.Name} {EnumOption.Value<Split>(parse, split).ToString().ToLowerInvariant()} split, seed {chosenSeed ?? context.Settings.Seed}, difficulty {parse.GetValue(difficulty)}";
             }
             else
             {
@@ -82,7 +82,7 @@ static class TasksCommand
                 var path = Path.Combine(dataDir, f.DefaultData!);
                 from = Markup.Escape(path) + (File.Exists(path) ? "" : " [red](missing)[/]");
             }
-            table.AddRow(f.Name, ExportCommand.Kebab(f.Kind.ToString()), $"prompts/{f.PromptFolder}/", from, Markup.Escape(f.Description));
+            table.AddRow(f.Name, EnumOption.Kebab(f.Kind.ToString()), $"prompts/{f.PromptFolder}/", from, Markup.Escape(f.Description));
         }
         context.Console.Write(table);
     }

@@ -80,6 +80,7 @@ public sealed class CommandTests : IDisposable
         var r = await CliRunner.Run(Config, args);
         Assert.Equal(2, r.ExitCode);
         Assert.StartsWith("error: ", r.Err);
+        Assert.Single(r.Err.TrimEnd().Split('\n'));
         Assert.DoesNotContain("   at ", r.Err);
     }
 
