@@ -1,3 +1,5 @@
+using Reasoner.Core.Storage;
+
 namespace Reasoner.Cli.Hosting;
 
 /// <summary>
@@ -38,5 +40,23 @@ public sealed class StoreSettings
     public bool Fsync { get; set; } = true;
 
     /// <summary>Start a new segment past this size.</summary>
-    public int SegmentMaxMegabytes { get; set; } = 256;
+    public int SegmentMaxMegabytes { get; set; } = 64;
+
+    /// <summary>The store writer's options for these settings; every writer of a run gets its own segment.</summary>
+    public TreeStoreWriterOptions ToWriterOptions(string? writerId = null)
+    {
+        if (FlushEveryRecords < 1) throw new ArgumentException($"Store:FlushEveryRecords must be at least 1, not {FlushEveryRecords}");
+        if (SegmentMaxMegabytes < 1) throw new ArgumentException($"Store:SegmentMaxMegabytes must be at least 1, not {SegmentMaxMegabytes}");
+        return new TreeStoreWriterOptions
+        {
+            WriterId = writerId,
+            SegmentSizeLimit = (long)SegmentMaxMegabytes << 20,
+            Flush = new FlushPolicy
+            {
+                EveryRecords = FlushEveryRecords,
+                Interval = FlushIntervalSeconds > 0 ? TimeSpan.FromSeconds(FlushIntervalSeconds) : null,
+                ToDisk = Fsync,
+            },
+        };
+    }
 }
