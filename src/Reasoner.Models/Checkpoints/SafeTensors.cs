@@ -40,10 +40,12 @@ public static class SafeTensors
     };
 
     /// <summary>
-    /// Writes tensors (in the given order) and string metadata. Each tensor is streamed from its own memory,
-    /// so saving needs no second copy of the model. The header is padded with spaces so the data starts 8-byte aligned.
+    /// Writes tensors (in the given order) and string metadata. Tensors are streamed one at a time (and converted
+    /// to <paramref name="storeAs"/> one at a time), so saving needs no second copy of the model.
+    /// The header is padded with spaces so the data starts 8-byte aligned.
     /// </summary>
-    public static void Write(string path, IReadOnlyList<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IReadOnlyList<(string Name, Tensor Tensor)> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null, ScalarType? storeAs = null)
     {
         var header = new MemoryStream();
         using (var json = new Utf8JsonWriter(header))
@@ -58,9 +60,10 @@ public static class SafeTensors
             long offset = 0;
             foreach (var (name, t) in tensors)
             {
-                long size = t.numel() * ElementSize(t.dtype);
+                var type = storeAs ?? t.dtype;
+                long size = t.numel() * ElementSize(type);
                 json.WriteStartObject(name);
-                json.WriteString("dtype", ToDtypeName(t.dtype));
+                json.WriteString("dtype", ToDtypeName(type));
                 json.WriteStartArray("shape");
                 foreach (var d in t.shape) json.WriteNumberValue(d);
                 json.WriteEndArray();
@@ -83,8 +86,9 @@ public static class SafeTensors
         header.CopyTo(file);
         foreach (var (_, t) in tensors)
         {
-            using var cpu = t.detach().cpu().contiguous();
-            if (cpu.numel() > 0) file.Write(cpu.bytes);
+            using var scope = NewDisposeScope();
+            var stored = t.detach().to(storeAs ?? t.dtype, CPU).contiguous();
+            if (stored.numel() > 0) file.Write(stored.bytes);
         }
     }
 }
