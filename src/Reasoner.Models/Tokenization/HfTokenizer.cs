@@ -97,7 +97,7 @@ public sealed class HfTokenizer : ITextTokenizer
         {
             Merges = merges,
             SpecialTokens = addedById,
-            PreTokenizer = new RegexPreTokenizer(regex, addedById),
+            PreTokenizer = new CodePointRegexPreTokenizer(regex, addedById.Keys),
             Normalizer = ReadNormalizer(root["normalizer"], source),
             ByteLevel = true,
         });

@@ -50,4 +50,17 @@ public class Qwen3TokenizerTests
         Assert.Equal(151645, ids[^1]);
         Assert.Equal("user\nHi", tok.Decode(ids, skipSpecialTokens: true));
     }
+
+    /// <summary>
+    /// Letters outside the BMP are \p{L} to HF's regex: " 𝑥" and "-axis" are separate words.
+    /// Expected ids from HF tokenizers.js 0.2.0 on this tokenizer.json.
+    /// </summary>
+    [Fact]
+    public void LettersOutsideTheBasicPlaneSplitAsHfDoes()
+    {
+        Assert.Equal([1782, 81250, 239, 98, 35321], Qwen3.Value.Encode("the 𝑥-axis"));
+        Assert.Equal("the 𝑥-axis", Qwen3.Value.Decode([1782, 81250, 239, 98, 35321]));
+        foreach (var text in new[] { "2𝟙3 𝟘", "a𝑥b + 𝑦 = 1", "𠀋𠀌 abc𠀋" })
+            Assert.Equal(text, Qwen3.Value.Decode(Qwen3.Value.Encode(text)));
+    }
 }
