@@ -1,0 +1,299 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Reasoner.Models;
+
+// A decoder-only transformer of the Llama / Qwen2 / Qwen3 family, after Hugging Face's modeling_llama.py,
+// modeling_qwen2.py and modeling_qwen3.py. Field names are the HF parameter names (TorchSharp names
+// parameters after fields), so state dicts map 1:1 onto HF checkpoints: model.embed_tokens.weight,
+// model.layers.{i}.self_attn.q_proj.weight, model.layers.{i}.mlp.gate_proj.weight, model.norm.weight, lm_head.weight.
+// Field names are snake_case for that reason.
+
+/// <summary>Root-mean-square layer norm (no mean subtraction, no bias), computed in fp32 as HF's LlamaRMSNorm does.</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly double eps;
+
+    public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
+    {
+        weight = new Parameter(ones(size));
+        this.eps = eps;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var x32 = x.to(float32);
+        var normed = x32 * rsqrt(x32.pow(2).mean([-1L], keepdim: true) + eps);
+        return (weight * normed.to(x.dtype)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// Rotary position embedding, non-interleaved ("rotate_half") convention: dimension i pairs with i + headDim/2.
+/// Frequencies follow HF's default / linear / llama3 rope initialisation.
+/// </summary>
+public sealed class RotaryEmbedding
+{
+    private readonly float[] inverseFrequencies;
+
+    public RotaryEmbedding(ModelConfig config)
+    {
+        int dim = config.HeadDim;
+        var inv = new double[dim / 2];
+        for (int i = 0; i < inv.Length; i++) inv[i] = 1.0 / Math.Pow(config.RopeTheta, 2.0 * i / dim);
+        var scaling = config.RopeScaling;
+        string? type = (scaling?["rope_type"] ?? scaling?["type"])?.GetValue<string>();
+        if (type == "linear")
+        {
+            double factor = scaling!["factor"]!.GetValue<double>();
+            for (int i = 0; i < inv.Length; i++) inv[i] /= factor;
+        }
+        else if (type == "llama3")
+        {
+            // Llama 3.1: keep high frequencies, divide low ones by `factor`, interpolate in between.
+            double factor = scaling!["factor"]!.GetValue<double>();
+            double low = scaling["low_freq_factor"]!.GetValue<double>(), high = scaling["high_freq_factor"]!.GetValue<double>();
+            double oldContext = scaling["original_max_position_embeddings"]!.GetValue<double>();
+            double lowWavelength = oldContext / low, highWavelength = oldContext / high;
+            for (int i = 0; i < inv.Length; i++)
+            {
+                double wavelength = 2 * Math.PI / inv[i];
+                if (wavelength > lowWavelength) inv[i] /= factor;
+                else if (wavelength >= highWavelength)
+                {
+                    double smooth = (oldContext / wavelength - low) / (high - low);
+                    inv[i] = (1 - smooth) * inv[i] / factor + smooth * inv[i];
+                }
+            }
+        }
+        inverseFrequencies = inv.Select(v => (float)v).ToArray();
+    }
+
+    /// <summary>cos and sin tables for positions [B,T], shaped [B,1,T,headDim] to broadcast over heads.</summary>
+    public (Tensor Cos, Tensor Sin) Tables(Tensor positions, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var inv = tensor(inverseFrequencies, device: positions.device);
+        var angles = positions.to(float32).unsqueeze(-1) * inv;       // [B,T,D/2]
+        var both = cat([angles, angles], -1).unsqueeze(1);              // [B,1,T,D]
+        return (both.cos().to(dtype).MoveToOuterDisposeScope(), both.sin().to(dtype).MoveToOuterDisposeScope());
+    }
+
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    {
+        using var scope = NewDisposeScope();
+        long half = x.shape[^1] / 2;
+        var rotated = cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1);
+        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Grouped-query self-attention: numKeyValueHeads K/V heads are shared by groups of query heads.</summary>
+public sealed class Attention : nn.Module
+{
+    private readonly Linear q_proj, k_proj, v_proj, o_proj;
+    private readonly RmsNorm? q_norm, k_norm; // Qwen3 normalises each head's q and k before rotary
+    private readonly int heads, kvHeads, headDim;
+
+    public Attention(ModelConfig c) : base(nameof(Attention))
+    {
+        heads = c.NumAttentionHeads;
+        kvHeads = c.NumKeyValueHeads;
+        headDim = c.HeadDim;
+        q_proj = nn.Linear(c.HiddenSize, heads * headDim, hasBias: c.HasQkvBias);
+        k_proj = nn.Linear(c.HiddenSize, kvHeads * headDim, hasBias: c.HasQkvBias);
+        v_proj = nn.Linear(c.HiddenSize, kvHeads * headDim, hasBias: c.HasQkvBias);
+        o_proj = nn.Linear(heads * headDim, c.HiddenSize, hasBias: c.HasOutputBias);
+        if (c.HasQkNorm)
+        {
+            q_norm = new RmsNorm(headDim, c.RmsNormEps);
+            k_norm = new RmsNorm(headDim, c.RmsNormEps);
+        }
+        RegisterComponents();
+    }
+
+    /// <param name="x">[B,T,hidden]</param>
+    /// <param name="allowed">[B,1,T,S] bool, true where a query may attend a key (S = cached + new positions).</param>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache, int layer)
+    {
+        long b = x.shape[0], t = x.shape[1];
+        var q = q_proj.forward(x).view(b, t, heads, headDim);
+        var k = k_proj.forward(x).view(b, t, kvHeads, headDim);
+        var v = v_proj.forward(x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        if (q_norm is not null) q = q_norm.forward(q);
+        if (k_norm is not null) k = k_norm!.forward(k);
+        q = RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin);
+        k = RotaryEmbedding.Apply(k.transpose(1, 2), cos, sin);
+        if (cache is not null) (k, v) = cache.Append(layer, k, v);
+        if (kvHeads != heads)
+        {
+            k = RepeatKeyValueHeads(k);
+            v = RepeatKeyValueHeads(v);
+        }
+        var attended = nn.functional.scaled_dot_product_attention(q, k, v, allowed); // scale 1/sqrt(headDim)
+        return o_proj.forward(attended.transpose(1, 2).reshape(b, t, heads * headDim));
+    }
+
+    // [B,kvH,S,D] -> [B,H,S,D], each K/V head repeated for its group of query heads (HF repeat_kv).
+    private Tensor RepeatKeyValueHeads(Tensor kv)
+    {
+        long b = kv.shape[0], s = kv.shape[2];
+        return kv.unsqueeze(2).expand(b, kvHeads, heads / kvHeads, s, headDim).reshape(b, heads, s, headDim);
+    }
+}
+
+/// <summary>SwiGLU feed-forward: down(silu(gate(x)) * up(x)).</summary>
+public sealed class Mlp : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear gate_proj, up_proj, down_proj;
+
+    public Mlp(ModelConfig c) : base(nameof(Mlp))
+    {
+        gate_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias);
+        up_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias);
+        down_proj = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: c.MlpBias);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) =>
+        down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x));
+}
+
+/// <summary>Pre-norm decoder layer: x + attn(norm(x)), then x + mlp(norm(x)).</summary>
+public sealed class DecoderLayer : nn.Module
+{
+    private readonly RmsNorm input_layernorm, post_attention_layernorm;
+    private readonly Attention self_attn;
+    private readonly Mlp mlp;
+
+    public DecoderLayer(ModelConfig c) : base(nameof(DecoderLayer))
+    {
+        input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
+        self_attn = new Attention(c);
+        post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
+        mlp = new Mlp(c);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache, int layer)
+    {
+        x = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, allowed, cache, layer);
+        return x + mlp.forward(post_attention_layernorm.forward(x));
+    }
+}
+
+/// <summary>HF's LlamaModel: embeddings, decoder layers, final norm (the "model." prefix of parameter names).</summary>
+public sealed class DecoderStack : nn.Module
+{
+    private readonly Embedding embed_tokens;
+    private readonly ModuleList<DecoderLayer> layers;
+    private readonly RmsNorm norm;
+
+    public DecoderStack(ModelConfig c) : base(nameof(DecoderStack))
+    {
+        embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize);
+        layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, c.NumHiddenLayers).Select(_ => new DecoderLayer(c)).ToArray());
+        norm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
+        RegisterComponents();
+    }
+
+    public Parameter EmbeddingWeight => embed_tokens.weight!;
+
+    public Tensor Forward(Tensor inputIds, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache)
+    {
+        var x = embed_tokens.forward(inputIds);
+        for (int i = 0; i < layers.Count; i++)
+            x = layers[i].Forward(x, cos, sin, allowed, cache, i);
+        return norm.forward(x);
+    }
+}
+
+/// <summary>
+/// A causal language model (HF *ForCausalLM): <c>model</c> (<see cref="DecoderStack"/>) plus <c>lm_head</c>,
+/// which is absent when <see cref="ModelConfig.TieWordEmbeddings"/> is set (logits then use the embedding matrix,
+/// and the state dict, like HF's saved checkpoints, has no lm_head.weight).
+/// </summary>
+public sealed class CausalLanguageModel : nn.Module
+{
+    private readonly DecoderStack model;
+    private readonly Linear? lm_head;
+    private readonly RotaryEmbedding rotary;
+
+    public ModelConfig Config { get; }
+
+    public CausalLanguageModel(ModelConfig config) : base(nameof(CausalLanguageModel))
+    {
+        config.Validate();
+        Config = config;
+        model = new DecoderStack(config);
+        if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
+        rotary = new RotaryEmbedding(config);
+        RegisterComponents();
+    }
+
+    /// <summary>
+    /// Logits [B,T,V] for new tokens <paramref name="inputIds"/> [B,T] (int64).
+    /// With a <paramref name="cache"/>, the tokens continue the cached rows: their keys/values are appended to it
+    /// and they attend to everything cached (this runs without autograd). Without one, this is a plain
+    /// full-sequence causal forward, the one training uses.
+    /// </summary>
+    /// <param name="positions">[B,T] rotary positions; null derives them from the tokens each row already holds
+    /// plus the count of real (unmasked) new tokens before each one, so left padding does not shift positions.</param>
+    /// <param name="attentionMask">[B,T] for the new tokens only (1/true = real token, 0/false = padding); the cache
+    /// remembers which of its slots are padding. Null means all new tokens are real.</param>
+    public Tensor Forward(Tensor inputIds, KvCache? cache = null, Tensor? positions = null, Tensor? attentionMask = null)
+    {
+        using var scope = NewDisposeScope();
+        return Logits(HiddenStates(inputIds, cache, positions, attentionMask)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Final-norm hidden states [B,T,hidden] (the input of lm_head; value and reward heads read these).</summary>
+    public Tensor HiddenStates(Tensor inputIds, KvCache? cache = null, Tensor? positions = null, Tensor? attentionMask = null)
+    {
+        if (inputIds.dim() != 2) throw new ArgumentException($"inputIds must be [batch, tokens], got [{string.Join(", ", inputIds.shape)}]");
+        using var noGrad = cache is null ? null : no_grad();
+        using var scope = NewDisposeScope();
+        long b = inputIds.shape[0], t = inputIds.shape[1];
+        var device = inputIds.device;
+        long past = cache?.Length ?? 0;
+        if (cache is { BatchSize: > 0 } && cache.BatchSize != b)
+            throw new ArgumentException($"inputIds has {b} rows but the cache holds {cache.BatchSize}");
+
+        var newIsToken = attentionMask?.to(ScalarType.Bool) ?? ones(b, t, ScalarType.Bool, device);
+        var pastRowLengths = cache is { Length: > 0 } ? cache.RowLengths : zeros(b, ScalarType.Int64, device);
+        positions ??= (pastRowLengths.unsqueeze(1) + newIsToken.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0);
+        var keyIsToken = cache is { Length: > 0 } ? cat([cache.TokenMask, newIsToken], 1) : newIsToken; // [B,S]
+
+        // Query i sits at slot past+i; it may see real tokens at slots <= its own. It always sees itself, so a
+        // padding query (which nothing else attends to) has a non-empty softmax instead of NaN.
+        var keySlot = arange(past + t, device: device).unsqueeze(0);             // [1,S]
+        var querySlot = arange(past, past + t, device: device).unsqueeze(1);     // [T,1]
+        var allowed = ((keySlot <= querySlot).unsqueeze(0) & keyIsToken.unsqueeze(1)) | (keySlot == querySlot).unsqueeze(0);
+
+        var (cos, sin) = rotary.Tables(positions, model.EmbeddingWeight.dtype);
+        var hidden = model.Forward(inputIds, cos, sin, allowed.unsqueeze(1), cache);
+        cache?.Commit(newIsToken);
+        return hidden.MoveToOuterDisposeScope();
+    }
+
+    public Tensor Logits(Tensor hidden) =>
+        lm_head is null ? nn.functional.linear(hidden, model.EmbeddingWeight) : lm_head.forward(hidden);
+
+    /// <summary>HF's _init_weights for these models: N(0, initializer_range) for linear and embedding weights, zero biases, unit norms.</summary>
+    public void InitializeWeights()
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, p) in named_parameters())
+        {
+            if (name.EndsWith("norm.weight")) p.fill_(1.0);
+            else if (name.EndsWith(".bias")) p.zero_();
+            else p.normal_(0.0, Config.InitializerRange);
+        }
+    }
+
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+}
