@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Reasoner.Core.Answers;
 using Reasoner.Core.Problems;
 
 namespace Reasoner.Core.Datasets;
@@ -18,7 +19,7 @@ internal sealed class MathFormat : IRecordFormat
         var question = JsonFields.Text(record, "problem", "problem");
         var solution = JsonFields.Text(record, "solution", "solution");
         var answer = JsonFields.OptionalText(record, "answer", "answer")
-            ?? LatexBoxed.Last(solution)
+            ?? AnswerExtractor.Extract(solution, AnswerKind.Math)
             ?? throw new InvalidRecordException("solution", "has no \\boxed{...} answer and the record has no 'answer'");
         var id = JsonFields.OptionalText(record, "unique_id", "unique_id") ?? source.FallbackId(Family);
         return new Problem(id, Family, question.Trim(), answer.Trim(), AnswerKind.Math)

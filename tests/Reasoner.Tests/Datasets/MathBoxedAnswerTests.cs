@@ -1,8 +1,10 @@
-using Reasoner.Core.Datasets;
+using Reasoner.Core.Answers;
+using Reasoner.Core.Problems;
 
 namespace Reasoner.Tests.Datasets;
 
-public class LatexBoxedTests
+/// <summary>The MATH loader takes a record's answer from its solution's last box when the record has no 'answer'.</summary>
+public class MathBoxedAnswerTests
 {
     [Theory]
     [InlineData(@"so $\boxed{5}$.", "5")]
@@ -12,10 +14,10 @@ public class LatexBoxedTests
     [InlineData(@"$\boxed{a \\{b}}$", @"a \\{b}")]
     [InlineData(@"\fbox{7}", "7")]
     [InlineData(@"$\boxed{2}$ and \fbox{3}", "3")]
-    public void FindsTheLastBoxedContent(string latex, string expected) => Assert.Equal(expected, LatexBoxed.Last(latex));
+    public void FindsTheLastBoxedContent(string latex, string expected) => Assert.Equal(expected, AnswerExtractor.Extract(latex, AnswerKind.Math));
 
     [Theory]
     [InlineData("no box here")]
     [InlineData(@"$\boxed{\frac{1}{2}$")]
-    public void ReturnsNullWithoutAClosedBox(string latex) => Assert.Null(LatexBoxed.Last(latex));
+    public void ReturnsNullWithoutAClosedBox(string latex) => Assert.Null(AnswerExtractor.Extract(latex, AnswerKind.Math));
 }
