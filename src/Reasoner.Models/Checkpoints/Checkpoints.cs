@@ -37,7 +37,7 @@ public static class CheckpointLoader
     /// <param name="dtype">Runtime dtype; stored bf16/fp16/fp32 weights are converted to it tensor by tensor.</param>
     public static CausalLanguageModel LoadModel(string directory, Device? device = null, ScalarType dtype = ScalarType.Float32)
     {
-        CheckpointFiles.DtypeName(dtype);
+        CheckpointFiles.DtypeName(dtype); // rejects an unsupported runtime dtype before any work
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"checkpoint {directory} does not exist");
         var config = ModelConfig.Load(Path.Combine(directory, CheckpointFiles.Config));
         var model = new CausalLanguageModel(config);

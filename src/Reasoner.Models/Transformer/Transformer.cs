@@ -125,7 +125,7 @@ public sealed class Attention : nn.Module
         var k = k_proj.forward(x).view(b, t, kvHeads, headDim);
         var v = v_proj.forward(x).view(b, t, kvHeads, headDim).transpose(1, 2);
         if (q_norm is not null) q = q_norm.forward(q);
-        if (k_norm is not null) k = k_norm!.forward(k);
+        if (k_norm is not null) k = k_norm.forward(k);
         q = RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin);
         k = RotaryEmbedding.Apply(k.transpose(1, 2), cos, sin);
         if (cache is not null) (k, v) = cache.Append(layer, k, v);
