@@ -3,6 +3,8 @@ namespace Reasoner.Search;
 /// <summary>What every step-level search is configured with, besides its own knobs.</summary>
 public abstract record StepSearchSettings
 {
+    private protected StepSearchSettings(ScorerWeights paperWeights) => Scoring = new ScoringSettings { Weights = paperWeights };
+
     /// <summary>The tree's seed; every request's seed derives from it (<see cref="RequestSeeds"/>).</summary>
     public long Seed { get; init; } = 1234;
 
@@ -10,7 +12,8 @@ public abstract record StepSearchSettings
 
     public ProposalSettings Proposal { get; init; } = new();
 
-    public ScoringSettings Scoring { get; init; } = new();
+    /// <summary>Scorer weights and roll-outs; each algorithm's settings default to its paper's weights.</summary>
+    public ScoringSettings Scoring { get; init; }
 
     /// <summary>Every setting as the invariant strings a tree stores (the seed is the tree's own field).</summary>
     internal IReadOnlyDictionary<string, string> ToRecord(IStepVerifier? verifier)

@@ -13,7 +13,7 @@ namespace Reasoner.Search;
 /// </summary>
 public sealed record BeamSettings : StepSearchSettings
 {
-    public BeamSettings() => Scoring = new ScoringSettings { Weights = ScorerWeights.SelfEvaluation };
+    public BeamSettings() : base(ScorerWeights.SelfEvaluation) { }
 
     /// <summary>Solutions kept at each depth (B).</summary>
     public int BeamWidth { get; init; } = 3;

@@ -11,7 +11,7 @@ namespace Reasoner.Search;
 /// </summary>
 public sealed record BestFirstSettings : StepSearchSettings
 {
-    public BestFirstSettings() => Scoring = new ScoringSettings { Weights = ScorerWeights.TreePlv };
+    public BestFirstSettings() : base(ScorerWeights.TreePlv) { }
 
     /// <summary>Child steps sampled per expansion (Tree-PLV's k).</summary>
     public int Actions { get; init; } = 4;

@@ -14,7 +14,7 @@ namespace Reasoner.Search;
 /// </summary>
 public sealed record MctsSettings : StepSearchSettings
 {
-    public MctsSettings() => Scoring = new ScoringSettings { Weights = ScorerWeights.MctsDpo };
+    public MctsSettings() : base(ScorerWeights.MctsDpo) { }
 
     /// <summary>Simulations from each committed node (MCTS-DPO n_iters; paper 64).</summary>
     public int Iterations { get; init; } = 16;

@@ -5,7 +5,11 @@ namespace Reasoner.Search;
 
 public sealed record ScoringSettings
 {
-    public ScorerWeights Weights { get; init; } = ScorerWeights.MctsDpo;
+    /// <summary>
+    /// Required rather than defaulted: each algorithm's settings start from its paper's weights, and a default here
+    /// would silently replace them whenever only the roll-out settings are given.
+    /// </summary>
+    public required ScorerWeights Weights { get; init; }
 
     public MonteCarloSettings MonteCarlo { get; init; } = new();
 

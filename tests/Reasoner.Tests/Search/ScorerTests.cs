@@ -195,6 +195,15 @@ public class ScorerTests
     }
 
     [Fact]
+    public void EachAlgorithmStartsFromItsPapersWeights()
+    {
+        Assert.Equal(ScorerWeights.MctsDpo, new MctsSettings().Scoring.Weights);
+        Assert.Equal(ScorerWeights.TreePlv, new BestFirstSettings().Scoring.Weights);
+        Assert.Equal(ScorerWeights.SelfEvaluation, new BeamSettings().Scoring.Weights);
+        Assert.Equal(8, new BestFirstSettings().Scoring.MonteCarlo.Rollouts);
+    }
+
+    [Fact]
     public async Task ChoiceProblemsAreJudgedByTheirLabel()
     {
         var problem = new Problem("c1", "csqa", "Where do fish live?", "B", AnswerKind.Choice)

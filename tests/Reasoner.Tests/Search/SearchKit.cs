@@ -66,7 +66,7 @@ internal static class SearchKit
 
     public static StepExpander Expander(ScriptedLanguageModel model, ScoringSettings? scoring = null, ProposalSettings? proposal = null,
         IStepVerifier? verifier = null) =>
-        new(new StepProposer(model, proposal ?? new ProposalSettings()), new StepScoring(scoring ?? new ScoringSettings(), PromptFiles, verifier));
+        new(new StepProposer(model, proposal ?? new ProposalSettings()), new StepScoring(scoring ?? new ScoringSettings { Weights = ScorerWeights.MctsDpo }, PromptFiles, verifier));
 
     /// <summary>The stored form of a tree with its timings zeroed, the only part a search may not reproduce.</summary>
     public static byte[] Canonical(PreferenceTree tree)
