@@ -102,6 +102,7 @@ internal static class SampleTrees
             node.SelfEval = random.Next(3) == 0 ? null : random.NextDouble();
             node.MonteCarloValue = random.Next(8) / 8.0;
             node.StepValue = random.NextDouble();
+            node.VerifierScore = random.Next(2) == 0 ? null : random.NextDouble();
             node.DuplicateCount = random.Next(3);
             if (random.Next(2) == 0)
             {

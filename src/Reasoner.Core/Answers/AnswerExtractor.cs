@@ -19,10 +19,7 @@ public static partial class AnswerExtractor
     public static string? Extract(string text, AnswerKind kind)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
-        foreach (var marked in MarkedAnswers(text))
-        {
-            if (Interpret(marked, kind) is { } answer) return answer;
-        }
+        if (ExtractMarked(text, kind) is { } marked) return marked;
         return kind switch
         {
             AnswerKind.Number => NumberTokens(text).LastOrDefault(),
@@ -30,6 +27,22 @@ public static partial class AnswerExtractor
             AnswerKind.YesNo => FallbackYesNo(text),
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// The answer given with an explicit marker (<c>\boxed{..}</c>, <c>#### ..</c>, <c>The answer is ..</c>), or null.
+    /// Unlike <see cref="Extract"/> there is no fallback to the last number or a bare letter, so a reasoning step
+    /// that merely mentions a number is not taken for the final answer: tree search uses this to decide that a
+    /// step ends the solution.
+    /// </summary>
+    public static string? ExtractMarked(string text, AnswerKind kind)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        foreach (var marked in MarkedAnswers(text))
+        {
+            if (Interpret(marked, kind) is { } answer) return answer;
+        }
+        return null;
     }
 
     /// <summary>The choice whose text the answer names ("The answer is Paris."), for models that skip the label.</summary>

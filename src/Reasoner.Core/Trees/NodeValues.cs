@@ -8,6 +8,7 @@ public enum NodeValueKind
     SelfEval,
     Outcome,
     StepValue,
+    VerifierScore,
 }
 
 /// <summary>
@@ -21,6 +22,7 @@ public static class NodeValues
     public static readonly Func<TreeNode, double?> SelfEval = n => n.SelfEval;
     public static readonly Func<TreeNode, double?> Outcome = n => n.Outcome;
     public static readonly Func<TreeNode, double?> StepValue = n => n.StepValue;
+    public static readonly Func<TreeNode, double?> VerifierScore = n => n.VerifierScore;
 
     /// <summary>The selector for a kind named in configuration.</summary>
     public static Func<TreeNode, double?> Of(NodeValueKind kind) => kind switch
@@ -30,6 +32,7 @@ public static class NodeValues
         NodeValueKind.SelfEval => SelfEval,
         NodeValueKind.Outcome => Outcome,
         NodeValueKind.StepValue => StepValue,
+        NodeValueKind.VerifierScore => VerifierScore,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }

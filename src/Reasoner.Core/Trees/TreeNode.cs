@@ -72,8 +72,14 @@ public sealed class TreeNode
 
     [Key(18)] public List<int> ChildIds { get; init; } = [];
 
-    /// <summary>How many sampled siblings had the same step text and were merged into this node.</summary>
+    /// <summary>How many further samples of the same step (up to whitespace) were merged into this node: 0 when it was sampled once.</summary>
     [Key(19)] public int DuplicateCount { get; set; }
+
+    /// <summary>
+    /// A trained step verifier's score for the solution up to this step: a Tree-PLV verifier's reward or an OREO
+    /// value; null where no verifier scored it.
+    /// </summary>
+    [Key(20)] public double? VerifierScore { get; set; }
 
     [IgnoreMember, JsonIgnore] public bool IsRoot => ParentId < 0;
 

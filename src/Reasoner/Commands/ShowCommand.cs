@@ -106,6 +106,7 @@ static class ShowCommand
         if (n.Prior != 0) parts.Add($"p={n.Prior:0.###}");
         if (n.SelfEval is { } se) parts.Add($"self={se:0.###}");
         if (n.MonteCarloValue is { } mc) parts.Add($"mc={mc:0.###}");
+        if (n.VerifierScore is { } vs) parts.Add($"verifier={vs:0.###}");
         if (n.StepValue is { } v) parts.Add($"v={v:0.###}");
         if (n.Outcome is { } o) parts.Add($"outcome={o:0.###}");
         if (n.Answer is not null) parts.Add($"answer={n.Answer}");

@@ -88,4 +88,19 @@ public class AnswerExtractorTests
     [InlineData("The answer is maybe.", AnswerKind.YesNo)]
     public void ReturnsNullWhenThereIsNoAnswer(string text, AnswerKind kind) =>
         Assert.Null(AnswerExtractor.Extract(text, kind));
+
+    [Theory]
+    [InlineData("So she has 3 + 7 = 10 marbles.", AnswerKind.Number, null, "10")]
+    [InlineData("The answer is 10.", AnswerKind.Number, "10", "10")]
+    [InlineData("#### 1,000", AnswerKind.Number, "1000", "1000")]
+    [InlineData("So $x = \\boxed{\\frac{1}{2}}$.", AnswerKind.Math, "\\frac{1}{2}", "\\frac{1}{2}")]
+    [InlineData("Fish live in water (B).", AnswerKind.Choice, null, "B")]
+    [InlineData("The answer is (B).", AnswerKind.Choice, "B", "B")]
+    [InlineData("No, Alex is not cold.", AnswerKind.YesNo, null, "no")]
+    [InlineData("The answer is no.", AnswerKind.YesNo, "no", "no")]
+    public void ExtractMarkedTakesOnlyExplicitlyMarkedAnswers(string text, AnswerKind kind, string? marked, string extracted)
+    {
+        Assert.Equal(marked, AnswerExtractor.ExtractMarked(text, kind));
+        Assert.Equal(extracted, AnswerExtractor.Extract(text, kind));
+    }
 }

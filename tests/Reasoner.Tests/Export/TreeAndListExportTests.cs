@@ -23,7 +23,7 @@ public class TreeAndListExportTests
         Assert.Equal(tree.Nodes.Count, nodes.Count);
         Assert.All(nodes, n => Assert.Equal(
             ["answer", "childIds", "depth", "duplicateCount", "id", "isCorrect", "isTerminal", "logProb", "monteCarloValue",
-             "outcome", "parentId", "prior", "q", "selfEval", "stepValue", "text", "tokenCount", "truncated", "valueSum", "visits"],
+             "outcome", "parentId", "prior", "q", "selfEval", "stepValue", "text", "tokenCount", "truncated", "valueSum", "verifierScore", "visits"],
             Names(n)));
 
         var last = tree.Nodes[^1];

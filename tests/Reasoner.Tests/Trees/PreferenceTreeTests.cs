@@ -72,7 +72,7 @@ public class PreferenceTreeTests
     [Fact]
     public void NodeValueSelectorsReadTheNamedScore()
     {
-        var node = new TreeNode { Q = 1, MonteCarloValue = 2, SelfEval = 3, Outcome = 4, StepValue = 5 };
-        Assert.Equal([1.0, 2, 3, 4, 5], Enum.GetValues<NodeValueKind>().Select(k => NodeValues.Of(k)(node)!.Value));
+        var node = new TreeNode { Q = 1, MonteCarloValue = 2, SelfEval = 3, Outcome = 4, StepValue = 5, VerifierScore = 6 };
+        Assert.Equal([1.0, 2, 3, 4, 5, 6], Enum.GetValues<NodeValueKind>().Select(k => NodeValues.Of(k)(node)!.Value));
     }
 }
