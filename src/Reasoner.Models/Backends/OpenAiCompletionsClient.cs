@@ -52,7 +52,7 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
 
     public async Task<IReadOnlyList<Completion>> CompleteAsync(CompletionRequest request, CancellationToken cancel = default)
     {
-        var response = await PostAsync(new CompletionsRequestBody
+        var (response, attempts) = await PostAsync(new CompletionsRequestBody
         {
             Model = _options.Model,
             Prompt = [request.Prompt],
@@ -65,7 +65,7 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
             Logprobs = 1,
             ReturnTokensAsTokenIds = _options.ReturnTokenIds ? true : null,
         }, cancel);
-        if (response.Choices.Count != request.N) throw Malformed($"{response.Choices.Count} choices for n={request.N}");
+        if (response.Choices.Count != request.N) throw Malformed($"{response.Choices.Count} choices for n={request.N}", attempts);
         return [.. response.Choices.OrderBy(c => c.Index).Select(choice =>
         {
             var tokens = TokenRun.Of(choice.Logprobs);
@@ -85,18 +85,19 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
     async Task<ScoredContinuation> ScoreOneAsync(string prompt, string continuation, CancellationToken cancel)
     {
         var whole = prompt + continuation;
-        CompletionsResponseBody response;
+        (CompletionsResponseBody Body, int Attempts) answer;
         var maxTokens = Volatile.Read(ref _echoMaxTokens);
         try
         {
-            response = await PostAsync(EchoRequest(whole, maxTokens), cancel);
+            answer = await PostAsync(EchoRequest(whole, maxTokens), cancel);
         }
         catch (LanguageModelServerException e) when (maxTokens == 0 && e.StatusCode == 400 && e.ServerMessage?.Contains("max_tokens") == true)
         {
             Volatile.Write(ref _echoMaxTokens, 1);
-            response = await PostAsync(EchoRequest(whole, 1), cancel);
+            answer = await PostAsync(EchoRequest(whole, 1), cancel);
         }
-        if (response.Choices.Count != 1) throw Malformed($"{response.Choices.Count} choices for an echo request");
+        var (response, attempts) = answer;
+        if (response.Choices.Count != 1) throw Malformed($"{response.Choices.Count} choices for an echo request", attempts);
         TokenRun tokens;
         try
         {
@@ -104,7 +105,7 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
         }
         catch (InvalidDataException e)
         {
-            throw Malformed(e.Message);
+            throw Malformed(e.Message, attempts);
         }
         return new ScoredContinuation(continuation, tokens.Ids, tokens.LogProbValues) { TokenTexts = tokens.Texts };
     }
@@ -120,7 +121,7 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
         Echo = true,
     };
 
-    async Task<CompletionsResponseBody> PostAsync(CompletionsRequestBody body, CancellationToken cancel)
+    async Task<(CompletionsResponseBody Body, int Attempts)> PostAsync(CompletionsRequestBody body, CancellationToken cancel)
     {
         var payload = JsonSerializer.SerializeToUtf8Bytes(body, CompletionsJsonContext.Default.CompletionsRequestBody);
         await _inFlight.WaitAsync(cancel);
@@ -161,11 +162,11 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
                 }
                 try
                 {
-                    return JsonSerializer.Deserialize(text, CompletionsJsonContext.Default.CompletionsResponseBody) ?? throw Malformed("null");
+                    return (JsonSerializer.Deserialize(text, CompletionsJsonContext.Default.CompletionsResponseBody) ?? throw Malformed("null", attempts), attempts);
                 }
                 catch (JsonException e)
                 {
-                    throw Malformed($"not a completions response ({e.Message})");
+                    throw Malformed($"not a completions response ({e.Message})", attempts);
                 }
             }
         }
@@ -177,8 +178,8 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
 
     static string Tries(int attempts) => attempts == 1 ? "1 attempt" : $"{attempts} attempts";
 
-    LanguageModelServerException Malformed(string what) =>
-        new($"POST {CompletionsUrl}: unexpected answer: {what}", CompletionsUrl, 200, null, 1);
+    LanguageModelServerException Malformed(string what, int attempts) =>
+        new($"POST {CompletionsUrl}: unexpected answer: {what}", CompletionsUrl, 200, null, attempts);
 
     static ResiliencePipeline<HttpResponseMessage> BuildResilience(OpenAiCompletionsOptions options)
     {
