@@ -32,7 +32,6 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
         _options = options;
         var baseUrl = options.BaseUrl.ToString().TrimEnd('/');
         if (baseUrl.EndsWith("/v1", StringComparison.Ordinal)) baseUrl = baseUrl[..^3];
-        BaseUrl = new Uri(baseUrl);
         CompletionsUrl = new Uri(baseUrl + "/v1/completions");
         ModelId = options.Model is null ? baseUrl : $"{options.Model}@{baseUrl}";
         _echoMaxTokens = options.EchoMaxTokens;
@@ -45,8 +44,6 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
 
     /// <summary><c>model@baseUrl</c>, or the base URL alone when no model name is set.</summary>
     public string ModelId { get; }
-
-    public Uri BaseUrl { get; }
 
     public Uri CompletionsUrl { get; }
 
