@@ -75,6 +75,7 @@ public static class ReasonerApp
         root.Add(CheckCommand.Create(context));
         root.Add(ShowCommand.Create(context));
         root.Add(ExportCommand.Create(context));
+        root.Add(ExportGgufCommand.Create(context));
         return root;
     }
 
