@@ -23,9 +23,13 @@ internal sealed class TinyGguf : IDisposable
     public string GgufPath { get; }
     public ModelConfig Config => Model.Config;
 
-    public TinyGguf(string variant, GgmlType weightType = GgmlType.F32, int seed = 7)
+    public TinyGguf(string variant, GgmlType weightType = GgmlType.F32, int seed = 7) : this(ConfigFor(variant), weightType, seed)
     {
-        Model = TinyModels.Create(ConfigFor(variant), seed);
+    }
+
+    public TinyGguf(ModelConfig config, GgmlType weightType = GgmlType.F32, int seed = 7)
+    {
+        Model = TinyModels.Create(config, seed);
         CheckpointWriter.Save(Model, Tokenizer, directory.Path);
         GgufPath = Path.Combine(directory.Path, "model.gguf");
         GgufExporter.Export(directory.Path, GgufPath, new GgufExportOptions { WeightType = weightType });
