@@ -1,4 +1,7 @@
+using Reasoner.Models;
 using Reasoner.Models.Backends;
+using Reasoner.Models.Gguf;
+using Reasoner.Tests.Models;
 using static Reasoner.Tests.LlamaCpp.LlamaCppCrossCheckTests;
 
 namespace Reasoner.Tests.LlamaCpp;
@@ -81,10 +84,15 @@ public sealed class LlamaCppModelTests : IDisposable
     [Fact]
     public async Task TheEndOfSequenceTokenEndsACompletionWithItsLogProbAndNoText()
     {
-        // Make the greedy path's first token the model's EOS, so generation must end right after it.
+        // The same weights with the greedy path's first token as EOS, so generation must end right after it.
         var (greedy, logProbs, _) = tiny.TorchGreedy(tiny.Tokenizer.Encode(Prompt), 1);
-        using var withEos = new TinyGguf(tiny.Config with { EosTokenIds = [greedy[0]] });
-        using var llama = LlamaCppModel.Load(withEos.GgufPath);
+        using var dir = new TestData.TempDirectory();
+        foreach (var file in Directory.GetFiles(tiny.CheckpointDirectory, "*.json").Append(Path.Combine(tiny.CheckpointDirectory, "model.safetensors")))
+            File.Copy(file, Path.Combine(dir.Path, Path.GetFileName(file)));
+        var configPath = Path.Combine(dir.Path, "config.json");
+        File.WriteAllText(configPath, (ModelConfig.Load(configPath) with { EosTokenIds = [greedy[0]] }).ToJson());
+        var gguf = GgufExporter.Export(dir.Path, Path.Combine(dir.Path, "eos.gguf")).Path;
+        using var llama = LlamaCppModel.Load(gguf);
         var c = Assert.Single(await llama.CompleteAsync(new CompletionRequest(Prompt, N: 1, MaxTokens: 16) { Temperature = 0 }));
         Assert.Equal(FinishReason.EndOfSequence, c.Finish);
         Assert.Equal([greedy[0]], c.TokenIds);

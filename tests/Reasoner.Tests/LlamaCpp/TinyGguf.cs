@@ -11,7 +11,7 @@ namespace Reasoner.Tests.LlamaCpp;
 /// <summary>
 /// A tiny random-weight checkpoint (HF layout, real files) with the arithmetic tokenizer, exported to GGUF:
 /// hidden 64, 2 layers, 4 query heads sharing 2 K/V heads, weights N(0, 0.3) so logits spread over several nats and
-/// greedy choices are far from ties.
+/// greedy choices are far from ties. Weights are the same on every run.
 /// </summary>
 internal sealed class TinyGguf : IDisposable
 {
@@ -30,6 +30,7 @@ internal sealed class TinyGguf : IDisposable
     public TinyGguf(ModelConfig config, GgmlType weightType = GgmlType.F32, int seed = 7)
     {
         Model = TinyModels.Create(config, seed);
+        Randomize(Model, seed);
         CheckpointWriter.Save(Model, Tokenizer, directory.Path);
         GgufPath = Path.Combine(directory.Path, "model.gguf");
         GgufExporter.Export(directory.Path, GgufPath, new GgufExportOptions { WeightType = weightType });
@@ -70,6 +71,26 @@ internal sealed class TinyGguf : IDisposable
             },
             _ => config,
         };
+    }
+
+    /// <summary>
+    /// Every parameter random, from a generator of its own (torch's global one is shared with tests running in
+    /// parallel, which would make the weights differ between runs): matrices and biases N(0, 0.3), norm scales
+    /// 1 + N(0, 0.2), so a swapped norm, a dropped bias or a bias left in HF order changes the output.
+    /// </summary>
+    private static void Randomize(CausalLanguageModel model, int seed)
+    {
+        var random = new Random(seed);
+        double Normal() => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+        using var noGrad = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            bool norm = name.EndsWith("norm.weight");
+            var values = new float[p.numel()];
+            for (int i = 0; i < values.Length; i++) values[i] = (float)(norm ? 1 + 0.2 * Normal() : 0.3 * Normal());
+            using var source = tensor(values).reshape(p.shape);
+            p.copy_(source);
+        }
     }
 
     /// <summary>TorchSharp log-softmax after every token of a full (cache-free) forward: [tokens][vocab].</summary>
