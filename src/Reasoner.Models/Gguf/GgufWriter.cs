@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Reasoner.Models.Gguf;
@@ -80,10 +81,11 @@ public sealed class GgufWriter
             var values = data();
             long expected = dims.Aggregate(1L, (a, b) => a * b);
             if (values.Length != expected) throw new InvalidOperationException($"tensor '{name}' produced {values.Length} values, its shape holds {expected}");
+            // Raw element bytes: GGUF is little-endian, as every platform .NET runs on here.
             if (type == GgmlType.F32)
-                foreach (var v in values) w.Write(v);
+                w.Write(MemoryMarshal.AsBytes(values.AsSpan()));
             else
-                foreach (var v in values) w.Write((Half)v); // round to nearest even, as numpy's astype(float16)
+                w.Write(MemoryMarshal.AsBytes(values.Select(v => (Half)v).ToArray().AsSpan())); // round to nearest even, as numpy's astype(float16)
             Pad(w, dataStart);
         }
         w.Flush();
