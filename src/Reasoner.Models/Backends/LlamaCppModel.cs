@@ -34,6 +34,7 @@ public sealed class LlamaCppModel : ILanguageModel
     private readonly SemaphoreSlim gate = new(1, 1);
     // The tokens whose keys/values sequence 0 holds, at positions 0..Count-1.
     private readonly List<int> sequenceZero = [];
+    private bool disposed;
 
     public string ModelId { get; }
     public LlamaCppOptions Options { get; }
@@ -342,6 +343,9 @@ public sealed class LlamaCppModel : ILanguageModel
 
     public void Dispose()
     {
+        if (disposed) return;
+        gate.Wait(); // a request still running uses the context about to be freed
+        disposed = true;
         context.Dispose();
         weights.Dispose();
         gate.Dispose();
