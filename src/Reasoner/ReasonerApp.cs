@@ -76,6 +76,7 @@ public static class ReasonerApp
         root.Add(ShowCommand.Create(context));
         root.Add(ExportCommand.Create(context));
         root.Add(ServeModelCommand.Create(context));
+        root.Add(ExportGgufCommand.Create(context));
         return root;
     }
 
