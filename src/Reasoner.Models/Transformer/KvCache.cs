@@ -92,22 +92,29 @@ public sealed class KvCache : IDisposable
         field = value.DetachFromDisposeScope();
     }
 
-    /// <summary>A new cache whose row i is a copy of this cache's row <paramref name="rows"/>[i] (rows may repeat).</summary>
-    public KvCache Select(long[] rows)
+    /// <summary>
+    /// A new cache whose row i is a copy of this cache's row <paramref name="rows"/>[i] (rows may repeat), holding
+    /// only the first <paramref name="slots"/> slots when given: a shorter prefix of the same rows, which is how a
+    /// prompt cache serves a later prompt that shares only part of its tokens.
+    /// </summary>
+    public KvCache Select(long[] rows, long? slots = null)
     {
         if (BatchSize == 0) throw new InvalidOperationException("cannot fork an empty cache");
         foreach (var r in rows)
             if (r < 0 || r >= BatchSize) throw new ArgumentOutOfRangeException(nameof(rows), $"row {r} is outside the cache's {BatchSize} rows");
+        long kept = slots ?? Length;
+        if (kept < 1 || kept > Length) throw new ArgumentOutOfRangeException(nameof(slots), $"slots must be in [1, {Length}], not {kept}");
         using var scope = NewDisposeScope();
         var index = tensor(rows, device: rowLengths!.device);
-        var forked = new KvCache(LayerCount) { Length = Length, BatchSize = rows.Length };
+        var forked = new KvCache(LayerCount) { Length = kept, BatchSize = rows.Length };
         for (int layer = 0; layer < LayerCount; layer++)
         {
-            forked.keys[layer] = WithHeadroom(keys[layer]!.narrow(2, 0, Length).index_select(0, index));
-            forked.values[layer] = WithHeadroom(values[layer]!.narrow(2, 0, Length).index_select(0, index));
+            forked.keys[layer] = WithHeadroom(keys[layer]!.narrow(2, 0, kept).index_select(0, index));
+            forked.values[layer] = WithHeadroom(values[layer]!.narrow(2, 0, kept).index_select(0, index));
         }
-        forked.tokenMask = tokenMask!.index_select(0, index).DetachFromDisposeScope();
-        forked.rowLengths = rowLengths.index_select(0, index).DetachFromDisposeScope();
+        var mask = tokenMask!.narrow(1, 0, kept).index_select(0, index);
+        forked.tokenMask = mask.DetachFromDisposeScope();
+        forked.rowLengths = (kept == Length ? rowLengths.index_select(0, index) : mask.to(ScalarType.Int64).sum(1)).DetachFromDisposeScope();
         return forked;
     }
 
