@@ -75,6 +75,7 @@ public static class ReasonerApp
         root.Add(CheckCommand.Create(context));
         root.Add(ShowCommand.Create(context));
         root.Add(ExportCommand.Create(context));
+        root.Add(BenchCommand.Create(context));
         return root;
     }
 
