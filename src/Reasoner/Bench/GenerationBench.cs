@@ -11,10 +11,13 @@ sealed record BenchVariant(string Name, Func<int, Task<int>> Generate);
 /// <summary>Two variants side by side; the speed-up is the contender's tokens/s over the baseline's.</summary>
 sealed record BenchComparison(string Name, BenchVariant Baseline, BenchVariant Contender, double? TargetSpeedUp = null);
 
-/// <summary>A variant's best run: tokens, wall time, and the most memory any of its runs needed.</summary>
-sealed record BenchResult(int Tokens, TimeSpan Elapsed, long? PeakBytes)
+/// <summary>One timed run of a variant.</summary>
+sealed record BenchRun(int Tokens, TimeSpan Elapsed, long? PeakBytes);
+
+/// <summary>A variant's runs: tokens per run, the median, fastest and slowest wall time, and the largest memory peak.</summary>
+sealed record BenchResult(int Tokens, TimeSpan Median, TimeSpan Fastest, TimeSpan Slowest, long? PeakBytes)
 {
-    public double TokensPerSecond => Tokens / Elapsed.TotalSeconds;
+    public double TokensPerSecond => Tokens / Median.TotalSeconds;
 }
 
 /// <summary>
@@ -37,34 +40,37 @@ sealed class GenerationBench(TorchEngine engine, string prompt, int k, long seed
 
     /// <summary>
     /// Both variants after a short warm-up each, then <paramref name="repeats"/> rounds of baseline-then-contender, so
-    /// a change in the machine's load hits both alike. Each keeps its fastest run; memory is the largest peak of any run.
+    /// a change in the machine's load hits both alike; the median run counts (the fastest would favour the shorter
+    /// variant, which more easily fits in a quiet moment of a shared machine).
     /// </summary>
     public static async Task<(BenchResult Baseline, BenchResult Contender)> Measure(BenchComparison comparison, int newTokens, int repeats)
     {
         // First calls pay for JIT compilation and libtorch's thread pool.
         await comparison.Baseline.Generate(Math.Min(4, newTokens));
         await comparison.Contender.Generate(Math.Min(4, newTokens));
-        BenchResult? baseline = null, contender = null;
+        var baseline = new List<BenchRun>();
+        var contender = new List<BenchRun>();
         for (int i = 0; i < repeats; i++)
         {
-            baseline = Better(baseline, await Run(comparison.Baseline, newTokens));
-            contender = Better(contender, await Run(comparison.Contender, newTokens));
+            baseline.Add(await Run(comparison.Baseline, newTokens));
+            contender.Add(await Run(comparison.Contender, newTokens));
         }
-        return (baseline!, contender!);
+        return (Summary(baseline), Summary(contender));
     }
 
-    private static async Task<BenchResult> Run(BenchVariant variant, int newTokens)
+    private static async Task<BenchRun> Run(BenchVariant variant, int newTokens)
     {
         long start = PeakMemory.Reset();
         var clock = Stopwatch.StartNew();
         int tokens = await variant.Generate(newTokens);
-        return new BenchResult(tokens, clock.Elapsed, PeakMemory.Since(start));
+        return new BenchRun(tokens, clock.Elapsed, PeakMemory.Since(start));
     }
 
-    private static BenchResult Better(BenchResult? best, BenchResult run)
+    private static BenchResult Summary(IReadOnlyList<BenchRun> runs)
     {
-        long? peak = best is null ? run.PeakBytes : run.PeakBytes is { } bytes ? Math.Max(bytes, best.PeakBytes ?? 0) : null;
-        return (best is null || run.TokensPerSecond > best.TokensPerSecond ? run : best) with { PeakBytes = peak };
+        var times = runs.Select(r => r.Elapsed).Order().ToArray();
+        var median = times.Length % 2 == 1 ? times[times.Length / 2] : (times[times.Length / 2 - 1] + times[times.Length / 2]) / 2;
+        return new BenchResult(runs[0].Tokens, median, times[0], times[^1], runs.Max(r => r.PeakBytes));
     }
 
     private CompletionRequest Request(int n, int newTokens, long requestSeed) =>

@@ -26,7 +26,7 @@ static class BenchCommand
         var newTokens = new Option<int>("--new-tokens") { Description = "Tokens generated per row.", DefaultValueFactory = _ => 64 };
         var k = new Option<int>("--k") { Description = "Siblings per request (the N of a search node's expansion).", DefaultValueFactory = _ => 8 };
         var seed = new Option<int>("--seed") { Description = "Sampling seed (and the random model's weights).", DefaultValueFactory = _ => context.Settings.Seed };
-        var repeat = new Option<int>("--repeat") { Description = "Timed runs per variant, baseline and contender taking turns; the fastest counts.", DefaultValueFactory = _ => 3 };
+        var repeat = new Option<int>("--repeat") { Description = "Timed runs per variant, baseline and contender taking turns; the median counts.", DefaultValueFactory = _ => 5 };
         var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads. Default: libtorch's own (one per core)." };
         var command = new Command("generate",
             "Generation throughput: full recompute vs KV cache (1 row), and k siblings one request at a time vs one batched request " +
@@ -48,7 +48,7 @@ static class BenchCommand
                 var bench = new GenerationBench(engine, promptText, siblings, parse.GetValue(seed));
                 PrintSetup(context.Console, engine, tokenizer.Encode(promptText).Length, generated, siblings, repeats, context.Settings.Device);
 
-                var table = new Table().AddColumns("comparison", "variant", "tokens", "seconds", "tokens/s", "peak memory (MiB)", "speed-up");
+                var table = new Table().AddColumns("comparison", "variant", "tokens", "seconds", "fastest–slowest", "tokens/s", "peak memory (MiB)", "speed-up");
                 foreach (var column in table.Columns.Skip(2)) column.RightAligned();
                 foreach (var comparison in bench.Comparisons())
                 {
@@ -103,14 +103,15 @@ static class BenchCommand
     {
         var c = engine.Model.Config;
         console.MarkupLineInterpolated($"model: {engine.ModelId} ({c.ModelType}, {c.NumHiddenLayers} layers, hidden {c.HiddenSize}, {c.NumAttentionHeads} heads / {c.NumKeyValueHeads} KV heads, vocabulary {c.VocabSize}, {engine.Model.ParameterCount() / 1e6:0.0}M parameters, fp32)");
-        console.MarkupLineInterpolated($"device: {device}, {TorchSharp.torch.get_num_threads()} threads; prompt {promptTokens} tokens; {newTokens} new tokens per row (EOS ignored); k = {k}; temperature 1; fastest of {repeats} runs after a warm-up");
+        console.MarkupLineInterpolated($"device: {device}, {TorchSharp.torch.get_num_threads()} threads; prompt {promptTokens} tokens; {newTokens} new tokens per row (EOS ignored); k = {k}; temperature 1; median of {repeats} runs after a warm-up");
     }
 
     private static string[] Row(string comparison, string variant, BenchResult result, string speedUp) =>
     [
         Markup.Escape(comparison), Markup.Escape(variant),
         result.Tokens.ToString(CultureInfo.InvariantCulture),
-        result.Elapsed.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture),
+        result.Median.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture),
+        string.Create(CultureInfo.InvariantCulture, $"{result.Fastest.TotalSeconds:0.000}–{result.Slowest.TotalSeconds:0.000}"),
         result.TokensPerSecond.ToString("0.0", CultureInfo.InvariantCulture),
         result.PeakBytes is { } bytes ? (bytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture) : "n/a",
         Markup.Escape(speedUp),
