@@ -8,10 +8,12 @@ namespace Reasoner.Models.Generation;
 /// <summary>
 /// The in-process <see cref="ILanguageModel"/>: a <see cref="CausalLanguageModel"/> with a KV cache.
 /// <list type="bullet">
-/// <item>Prefix forking: a request's prompt is prefilled once, at batch 1, and its cache copied to the N rows.</item>
+/// <item>Prefix forking: a request's prompt is prefilled once, at batch 1, and its N rows decode after it in one
+/// cache row with a tree-shaped attention mask (<see cref="SiblingBatch"/>): the prompt's keys and values are
+/// neither copied per row nor read once per row.</item>
 /// <item>Prefix cache: recent prompts' caches are kept (<see cref="PrefixCache"/>), so a prompt that extends an
 /// earlier one — a child node's prompt is its parent's plus the parent's step — prefills only the new tokens.</item>
-/// <item>Batched sampling: all unfinished rows decode in one forward per token; a row that finishes leaves the batch.</item>
+/// <item>Batched sampling: all unfinished rows decode in one forward per token; a row that finishes is no longer fed.</item>
 /// <item>Seeds: every row draws from its own generator seeded by (request seed, row index), so a seeded request
 /// gives the same completions whatever the engine did before; a prefix-cache hit changes the logits by fp32 rounding only.</item>
 /// <item>Token log-probabilities are log-softmax of the untempered logits over the whole model vocabulary: the
@@ -150,15 +152,15 @@ public sealed class TorchEngine : ILanguageModel
             .ToArray();
         using var noGrad = no_grad();
 
-        // Every row's first token comes from the prompt's last position; only rows that go on get a cache row.
+        // Every row's first token comes from the prompt's last position; the rows that go on then decode together.
         var prompt = Prefill(promptIds);
         var active = new List<int>();
-        KvCache? batch = null;
+        SiblingBatch? batch = null;
         try
         {
             for (int row = 0; row < rows.Length; row++)
                 if (!Draw(sampler, rows[row], row, prompt.NextLogProbs)) active.Add(row);
-            if (active.Count > 0) batch = prompt.Cache.Select(new long[active.Count]);
+            if (active.Count > 0) batch = new SiblingBatch(prompt.Cache.Select([0]), rows.Length);
         }
         finally
         {
@@ -167,19 +169,17 @@ public sealed class TorchEngine : ILanguageModel
 
         try
         {
-            while (batch is not null)
+            while (active.Count > 0)
             {
                 cancel.ThrowIfCancellationRequested();
-                var logProbs = DecodeStep(active.Select(row => (long)rows[row].LastToken).ToArray(), batch);
-                var goOn = new List<long>(); // slots of the batch whose rows continue
+                float[] logProbs;
+                using (NewDisposeScope())
+                    logProbs = LogProbs(batch!.Step(model, active, active.Select(row => rows[row].LastToken).ToArray(), device));
+                // Finished rows stop being fed; their slots stay in the batch, masked.
+                var next = new List<int>();
                 for (int slot = 0; slot < active.Count; slot++)
-                    if (!Draw(sampler, rows[active[slot]], active[slot], logProbs.AsSpan(slot * vocabulary, vocabulary))) goOn.Add(slot);
-                if (goOn.Count == active.Count) continue;
-                // Finished rows leave the batch, so the remaining ones stop paying for them.
-                var kept = goOn.Count > 0 ? batch.Select([.. goOn]) : null;
-                batch.Dispose();
-                batch = kept;
-                active = goOn.Select(slot => active[(int)slot]).ToList();
+                    if (!Draw(sampler, rows[active[slot]], active[slot], logProbs.AsSpan(slot * vocabulary, vocabulary))) next.Add(active[slot]);
+                active = next;
             }
         }
         finally
@@ -195,14 +195,6 @@ public sealed class TorchEngine : ILanguageModel
         LogProbsObserved?.Invoke(index, logProbs.ToArray());
         int token = sampler.Sample(logProbs[..decodableVocabulary], row.Random);
         return row.Accept(token, logProbs[token]);
-    }
-
-    /// <summary>One token for every row of <paramref name="batch"/>; log-probabilities [rows × vocabulary], row-major, on the CPU.</summary>
-    private float[] DecodeStep(long[] lastTokens, KvCache batch)
-    {
-        using var scope = NewDisposeScope();
-        var hidden = model.HiddenStates(tensor(lastTokens, [lastTokens.Length, 1], device: device), batch);
-        return LogProbs(hidden.squeeze(1));
     }
 
     // [rows, hidden] -> log-softmax of the logits, copied to the CPU.

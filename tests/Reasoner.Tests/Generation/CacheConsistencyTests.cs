@@ -18,7 +18,7 @@ public class CacheConsistencyTests(TinyCheckpoint checkpoint) : IClassFixture<Ti
         // Warm the prefix cache with the start of the prompt, so the prompt is prefilled from a cached prefix.
         await engine.CompleteAsync(new CompletionRequest("Question: What is 12", N: 1, MaxTokens: 2) { Seed = 1 });
         var plain = await engine.CompleteAsync(new CompletionRequest(TinyCheckpoint.Prompt, N: 4, MaxTokens: 16) { Seed = 21 });
-        // A stop string that row 0 produces early, so rows leave the batch at different steps.
+        // A stop string that row 0 produces early, so rows finish at different steps and the others decode on past its masked slots.
         string text = plain[0].Text;
         string stop = text.Substring(Enumerable.Range(2, text.Length - 3).First(i => !text.Substring(i, 2).Contains('\uFFFD')), 2);
 
