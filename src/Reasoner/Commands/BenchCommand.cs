@@ -3,6 +3,7 @@ using System.Globalization;
 using Reasoner.Cli.Bench;
 using Reasoner.Cli.Hosting;
 using Reasoner.Models;
+using Reasoner.Models.Checkpoints;
 using Reasoner.Models.Generation;
 using Reasoner.Models.Tokenization;
 using Spectre.Console;
@@ -39,8 +40,8 @@ static class BenchCommand
             int prompt = Positive(parse, promptTokens), generated = Positive(parse, newTokens), siblings = Positive(parse, k), repeats = Positive(parse, repeat);
             var device = TorchRuntime.ParseDevice(context.Settings.Device);
             if (parse.GetValue(threads) is { } threadCount) TorchSharp.torch.set_num_threads(threadCount > 0 ? threadCount : throw new UserError($"--threads must be positive, not {threadCount}"));
-            var (engineModel, tokenizer, modelId, ownsModel) = OpenModel(parse.GetValue(model), parse.GetValue(random), device, parse.GetValue(seed));
-            try
+            var (engineModel, tokenizer, modelId) = OpenModel(parse.GetValue(model), parse.GetValue(random), device, parse.GetValue(seed));
+            using (engineModel)
             {
                 // No prefix cache: every variant pays for its own prompts, and repeats do not get faster by reusing them.
                 using var engine = new TorchEngine(engineModel, tokenizer, modelId, new TorchEngineOptions { PrefixCacheTokens = 0, IgnoreEndOfSequence = true });
@@ -65,26 +66,22 @@ static class BenchCommand
                     : "peak memory: not measured on this platform (needs Linux /proc/self/status)");
                 return 0;
             }
-            finally
-            {
-                if (ownsModel) engineModel.Dispose();
-            }
         });
         return command;
     }
 
-    private static (CausalLanguageModel Model, ITextTokenizer Tokenizer, string Id, bool Owns) OpenModel(string? folder, bool random, TorchSharp.torch.Device device, int seed)
+    private static (CausalLanguageModel Model, ITextTokenizer Tokenizer, string Id) OpenModel(string? folder, bool random, TorchSharp.torch.Device device, int seed)
     {
         if (random && folder is not null) throw new UserError("pass either --model or --random, not both");
         if (random)
         {
             var (model, tokenizer) = RandomModel.Create(device, seed);
-            return (model, tokenizer, $"random-weights-{model.Config.NumHiddenLayers}x{model.Config.HiddenSize}", true);
+            return (model, tokenizer, $"random-weights-{model.Config.NumHiddenLayers}x{model.Config.HiddenSize}");
         }
         folder ??= BuiltinModel() ?? throw new UserError($"no model: pass --model DIR, or --random for random weights ({BuiltinModelFolder}/ does not exist yet)");
         if (!File.Exists(Path.Combine(folder, "config.json"))) throw new UserError($"{folder} is not a model folder (no config.json)");
-        var checkpoint = Models.Checkpoints.CheckpointLoader.Load(folder, device);
-        return (checkpoint.Model, checkpoint.Tokenizer, Path.TrimEndingDirectorySeparator(folder), true);
+        var checkpoint = CheckpointLoader.Load(folder, device);
+        return (checkpoint.Model, checkpoint.Tokenizer, Path.TrimEndingDirectorySeparator(folder));
     }
 
     private static string? BuiltinModel()
