@@ -77,6 +77,7 @@ public static class ReasonerApp
         root.Add(ExportCommand.Create(context));
         root.Add(ServeModelCommand.Create(context));
         root.Add(ExportGgufCommand.Create(context));
+        root.Add(BenchCommand.Create(context));
         return root;
     }
 
