@@ -75,6 +75,8 @@ public static class ReasonerApp
         root.Add(CheckCommand.Create(context));
         root.Add(ShowCommand.Create(context));
         root.Add(ExportCommand.Create(context));
+        root.Add(PretrainCommand.Create(context));
+        root.Add(EvalCommand.Create(context));
         return root;
     }
 
