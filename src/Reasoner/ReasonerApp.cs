@@ -78,6 +78,8 @@ public static class ReasonerApp
         root.Add(ServeModelCommand.Create(context));
         root.Add(ExportGgufCommand.Create(context));
         root.Add(BenchCommand.Create(context));
+        root.Add(PretrainCommand.Create(context));
+        root.Add(EvalCommand.Create(context));
         return root;
     }
 
