@@ -13,15 +13,12 @@ namespace Reasoner.Cli.Commands;
 /// <summary><c>bench generate</c>: tokens/s and peak memory of the generation engine's paths against naive ones.</summary>
 static class BenchCommand
 {
-    /// <summary>Where the trained built-in model is committed, relative to the repository root.</summary>
-    private static readonly string BuiltinModelFolder = Path.Combine("models", "builtin");
-
     public static Command Create(CliContext context) =>
         new("bench", "Measure parts of the system.") { Generate(context) };
 
     private static Command Generate(CliContext context)
     {
-        var model = new Option<string?>("--model") { Description = $"A Hugging Face model folder. Default: the built-in model ({BuiltinModelFolder}/ in the repository) when it exists." };
+        var model = new Option<string?>("--model") { Description = $"A Hugging Face model folder. Default: the built-in model ({BuiltinModel.RelativePath}/ in the repository) when it exists." };
         var random = new Option<bool>("--random") { Description = "Use a random-weight model of the built-in model's scale (6 layers, 256 channels, byte-level BPE from the built-in tasks, 1024-row vocabulary) instead of a checkpoint." };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 256 };
         var newTokens = new Option<int>("--new-tokens") { Description = "Tokens generated per row.", DefaultValueFactory = _ => 64 };
@@ -29,11 +26,16 @@ static class BenchCommand
         var seed = new Option<int>("--seed") { Description = "Sampling seed (and the random model's weights).", DefaultValueFactory = _ => context.Settings.Seed };
         var repeat = new Option<int>("--repeat") { Description = "Timed runs per variant, baseline and contender taking turns; the median counts.", DefaultValueFactory = _ => 5 };
         var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads. Default: libtorch's own (one per core)." };
+        var llamaCpp = new Option<bool>("--llama-cpp")
+        {
+            Description = "Also export the same weights to GGUF and time llama.cpp (LLamaSharp) on the same prompt tokens and lengths, 1 row and k rows.",
+            DefaultValueFactory = _ => true,
+        };
         var command = new Command("generate",
             "Generation throughput: full recompute vs KV cache (1 row), and k siblings one request at a time vs one batched request " +
             "with prefix forking. Prints tokens/s, peak memory (rise of the process's resident set) and speed-ups.")
         {
-            model, random, promptTokens, newTokens, k, seed, repeat, threads,
+            model, random, promptTokens, newTokens, k, seed, repeat, threads, llamaCpp,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -51,10 +53,12 @@ static class BenchCommand
 
                 var table = new Table().AddColumns("comparison", "variant", "tokens", "seconds", "fastest–slowest", "tokens/s", "peak memory (MiB)", "speed-up");
                 foreach (var column in table.Columns.Skip(2)) column.RightAligned();
+                var contenders = new List<BenchResult>();
                 foreach (var comparison in bench.Comparisons())
                 {
                     cancel.ThrowIfCancellationRequested();
                     var (baseline, contender) = await GenerationBench.Measure(comparison, generated, repeats);
+                    contenders.Add(contender);
                     double speedUp = contender.TokensPerSecond / baseline.TokensPerSecond;
                     string verdict = comparison.TargetSpeedUp is { } target ? $" (target ≥ {target:0.#}×: {(speedUp >= target ? "met" : "missed")})" : "";
                     table.AddRow(Row(comparison.Name, comparison.Baseline.Name, baseline, "1.00×"));
@@ -64,13 +68,19 @@ static class BenchCommand
                 context.Console.WriteLine(PeakMemory.IsAvailable
                     ? "peak memory: highest resident set (VmHWM) above the resident set at the start of a run, largest over the runs"
                     : "peak memory: not measured on this platform (needs Linux /proc/self/status)");
+                if (parse.GetValue(llamaCpp))
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    LlamaCppComparison.Print(context.Console, engineModel, tokenizer, tokenizer.Encode(promptText), generated, siblings, repeats,
+                        reasonerOneRow: contenders[0], reasonerSiblings: contenders[1]);
+                }
                 return 0;
             }
         });
         return command;
     }
 
-    private static (CausalLanguageModel Model, ITextTokenizer Tokenizer, string Id) OpenModel(string? folder, bool random, TorchSharp.torch.Device device, int seed)
+    private static (CausalLanguageModel Model, HfTokenizer Tokenizer, string Id) OpenModel(string? folder, bool random, TorchSharp.torch.Device device, int seed)
     {
         if (random && folder is not null) throw new UserError("pass either --model or --random, not both");
         if (random)
@@ -78,22 +88,14 @@ static class BenchCommand
             var (model, tokenizer) = RandomModel.Create(device, seed);
             return (model, tokenizer, $"random-weights-{model.Config.NumHiddenLayers}x{model.Config.HiddenSize}");
         }
-        folder ??= BuiltinModel() ?? throw new UserError($"no model: pass --model DIR, or --random for random weights ({BuiltinModelFolder}/ does not exist yet)");
+        if (folder is null)
+        {
+            try { folder = BuiltinModel.Locate(); }
+            catch (DirectoryNotFoundException) { throw new UserError($"no model: pass --model DIR, or --random for random weights ({BuiltinModel.RelativePath}/ does not exist yet)"); }
+        }
         if (!File.Exists(Path.Combine(folder, "config.json"))) throw new UserError($"{folder} is not a model folder (no config.json)");
         var checkpoint = CheckpointLoader.Load(folder, device);
         return (checkpoint.Model, checkpoint.Tokenizer, Path.TrimEndingDirectorySeparator(folder));
-    }
-
-    private static string? BuiltinModel()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "Reasoner.sln")))
-                {
-                    var folder = Path.Combine(dir.FullName, BuiltinModelFolder);
-                    return File.Exists(Path.Combine(folder, "config.json")) ? folder : null;
-                }
-        return null;
     }
 
     private static void PrintSetup(IAnsiConsole console, TorchEngine engine, int promptTokens, int newTokens, int k, int repeats, string device)

@@ -1,0 +1,42 @@
+using Reasoner.Models;
+using Reasoner.Models.Backends;
+using Reasoner.Models.Gguf;
+using Reasoner.Models.Tokenization;
+using Spectre.Console;
+
+namespace Reasoner.Cli.Bench;
+
+/// <summary>
+/// Reasoner's engine against llama.cpp on the same weights (exported to a temporary F32 GGUF), the same prompt
+/// token ids and the same number of new tokens per row, EOS ignored on both sides. llama.cpp decodes greedily
+/// and its k rows prefill k copies of the prompt; Reasoner samples at temperature 1 and forks one prefill. Both
+/// sides count generated tokens over wall time with prefill included, and both report their fastest run.
+/// </summary>
+static class LlamaCppComparison
+{
+    public static void Print(IAnsiConsole console, CausalLanguageModel model, HfTokenizer tokenizer, IReadOnlyList<int> promptIds,
+        int newTokens, int k, int repeats, BenchResult reasonerOneRow, BenchResult reasonerSiblings)
+    {
+        var gguf = Path.Combine(Path.GetTempPath(), $"reasoner-bench-{Guid.NewGuid():N}.gguf");
+        try
+        {
+            using (var file = File.Create(gguf))
+                GgufExporter.CreateWriter(model, tokenizer, new GgufExportOptions { Name = "reasoner-bench" }).Write(file);
+            var table = new Table()
+                .Title("Reasoner vs llama.cpp (same weights as GGUF F32, same prompt ids and lengths)")
+                .AddColumns("rows", "Reasoner tokens/s", "llama.cpp tokens/s", "Reasoner / llama.cpp");
+            foreach (var column in table.Columns.Skip(1)) column.RightAligned();
+            foreach (var (rows, reasoner) in new[] { (1, reasonerOneRow), (k, reasonerSiblings) })
+            {
+                var llama = LlamaCppBench.MeasureTokensPerSecond(gguf, promptIds, newTokens, rows, repeats: repeats);
+                double ours = reasoner.Tokens / reasoner.Fastest.TotalSeconds;
+                table.AddRow(rows.ToString(), $"{ours:0.0}", $"{llama.TokensPerSecond:0.0}", $"{ours / llama.TokensPerSecond:0.00}×");
+            }
+            console.Write(table);
+        }
+        finally
+        {
+            File.Delete(gguf);
+        }
+    }
+}
