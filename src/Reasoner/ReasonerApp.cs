@@ -77,6 +77,8 @@ public static class ReasonerApp
         root.Add(CheckCommand.Create(context));
         root.Add(ShowCommand.Create(context));
         root.Add(ExportCommand.Create(context));
+        root.Add(ServeModelCommand.Create(context));
+        root.Add(ExportGgufCommand.Create(context));
         root.Add(GenerateCommand.Create(context));
         root.Add(ServeCommand.Create(context));
         return root;

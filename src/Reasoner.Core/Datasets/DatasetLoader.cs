@@ -30,7 +30,7 @@ public static class DatasetLoader
     {
         var lines = ReadLines(path);
         var recordFormat = format == AutoFormat ? FindFormat(GuessFormat(path, lines)) : FindFormat(format);
-        var stem = System.IO.Path.GetFileNameWithoutExtension(path);
+        var stem = Path.GetFileNameWithoutExtension(path);
         var problems = new List<Problem>();
         var skipped = new List<DatasetLineError>();
         var lineOfId = new Dictionary<string, int>();
@@ -47,17 +47,23 @@ public static class DatasetLoader
                     throw new InvalidRecordException("id", $"'{problem.Id}' repeats the id of line {lineOfId[problem.Id]}");
                 problems.Add(problem);
             }
-            catch (Exception e) when (e is InvalidRecordException or NotAnObjectException)
+            catch (InvalidRecordException e)
             {
-                var error = e is InvalidRecordException invalid
-                    ? new DatasetLineError(path, lineNumber, invalid.Field, invalid.Reason)
-                    : new DatasetLineError(path, lineNumber, null, e.Message);
-                if (!skipInvalid) throw new DatasetFormatException(error);
-                skipped.Add(error);
+                Reject(new DatasetLineError(path, lineNumber, e.Field, e.Reason));
+            }
+            catch (NotAnObjectException e)
+            {
+                Reject(new DatasetLineError(path, lineNumber, null, e.Message));
             }
         }
         if (problems.Count == 0 && skipped.Count == 0) throw new DatasetFormatException($"{path}: the file has no records");
         return new DatasetLoadResult(problems, skipped);
+
+        void Reject(DatasetLineError error)
+        {
+            if (!skipInvalid) throw new DatasetFormatException(error);
+            skipped.Add(error);
+        }
     }
 
     /// <summary>

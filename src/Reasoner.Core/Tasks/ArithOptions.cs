@@ -2,8 +2,9 @@ namespace Reasoner.Core.Tasks;
 
 /// <summary>
 /// Shape of the arith word problems. The defaults are difficulty 2, sized for a tiny character-level model:
-/// a 3.2M-parameter model trained 25 minutes on 1-4-step problems with two-digit operands got only 12% greedy
-/// accuracy, mostly from wrong two-digit sums, so operands stay at most 10 and every quantity at most 50.
+/// a 3.2M-parameter model trained 25 minutes on 1-4-step problems with two-digit numbers got only 12% greedy
+/// accuracy, mostly from wrong two-digit sums, so by default every quantity stays at most 20 and operands
+/// are single digits; what remains hard is the chain length.
 /// </summary>
 public sealed record ArithOptions
 {
@@ -13,18 +14,21 @@ public sealed record ArithOptions
     public int MaxSteps { get; init; } = 4;
 
     /// <summary>Largest number added, subtracted or started with; the smallest is 2, so no noun is ever singular.</summary>
-    public int MaxOperand { get; init; } = 10;
+    public int MaxOperand { get; init; } = 9;
 
-    /// <summary>Largest multiplier or divisor ("3 times as many", "one of 4 equal groups").</summary>
-    public int MaxFactor { get; init; } = 5;
+    /// <summary>Largest multiplier or divisor ("3 times as many", "one of 3 equal groups").</summary>
+    public int MaxFactor { get; init; } = 3;
 
     /// <summary>Every quantity, intermediate or final, lies in [2, MaxResult].</summary>
-    public int MaxResult { get; init; } = 50;
+    public int MaxResult { get; init; } = 20;
 
-    /// <summary>1: 1-2 steps, results up to 20. 2: the defaults. 3: 2-6 steps, operands up to 20, factors up to 9, results up to 100.</summary>
+    /// <summary>
+    /// 1: 1-2 steps, operands up to 5, results up to 10 (single-digit arithmetic). 2: the defaults.
+    /// 3: 2-6 steps, operands up to 20, factors up to 9, results up to 100 (the two-digit regime that defeats tiny models).
+    /// </summary>
     public static ArithOptions ForDifficulty(int difficulty) => difficulty switch
     {
-        1 => new ArithOptions { MaxSteps = 2, MaxFactor = 3, MaxResult = 20 },
+        1 => new ArithOptions { MaxSteps = 2, MaxOperand = 5, MaxFactor = 2, MaxResult = 10 },
         2 => new ArithOptions(),
         3 => new ArithOptions { MinSteps = 2, MaxSteps = 6, MaxOperand = 20, MaxFactor = 9, MaxResult = 100 },
         _ => throw new ArgumentOutOfRangeException(nameof(difficulty), difficulty, "arith difficulty is 1, 2 or 3"),

@@ -49,7 +49,7 @@ internal sealed class LogicGenerator(LogicOptions options) : IProblemGenerator
             var candidate = isFirst
                 ? new EveryHas(unused.Peek(), property, !holds)
                 : Distractor(random, world, person, property, unused);
-            if (candidate is null || !world.TryAdd(candidate, person, property, chain)) continue;
+            if (candidate is null || !world.TryAdd(candidate, property, chain)) continue;
             if (unused.Count > 0 && candidate.Categories().Contains(unused.Peek())) unused.Dequeue();
         }
 
@@ -68,12 +68,13 @@ internal sealed class LogicGenerator(LogicOptions options) : IProblemGenerator
     }
 
     /// <summary>
-    /// One irrelevant statement: another person's category, a branch from a category into a fresh one, a rule
-    /// into any category from one the person never reaches, or another property of some category.
+    /// A candidate irrelevant statement: another person's category, a branch from a category into a fresh one,
+    /// a rule between two categories already used, or another property of some category. The world keeps it
+    /// only if it changes neither the answer nor the gold chain.
     /// </summary>
     private static LogicStatement? Distractor(TaskRandom random, LogicWorld world, string person, string property, Queue<string> unused)
     {
-        var used = world.Categories().ToList();
+        var used = world.Categories;
         return random.Between(0, 3) switch
         {
             0 => new IsA(random.Pick(Names.Where(n => n != person).ToList()), random.Pick(used)),

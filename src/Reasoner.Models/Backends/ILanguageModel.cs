@@ -33,12 +33,22 @@ public sealed record Completion(string Text, IReadOnlyList<int> TokenIds, IReadO
 {
     public int TokenCount => TokenIds.Count;
 
+    /// <summary>
+    /// Each token's text, when the backend knows it (an HTTP server may return only ids, or only strings);
+    /// empty otherwise. Serving a model over the completions API needs them for <c>logprobs.tokens</c> and
+    /// <c>text_offset</c>.
+    /// </summary>
+    public IReadOnlyList<string> TokenTexts { get; init; } = [];
+
     public double LogProb => TokenLogProbs.Sum();
 }
 
 /// <summary>The log-probability of a given continuation after a prompt, token by token.</summary>
 public sealed record ScoredContinuation(string Continuation, IReadOnlyList<int> TokenIds, IReadOnlyList<double> TokenLogProbs)
 {
+    /// <summary>Each token's text, when the backend knows it; empty otherwise (see <see cref="Completion.TokenTexts"/>).</summary>
+    public IReadOnlyList<string> TokenTexts { get; init; } = [];
+
     public double LogProb => TokenLogProbs.Sum();
 }
 

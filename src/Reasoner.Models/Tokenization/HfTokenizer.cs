@@ -43,10 +43,18 @@ public sealed class HfTokenizer : ITextTokenizer
     public int EosId { get; }
     public int? BosId { get; }
 
+    /// <summary>The pre-tokenizer's split regex (HF syntax); GGUF export maps it to a llama.cpp pre-tokenizer name.</summary>
+    internal string SplitPattern { get; }
+
+    /// <summary>BPE merges as "left right" strings, highest priority first.</summary>
+    internal IReadOnlyList<string> Merges { get; }
+
     private HfTokenizer(BpeTokenizer bpe, string tokenizerJson, string configJson, IReadOnlyList<AddedToken> added,
-        Dictionary<string, int> idByToken, string? chatTemplate, int eosId, int? bosId)
+        Dictionary<string, int> idByToken, string? chatTemplate, int eosId, int? bosId, string splitPattern, IReadOnlyList<string> merges)
     {
         this.bpe = bpe;
+        SplitPattern = splitPattern;
+        Merges = merges;
         TokenizerJson = tokenizerJson;
         TokenizerConfigJson = configJson;
         AddedTokens = added;
@@ -118,7 +126,8 @@ public sealed class HfTokenizer : ITextTokenizer
             ?? throw new FormatException($"{source}: no eos_token in {TokenizerConfigFile} and no conventional end-of-text token in the vocabulary");
 
         string configText = tokenizerConfigJson ?? DefaultConfigJson(added, eosToken: idByToken.First(kv => kv.Value == eos).Key);
-        return new HfTokenizer(bpe, tokenizerJson, configText, added, idByToken, ReadChatTemplate(config["chat_template"]), eos, TokenId("bos_token"));
+        return new HfTokenizer(bpe, tokenizerJson, configText, added, idByToken, ReadChatTemplate(config["chat_template"]), eos, TokenId("bos_token"),
+            splitPattern, merges);
     }
 
     private static (string Pattern, bool ByteLevel) ReadPreTokenizer(JsonNode? node, string source)

@@ -23,7 +23,7 @@ public class BuiltinTaskTests
     /// score is no longer comparable with new ones.
     /// </summary>
     [Theory]
-    [InlineData("arith", "arith-e12649f0e4b3b975")]
+    [InlineData("arith", "arith-dd963f46a412c548")]
     [InlineData("logic", "logic-6c00fc34da1688a2")]
     public void TestSetIsPinned(string task, string firstId)
     {

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Reasoner.Tests.Http;
+
+/// <summary>
+/// A loopback Kestrel endpoint whose every request goes to one handler, told which call (1, 2, …) it is: for
+/// servers that fail, stall or answer in another server's dialect.
+/// </summary>
+sealed class ScriptedHttpServer : IAsyncDisposable
+{
+    readonly WebApplication _app;
+    int _calls;
+
+    ScriptedHttpServer(WebApplication app) => _app = app;
+
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public int Calls => Volatile.Read(ref _calls);
+
+    public static async Task<ScriptedHttpServer> StartAsync(Func<HttpContext, int, Task> handler)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
+        var server = new ScriptedHttpServer(builder.Build());
+        server._app.Run(http => handler(http, Interlocked.Increment(ref server._calls)));
+        await server._app.StartAsync();
+        server.BaseUrl = new Uri(server._app.Urls.First());
+        return server;
+    }
+
+    /// <summary>A loopback port with nothing listening on it (bound, then released).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A completions answer with <paramref name="n"/> choices reading "ok".</summary>
+    public static Task OkAsync(HttpContext http, int n = 1)
+    {
+        var choices = string.Join(',', Enumerable.Range(0, n).Select(i => $$"""{"index":{{i}},"text":"ok","finish_reason":"length"}"""));
+        http.Response.ContentType = "application/json";
+        return http.Response.WriteAsync($$"""{"id":"cmpl-1","object":"text_completion","model":"m","choices":[{{choices}}]}""");
+    }
+
+    public static Task ErrorAsync(HttpContext http, int status, string message)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        return http.Response.WriteAsync($$$"""{"error":{"message":"{{{message}}}","type":"server_error","code":{{{status}}}}}""");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
