@@ -4,8 +4,10 @@ using Reasoner.Models.Backends;
 namespace Reasoner.Cli.Generation;
 
 /// <summary>
-/// Turns a <c>--model</c> spec into the backend every worker shares. <c>reference[:MISTAKE_RATE[:LATENCY_MS]]</c> is
-/// <see cref="ReferenceSolutionModel"/>, the deterministic weight-free test backend; <c>builtin</c> is the project's
+/// Turns a <c>--model</c> spec into the one backend every worker shares: <c>http(s)://HOST:PORT</c> or
+/// <c>MODEL@http(s)://HOST:PORT</c> (an OpenAI-compatible server: vLLM, SGLang, llama.cpp's server, serve-model; many
+/// requests in flight), a <c>.gguf</c> file (llama.cpp in process), <c>reference[:MISTAKE_RATE[:LATENCY_MS]]</c>
+/// (<see cref="ReferenceSolutionModel"/>, the deterministic weight-free test backend), or <c>builtin</c>, the project's
 /// own checkpoint (not in this build yet).
 /// </summary>
 public static class ModelBackends
@@ -17,8 +19,9 @@ public static class ModelBackends
     {
         if (ReferenceSolutionModel.ParseSpec(spec) is { } reference) return new ReferenceSolutionModel(problemsInFlight, reference);
         if (spec == Builtin)
-            throw new ArgumentException("the built-in model is not part of this build yet; pass --model reference (the weight-free test backend)");
-        throw new ArgumentException($"no backend for model '{spec}': expected {Builtin} or reference[:MISTAKE_RATE[:LATENCY_MS]]");
+            throw new ArgumentException("the built-in model is not part of this build yet; pass --model reference (the weight-free test backend), a .gguf file or http://HOST:PORT");
+        if (spec.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)) return LlamaCppModel.Load(spec);
+        return LanguageModelFactory.Create(spec);
     }
 
     /// <summary>The built-in model was trained on the bare solve prompt; other models get the few-shot prompt by default.</summary>
