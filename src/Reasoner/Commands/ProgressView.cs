@@ -56,7 +56,9 @@ static class ProgressView
     {
         var p = pipeline.Progress.Snapshot();
         var todo = p.Expected is { } e ? e - p.Skipped : (long?)null;
-        var table = new Table().AddColumns("searched", "failed", "skipped", "trees/min", "nodes/s", "correct path", "queues (problems, trees)", "ETA");
+        // Short headers: the table fits an 80-column terminal. "correct": completed trees with a correct path;
+        // "queues": problems waiting for a worker, trees waiting for the writer.
+        var table = new Table().AddColumns("searched", "failed", "skipped", "trees/min", "nodes/s", "correct", "queues", "ETA");
         table.AddRow(todo is { } t ? $"{p.Searched}/{t}" : Count(p.Searched), Count(p.Failed), Count(p.Skipped), Number(p.TreesPerMinute),
             Number(p.NodesPerSecond), Share(p.CorrectPathShare), $"{pipeline.ProblemQueueDepth}, {pipeline.TreeQueueDepth}", Duration(p.Eta));
         return table;
