@@ -41,6 +41,22 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task WithoutOptionsGenerateRunsTheGenerateSettings()
+    {
+        var config = Config;
+        config["Generate:Model"] = "reference";
+        config["Generate:Problems"] = "3";
+        config["Generate:Search:Iterations"] = "1";
+
+        var r = await CliRunner.Run(config, "generate");
+
+        Assert.Equal(0, r.ExitCode);
+        var trees = ReadStore(Path.Combine(_runs, "mcts-arith")).Trees;
+        Assert.Equal(3, trees.Count);
+        Assert.All(trees, t => Assert.Equal("1", t.Search.Settings["iterations"]));
+    }
+
+    [Fact]
     public async Task OptionsPickTheAlgorithmTheShardAndTheRunFolder()
     {
         var r = await CliRunner.Run(Config, "generate", "--model", "reference:0", "--algo", "beam", "--beam-width", "2", "--task", "logic",
