@@ -79,6 +79,7 @@ public static class ReasonerApp
         root.Add(ExportCommand.Create(context));
         root.Add(ServeModelCommand.Create(context));
         root.Add(ExportGgufCommand.Create(context));
+        root.Add(BenchCommand.Create(context));
         root.Add(GenerateCommand.Create(context));
         root.Add(ServeCommand.Create(context));
         return root;

@@ -92,22 +92,29 @@ public sealed class KvCache : IDisposable
         field = value.DetachFromDisposeScope();
     }
 
-    /// <summary>A new cache whose row i is a copy of this cache's row <paramref name="rows"/>[i] (rows may repeat).</summary>
-    public KvCache Select(long[] rows)
+    /// <summary>
+    /// A new cache whose row i is a copy of this cache's row <paramref name="rows"/>[i] (rows may repeat), holding
+    /// only the first <paramref name="slots"/> slots when given: a shorter prefix of the same rows, which is how a
+    /// prompt cache serves a later prompt that shares only part of its tokens.
+    /// </summary>
+    public KvCache Select(long[] rows, long? slots = null)
     {
         if (BatchSize == 0) throw new InvalidOperationException("cannot fork an empty cache");
         foreach (var r in rows)
             if (r < 0 || r >= BatchSize) throw new ArgumentOutOfRangeException(nameof(rows), $"row {r} is outside the cache's {BatchSize} rows");
+        long kept = slots ?? Length;
+        if (kept < 1 || kept > Length) throw new ArgumentOutOfRangeException(nameof(slots), $"slots must be in [1, {Length}], not {kept}");
         using var scope = NewDisposeScope();
         var index = tensor(rows, device: rowLengths!.device);
-        var forked = new KvCache(LayerCount) { Length = Length, BatchSize = rows.Length };
+        var forked = new KvCache(LayerCount) { Length = kept, BatchSize = rows.Length };
         for (int layer = 0; layer < LayerCount; layer++)
         {
-            forked.keys[layer] = WithHeadroom(keys[layer]!.narrow(2, 0, Length).index_select(0, index));
-            forked.values[layer] = WithHeadroom(values[layer]!.narrow(2, 0, Length).index_select(0, index));
+            forked.keys[layer] = Gather(keys[layer]!, rows, kept);
+            forked.values[layer] = Gather(values[layer]!, rows, kept);
         }
-        forked.tokenMask = tokenMask!.index_select(0, index).DetachFromDisposeScope();
-        forked.rowLengths = rowLengths.index_select(0, index).DetachFromDisposeScope();
+        var mask = tokenMask!.narrow(1, 0, kept).index_select(0, index);
+        forked.tokenMask = mask.DetachFromDisposeScope();
+        forked.rowLengths = (kept == Length ? rowLengths.index_select(0, index) : mask.to(ScalarType.Int64).sum(1)).DetachFromDisposeScope();
         return forked;
     }
 
@@ -156,8 +163,20 @@ public sealed class KvCache : IDisposable
         return result;
     }
 
-    private Tensor WithHeadroom(Tensor kv) =>
-        nn.functional.pad(kv, [0, 0, 0, Headroom]).DetachFromDisposeScope();
+    // Copies slots [0, kept) of the chosen rows into a new buffer with headroom, in one pass: a row repeated k times
+    // (forking k children) is one broadcast copy, not an index_select into a temporary and then a padded copy of that.
+    // The headroom is left uninitialised: slots past Length are never read.
+    private static Tensor Gather(Tensor buffer, long[] rows, long kept)
+    {
+        var result = empty([rows.Length, buffer.shape[1], kept + Headroom, buffer.shape[3]], buffer.dtype, buffer.device).DetachFromDisposeScope();
+        for (int start = 0, end; start < rows.Length; start = end)
+        {
+            for (end = start + 1; end < rows.Length && rows[end] == rows[start];) end++;
+            var source = buffer.narrow(0, rows[start], 1).narrow(2, 0, kept);
+            result.narrow(0, start, end - start).narrow(2, 0, kept).copy_(source.expand(end - start, -1, -1, -1));
+        }
+        return result;
+    }
 
     public void Dispose()
     {

@@ -32,7 +32,7 @@ sealed class GenerationOptions
         var s = g.Search;
         _algorithm = new Option<string>("--algo") { Description = "Search algorithm.", DefaultValueFactory = _ => g.Algorithm, HelpName = string.Join('|', SearchFactory.Algorithms) };
         _algorithm.AcceptOnlyFromAmong([.. SearchFactory.Algorithms]);
-        _model = new Option<string>("--model") { Description = "Backend: builtin (the project's own model), http(s)://HOST:PORT or MODEL@http(s)://HOST:PORT (OpenAI-compatible server), a .gguf file (llama.cpp), or reference[:MISTAKE_RATE[:LATENCY_MS]] (weight-free test backend that replays reference solutions with mistakes).", DefaultValueFactory = _ => g.Model };
+        _model = new Option<string>("--model") { Description = "Backend: builtin (the project's own model), a Hugging Face model folder (in-process engine), http(s)://HOST:PORT or MODEL@http(s)://HOST:PORT (OpenAI-compatible server), a .gguf file (llama.cpp), or reference[:MISTAKE_RATE[:LATENCY_MS]] (weight-free test backend that replays reference solutions with mistakes).", DefaultValueFactory = _ => g.Model };
         _workers = new Option<int>("--workers", "-w") { Description = "Search workers; they share one backend.", DefaultValueFactory = _ => g.Workers };
         _shard = new Option<string?>("--shard") { Description = "i/n: search only the problems whose id hash mod n is i; n processes share one run folder.", DefaultValueFactory = _ => NullIfEmpty(g.Shard) };
         _seed = new Option<int>("--seed") { Description = "Seed of the built-in problem stream and of every search.", DefaultValueFactory = _ => settings.Seed };

@@ -50,7 +50,7 @@ public sealed class GenerationRun : IDisposable
         var writerOptions = settings.Store.ToWriterOptions(shard.WriterId);
         var prompts = new PromptLibrary(PromptsDirectory.Resolve(settings));
         var inFlight = new ProblemsInFlight();
-        var model = ModelBackends.Create(generate.Model, () => inFlight.Problems);
+        var model = ModelBackends.Create(generate.Model, settings.Device, () => inFlight.Problems);
         try
         {
             var search = SearchFactory.Create(generate.Algorithm, model, prompts, seed, generate.Search, ModelBackends.UsesBarePrompt(generate.Model));

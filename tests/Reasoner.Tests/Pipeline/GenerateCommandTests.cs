@@ -70,6 +70,22 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.All(Directory.GetFiles(Path.Combine(_runs, "beam-logic", "trees")), f => Assert.Contains("shard-1-of-2", f));
     }
 
+    [Fact]
+    public async Task AModelFolderRunsOnTheInProcessEngineSharedByTheWorkers()
+    {
+        using var checkpoint = new Generation.TinyCheckpoint();
+        var r = await CliRunner.Run(Config, "generate", "--model", checkpoint.Path, "--prompt", "bare", "--problems", "3", "--workers", "2",
+            "--iterations", "1", "--max-step-tokens", "6", "--depth-limit", "2", "--out", "engine");
+
+        Assert.Equal(0, r.ExitCode);
+        var (trees, damage) = ReadStore(Path.Combine(_runs, "engine"));
+        Assert.Empty(damage);
+        Assert.Equal(3, trees.Count);
+        Assert.All(trees, t => Assert.Equal(TreeStatus.Completed, t.Status));
+        Assert.All(trees, t => Assert.Equal(Path.TrimEndingDirectorySeparator(checkpoint.Path), t.ModelId));
+        Assert.All(trees, t => Assert.True(t.Nodes.Count > 1));
+    }
+
     [Theory]
     [InlineData("--shard", "2/2")]
     [InlineData("--model", "no-such-backend")]
