@@ -80,6 +80,8 @@ public static class ReasonerApp
         root.Add(ServeModelCommand.Create(context));
         root.Add(ExportGgufCommand.Create(context));
         root.Add(BenchCommand.Create(context));
+        root.Add(PretrainCommand.Create(context));
+        root.Add(EvalCommand.Create(context));
         root.Add(GenerateCommand.Create(context));
         root.Add(ServeCommand.Create(context));
         return root;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Reasoner.Cli.Hosting;
-using Reasoner.Core.Prompts;
 using Reasoner.Models.Backends;
 using Reasoner.Search;
 
@@ -48,7 +47,7 @@ public sealed class GenerationRun : IDisposable
         };
         options.Validate();
         var writerOptions = settings.Store.ToWriterOptions(shard.WriterId);
-        var prompts = new PromptLibrary(PromptsDirectory.Resolve(settings));
+        var prompts = PromptFolder.Open(settings);
         var inFlight = new ProblemsInFlight();
         var model = ModelBackends.Create(generate.Model, settings.Device, () => inFlight.Problems);
         try

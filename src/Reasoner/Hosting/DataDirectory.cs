@@ -17,10 +17,3 @@ public static class DataDirectory
         return Path.GetFullPath(Path.Combine("..", "shared", "data"));
     }
 }
-
-/// <summary>Where the prompt templates live: PromptsDir when set, else the repository's <c>prompts/</c>.</summary>
-public static class PromptsDirectory
-{
-    public static string Resolve(ReasonerSettings settings) =>
-        string.IsNullOrWhiteSpace(settings.PromptsDir) ? Core.Prompts.PromptLibrary.FindDefaultRoot() : Path.GetFullPath(settings.PromptsDir);
-}

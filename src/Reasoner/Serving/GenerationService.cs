@@ -29,7 +29,7 @@ public sealed class GenerationService(ServeState state, IHostApplicationLifetime
         {
             logger.LogError(e, "the generator failed");
             state.Stage = ServeStage.Failed;
-            lifetime.StopApplication();
+            await StopHostAsync(stoppingToken);
             return;
         }
         var p = state.Run.Progress.Snapshot();
@@ -37,7 +37,7 @@ public sealed class GenerationService(ServeState state, IHostApplicationLifetime
         {
             case PipelineEnd.StoreFailed:
                 state.Stage = ServeStage.Failed;
-                lifetime.StopApplication();
+                await StopHostAsync(stoppingToken);
                 break;
             case PipelineEnd.Stopped:
                 state.Stage = ServeStage.Stopped;
@@ -46,8 +46,26 @@ public sealed class GenerationService(ServeState state, IHostApplicationLifetime
             default:
                 state.Stage = ServeStage.Finished;
                 logger.LogInformation("every source is exhausted: {Done} trees stored, {Skipped} problems skipped as already stored", p.Searched, p.Skipped);
-                if (exitWhenDone) lifetime.StopApplication();
+                if (exitWhenDone) await StopHostAsync(stoppingToken);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Stops the host once it has started: sources that run out at once would otherwise stop it from inside its own
+    /// start, which fails the start. Nothing to do when it is stopping already.
+    /// </summary>
+    private async Task StopHostAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        try
+        {
+            await started.Task.WaitAsync(stoppingToken);
+            lifetime.StopApplication();
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
         }
     }
 }

@@ -1,4 +1,6 @@
 using Reasoner.Cli;
+using Reasoner.Core.Prompts;
+using Reasoner.Models.Checkpoints;
 using Reasoner.Core.Trees;
 using Reasoner.Tests.Cli;
 using static Reasoner.Tests.Pipeline.PipelineKit;
@@ -74,7 +76,9 @@ public sealed class GenerateCommandTests : IDisposable
     public async Task AModelFolderRunsOnTheInProcessEngineSharedByTheWorkers()
     {
         using var checkpoint = new Generation.TinyCheckpoint();
-        var r = await CliRunner.Run(Config, "generate", "--model", checkpoint.Path, "--prompt", "bare", "--problems", "3", "--workers", "2",
+        // A model trained from scratch on the tasks names the bare prompt in its reasoner.json; search then opens with it.
+        new ModelPromptSettings { Prompt = PromptLibrary.SolveBare }.Save(checkpoint.Path);
+        var r = await CliRunner.Run(Config, "generate", "--model", checkpoint.Path, "--problems", "3", "--workers", "2",
             "--iterations", "1", "--max-step-tokens", "6", "--depth-limit", "2", "--out", "engine");
 
         Assert.Equal(0, r.ExitCode);
@@ -84,6 +88,7 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.All(trees, t => Assert.Equal(TreeStatus.Completed, t.Status));
         Assert.All(trees, t => Assert.Equal(Path.TrimEndingDirectorySeparator(checkpoint.Path), t.ModelId));
         Assert.All(trees, t => Assert.True(t.Nodes.Count > 1));
+        Assert.All(trees, t => Assert.Equal("bare", t.Search.Settings["world.solvePrompt"]));
     }
 
     [Theory]

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Reasoner.Models.Checkpoints;
+
+/// <summary>
+/// <c>reasoner.json</c> beside a checkpoint: how the model expects to be prompted. Models trained from scratch
+/// on the built-in tasks know only the bare "Question: … Answer:" format and end a solution with EOS; a
+/// checkpoint without this file is a general model, prompted with its task family's few-shot prompt.
+/// </summary>
+public sealed record ModelPromptSettings
+{
+    public const string FileName = "reasoner.json";
+
+    /// <summary>Prompt name in the prompt library, e.g. "solve-bare".</summary>
+    public required string Prompt { get; init; }
+
+    /// <summary>Strings that end a solution besides EOS (none for a model that emits EOS itself).</summary>
+    public IReadOnlyList<string> Stop { get; init; } = [];
+
+    /// <summary>Where steps end; search splits solutions into steps with it.</summary>
+    public string StepDelimiter { get; init; } = "\n";
+
+    /// <summary>Task families the model was trained on, for people reading the file.</summary>
+    public IReadOnlyList<string> TrainedOn { get; init; } = [];
+
+    public int? Difficulty { get; init; }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The settings saved with a checkpoint, or null when it has none.</summary>
+    public static ModelPromptSettings? Load(string checkpointDirectory)
+    {
+        var path = Path.Combine(checkpointDirectory, FileName);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<ModelPromptSettings>(File.ReadAllText(path), Json)
+                ?? throw new InvalidDataException($"{path} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    public void Save(string checkpointDirectory) =>
+        File.WriteAllText(Path.Combine(checkpointDirectory, FileName), JsonSerializer.Serialize(this, Json) + "\n");
+}

@@ -1,0 +1,102 @@
+using Reasoner.Core.Tasks;
+using Reasoner.Models;
+
+namespace Reasoner.Training.Pretraining;
+
+/// <summary>Everything that decides a from-scratch training run; the same settings and seed give the same model (up to libtorch thread nondeterminism).</summary>
+public sealed record PretrainSettings
+{
+    public required string OutputDirectory { get; init; }
+
+    public IReadOnlyList<string> Tasks { get; init; } = BuiltinTasks.Names;
+
+    public int Difficulty { get; init; } = BuiltinTasks.DefaultDifficulty;
+
+    public int Seed { get; init; } = 1234;
+
+    public int Layers { get; init; } = 4;
+
+    public int Hidden { get; init; } = 256;
+
+    public int Heads { get; init; } = 4;
+
+    public int KvHeads { get; init; } = 4;
+
+    /// <summary>Target BPE vocabulary (bytes plus merges); the special tokens come on top.</summary>
+    public int VocabSize { get; init; } = 512;
+
+    /// <summary>Longest training sequence, prompt included; longer problems are skipped.</summary>
+    public int SeqLen { get; init; } = 320;
+
+    /// <summary>Sequences per micro-batch.</summary>
+    public int Batch { get; init; } = 32;
+
+    public int Accumulation { get; init; } = 1;
+
+    public double LearningRate { get; init; } = 2e-3;
+
+    public int WarmupSteps { get; init; } = 100;
+
+    public double WeightDecay { get; init; } = 0.1;
+
+    /// <summary>Fixed length in optimizer steps; reproducible. Either this or <see cref="Minutes"/>.</summary>
+    public int? Steps { get; init; }
+
+    /// <summary>Training-time budget: the run measures its speed over its first steps and sets the step count from it.</summary>
+    public double? Minutes { get; init; }
+
+    public int EvalEvery { get; init; } = 250;
+
+    /// <summary>Problems per task from the start of each fixed test set for the greedy accuracy monitor.</summary>
+    public int EvalProblems { get; init; } = 50;
+
+    public int SaveEvery { get; init; } = 500;
+
+    public int LogEvery { get; init; } = 10;
+
+    public int Threads { get; init; } = 2;
+
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Continue from the run folder's checkpoint when there is one.</summary>
+    public bool Resume { get; init; }
+
+    public int TokenizerProblemsPerTask { get; init; } = 2000;
+
+    /// <summary>SwiGLU width: 8/3 of the hidden size as in Llama, rounded up to a multiple of 64.</summary>
+    public int Intermediate => (8 * Hidden / 3 + 63) / 64 * 64;
+
+    public ModelConfig ModelConfig(int vocabSize, int eosId) => new()
+    {
+        ModelType = "llama",
+        Architectures = ["LlamaForCausalLM"],
+        VocabSize = vocabSize,
+        HiddenSize = Hidden,
+        IntermediateSize = Intermediate,
+        NumHiddenLayers = Layers,
+        NumAttentionHeads = Heads,
+        NumKeyValueHeads = KvHeads,
+        RmsNormEps = 1e-5,
+        RopeTheta = 10000,
+        MaxPositionEmbeddings = SeqLen,
+        // Tied: with a few hundred tokens the embedding is a small share, and tying helps a small model generalise.
+        TieWordEmbeddings = true,
+        InitializerRange = 0.02,
+        BosTokenId = null,
+        EosTokenIds = [eosId],
+        PadTokenId = eosId,
+    };
+
+    public void Validate()
+    {
+        if (Tasks.Count == 0 || Tasks.Any(t => !BuiltinTasks.Names.Contains(t)))
+            throw new ArgumentException($"tasks must be among {string.Join(", ", BuiltinTasks.Names)}, got '{string.Join(",", Tasks)}'");
+        if ((Steps is null) == (Minutes is null)) throw new ArgumentException("give exactly one of --steps and --minutes");
+        if (Steps is < 1 || Minutes is <= 0) throw new ArgumentException("--steps and --minutes must be positive");
+        if (Layers < 1 || Hidden < 8 || Heads < 1 || KvHeads < 1 || Hidden % Heads != 0 || Heads % KvHeads != 0)
+            throw new ArgumentException($"need hidden ({Hidden}) divisible by heads ({Heads}) and heads divisible by kv-heads ({KvHeads})");
+        if (VocabSize < 256) throw new ArgumentException($"--vocab-size must be at least 256 (the byte alphabet), got {VocabSize}");
+        if (Batch < 1 || Accumulation < 1 || SeqLen < 16 || EvalEvery < 1 || SaveEvery < 1 || Threads < 1)
+            throw new ArgumentException("batch, accumulation, eval/save intervals and threads must be positive, and --seq-len at least 16");
+    }
+}

@@ -1,0 +1,52 @@
+using Reasoner.Core.Problems;
+using Reasoner.Core.Prompts;
+using Reasoner.Core.Tasks;
+using Reasoner.Models.Tokenization;
+using Reasoner.Training.Batching;
+
+namespace Reasoner.Training.Pretraining;
+
+/// <summary>
+/// The built-in tasks as training text: the prompt is the bare solve prompt with the question, the target is
+/// the reference steps one per line and then EOS, so the model learns to end its own solutions.
+/// </summary>
+public sealed class SolutionCorpus(PromptTemplate prompt)
+{
+    public string Prompt(Problem problem) =>
+        prompt.Render(new Dictionary<string, string> { ["question"] = PromptLibrary.FormatQuestion(problem) });
+
+    public static string Target(Problem problem) =>
+        string.Join("\n", problem.ReferenceSteps ?? throw new ArgumentException($"problem {problem.Id} has no reference steps"));
+
+    /// <summary>Prompt and target are encoded apart, exactly as generation sees them: prompt tokens, then the model's own.</summary>
+    public TrainingSequence Encode(Problem problem, ITextTokenizer tokenizer)
+    {
+        var promptIds = tokenizer.Encode(Prompt(problem));
+        return new TrainingSequence([.. promptIds, .. tokenizer.Encode(Target(problem)), tokenizer.EosId], promptIds.Length);
+    }
+
+    /// <summary>Train-split problems of the tasks, each next problem's task drawn uniformly (seeded), without end.</summary>
+    public static IEnumerable<Problem> TrainProblems(IReadOnlyList<string> tasks, int difficulty, int seed)
+    {
+        var streams = tasks.Select((t, i) => BuiltinTasks.Generate(t, Split.Train, seed + i, difficulty).GetEnumerator()).ToArray();
+        var random = new Random(seed);
+        try
+        {
+            while (true)
+            {
+                var stream = streams[random.Next(streams.Length)];
+                stream.MoveNext();
+                yield return stream.Current;
+            }
+        }
+        finally
+        {
+            foreach (var s in streams) s.Dispose();
+        }
+    }
+
+    /// <summary>Text to learn the BPE vocabulary from: prompts and solutions of problems the training stream will not start with.</summary>
+    public IEnumerable<string> TokenizerText(IReadOnlyList<string> tasks, int difficulty, int seed, int problemsPerTask) =>
+        tasks.SelectMany((t, i) => BuiltinTasks.Generate(t, Split.Train, seed + 1000 + i, difficulty).Take(problemsPerTask))
+            .Select(p => Prompt(p) + Target(p));
+}

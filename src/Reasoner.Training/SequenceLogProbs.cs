@@ -1,0 +1,44 @@
+using Reasoner.Models;
+using Reasoner.Training.Batching;
+using static TorchSharp.torch;
+
+namespace Reasoner.Training;
+
+/// <summary>
+/// Per-token log-probabilities of a batch under a model, aligned with the tokens: <c>Values[b, t]</c> is
+/// log p(token t | tokens before t), and <c>Mask[b, t]</c> is 1 where that token is a target. Position 0 and
+/// prompt and pad positions are masked out (their values are 0). This is the quantity every trainer builds on:
+/// the language-model loss is minus its masked mean; DPO, TPO and OREO sum it per sequence.
+/// </summary>
+public sealed record TokenLogProbs(Tensor Values, Tensor Mask) : IDisposable
+{
+    /// <summary>[B]: each sequence's total target log-probability.</summary>
+    public Tensor SequenceSums() => (Values * Mask).sum(1);
+
+    /// <summary>Scalar: mean negative log-likelihood per target token (the cross-entropy loss).</summary>
+    public Tensor MeanNegativeLogLikelihood() => -(Values * Mask).sum() / Mask.sum().clamp_min(1);
+
+    public void Dispose()
+    {
+        Values.Dispose();
+        Mask.Dispose();
+    }
+}
+
+public static class SequenceLogProbs
+{
+    /// <summary>Runs the model over the batch (with autograd when it is on) and gathers each target token's log-probability.</summary>
+    public static TokenLogProbs Compute(CausalLanguageModel model, TokenBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var logits = model.Forward(batch.InputIds, attentionMask: batch.AttentionMask);      // [B,T,V]
+        long width = batch.Width;
+        // Logits at t predict token t+1; log_softmax in fp32 whatever the model's dtype.
+        var predicted = logits.narrow(1, 0, width - 1).to(ScalarType.Float32).log_softmax(-1);
+        var next = batch.InputIds.narrow(1, 1, width - 1).unsqueeze(-1);
+        var gathered = predicted.gather(-1, next).squeeze(-1);                                  // [B,T-1]
+        var values = nn.functional.pad(gathered, [1, 0]);                                       // [B,T], 0 at t=0
+        var mask = batch.LossMask.to(ScalarType.Float32);
+        return new TokenLogProbs((values * mask).MoveToOuterDisposeScope(), mask.clone().MoveToOuterDisposeScope());
+    }
+}

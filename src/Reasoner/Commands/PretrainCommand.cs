@@ -1,0 +1,116 @@
+using System.CommandLine;
+using System.Globalization;
+using Reasoner.Cli.Hosting;
+using Reasoner.Core.Prompts;
+using Reasoner.Core.Tasks;
+using Reasoner.Training.Pretraining;
+using Spectre.Console;
+
+namespace Reasoner.Cli.Commands;
+
+/// <summary><c>pretrain</c>: train a small Llama-architecture model from scratch on the built-in tasks (how the built-in model is made).</summary>
+static class PretrainCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var defaults = new PretrainSettings { OutputDirectory = "" };
+        var output = new Option<string>("--out") { Description = "Run folder: the final model (Hugging Face layout), checkpoint/ and train_log.jsonl.", DefaultValueFactory = _ => Path.Combine(context.Settings.RunsDir, "pretrain") };
+        var minutes = new Option<double?>("--minutes") { Description = "Training-time budget; the step count is set from the speed of the first steps." };
+        var steps = new Option<int?>("--steps") { Description = "Optimizer steps (reproducible; use this or --minutes)." };
+        var layers = new Option<int>("--layers") { Description = "Decoder layers.", DefaultValueFactory = _ => defaults.Layers };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden size (the MLP is 8/3 of it, rounded up to 64).", DefaultValueFactory = _ => defaults.Hidden };
+        var heads = new Option<int>("--heads") { Description = "Attention heads.", DefaultValueFactory = _ => defaults.Heads };
+        var kvHeads = new Option<int>("--kv-heads") { Description = "Key/value heads (grouped-query attention when fewer than --heads).", DefaultValueFactory = _ => defaults.KvHeads };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate (linear warmup, cosine decay to a tenth).", DefaultValueFactory = _ => defaults.LearningRate };
+        var warmup = new Option<int>("--warmup") { Description = "Warmup steps.", DefaultValueFactory = _ => defaults.WarmupSteps };
+        var batch = new Option<int>("--batch") { Description = "Sequences per micro-batch.", DefaultValueFactory = _ => defaults.Batch };
+        var accumulation = new Option<int>("--accumulation") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => defaults.Accumulation };
+        var seqLen = new Option<int>("--seq-len") { Description = "Longest training sequence in tokens; longer problems are skipped.", DefaultValueFactory = _ => defaults.SeqLen };
+        var difficulty = new Option<int>("--difficulty") { Description = "Difficulty of the training problems (1-3; the fixed test sets are difficulty 2).", DefaultValueFactory = _ => BuiltinTasks.DefaultDifficulty };
+        var seed = new Option<int>("--seed") { Description = "Seed for the tokenizer corpus, initial weights and data order.", DefaultValueFactory = _ => context.Settings.Seed };
+        var tasks = new Option<string>("--tasks") { Description = "Comma-separated built-in tasks to train on.", DefaultValueFactory = _ => string.Join(",", BuiltinTasks.Names) };
+        var vocabSize = new Option<int>("--vocab-size") { Description = "BPE vocabulary: 256 bytes plus learned merges (special tokens on top).", DefaultValueFactory = _ => defaults.VocabSize };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => context.Settings.Device };
+        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => defaults.Threads };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Measure greedy accuracy every this many steps.", DefaultValueFactory = _ => defaults.EvalEvery };
+        var evalProblems = new Option<int>("--eval-problems") { Description = "Problems per task (from each fixed test set) for that measurement.", DefaultValueFactory = _ => defaults.EvalProblems };
+        var saveEvery = new Option<int>("--save-every") { Description = "Save a resumable checkpoint every this many steps.", DefaultValueFactory = _ => defaults.SaveEvery };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the run folder's checkpoint." };
+        var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
+        {
+            output, minutes, steps, layers, hidden, heads, kvHeads, lr, warmup, batch, accumulation, seqLen, difficulty, seed, tasks, vocabSize, device, threads, evalEvery, evalProblems, saveEvery, resume,
+        };
+        command.SetAction((parse, cancel) =>
+        {
+            var settings = new PretrainSettings
+            {
+                OutputDirectory = parse.GetValue(output)!,
+                Minutes = parse.GetValue(minutes),
+                Steps = parse.GetValue(steps),
+                Layers = parse.GetValue(layers),
+                Hidden = parse.GetValue(hidden),
+                Heads = parse.GetValue(heads),
+                KvHeads = parse.GetValue(kvHeads),
+                LearningRate = parse.GetValue(lr),
+                WarmupSteps = parse.GetValue(warmup),
+                Batch = parse.GetValue(batch),
+                Accumulation = parse.GetValue(accumulation),
+                SeqLen = parse.GetValue(seqLen),
+                Difficulty = parse.GetValue(difficulty),
+                Seed = parse.GetValue(seed),
+                Tasks = parse.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                VocabSize = parse.GetValue(vocabSize),
+                Device = parse.GetValue(device)!,
+                Threads = parse.GetValue(threads),
+                EvalEvery = parse.GetValue(evalEvery),
+                EvalProblems = parse.GetValue(evalProblems),
+                SaveEvery = parse.GetValue(saveEvery),
+                Resume = parse.GetValue(resume),
+            };
+            try { settings.Validate(); }
+            catch (ArgumentException e) { throw new UserError(e.Message); }
+            var prompt = PromptFolder.Open(context.Settings).Get(PromptLibrary.SolveBare);
+            return Task.FromResult(Run(context.Console, settings, prompt, cancel));
+        });
+        return command;
+    }
+
+    static int Run(IAnsiConsole console, PretrainSettings settings, PromptTemplate prompt, CancellationToken cancel)
+    {
+        PretrainResult? result = null;
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(progress =>
+            {
+                var bar = progress.AddTask("starting", maxValue: 1);
+                string accuracy = "";
+                var pretrainer = new Pretrainer(settings, prompt)
+                {
+                    OnMessage = message => console.MarkupLineInterpolated($"[grey]{message}[/]"),
+                    OnStep = (step, total) =>
+                    {
+                        bar.MaxValue = total;
+                        bar.Value = step.Step;
+                        bar.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                            $"step {step.Step}/{total} loss {step.Loss:0.000} lr {step.LearningRate:0.0e0} {step.TokensPerSecond:N0} tok/s{accuracy}"));
+                    },
+                    OnEvaluation = (step, results) =>
+                    {
+                        accuracy = string.Concat(results.Select(r => string.Create(CultureInfo.InvariantCulture, $" {r.Key} {r.Value.Accuracy:P0}")));
+                        console.MarkupLineInterpolated($"step {step}: greedy accuracy{accuracy}");
+                        foreach (var (task, r) in results)
+                            console.MarkupLineInterpolated($"  [grey]{task}: {r.Example.ReplaceLineEndings(" | ")}[/]");
+                    },
+                };
+                result = pretrainer.Run(cancel);
+                bar.Value = bar.MaxValue;
+            });
+        var r = result!;
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"saved [bold]{r.ModelDirectory}[/]: {r.Parameters:N0} parameters, {r.Progress.Step} steps, {r.Progress.Tokens:N0} tokens in {TimeSpan.FromSeconds(r.Progress.Seconds):hh\\:mm\\:ss} ({r.Progress.Tokens / Math.Max(1, r.Progress.Seconds):N0} tok/s), final loss {r.Progress.LastLoss:0.000}");
+        foreach (var (task, accuracy) in r.Accuracy)
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  {task}: greedy {accuracy:P1} on the first {settings.EvalProblems} test problems");
+        return 0;
+    }
+}

@@ -1,0 +1,60 @@
+using Reasoner.Core.Problems;
+using Reasoner.Training.Evaluation;
+
+namespace Reasoner.Tests.Eval;
+
+public class EvaluatorTests
+{
+    private static Problem Arith(string id, string answer) => new(id, "arith", $"question {id}", answer, AnswerKind.Number);
+
+    [Fact]
+    public async Task GreedyPassAtKAndMajorityFromKnownOutputs()
+    {
+        var problems = new[] { Arith("a", "12"), Arith("b", "5"), Arith("c", "9") };
+        var model = new FakeLanguageModel(new()
+        {
+            // Greedy right; 1 of 4 samples right; the majority (7) wrong.
+            ["question a"] = ("The answer is 12.", ["The answer is 7.", "The answer is 12.", "The answer is 7.", "no answer"]),
+            // Greedy wrong; 3 of 4 samples right, one written differently; majority right.
+            ["question b"] = ("The answer is 4.", ["The answer is 5.", "The answer is 5.0.", "The answer is 6.", "The answer is 5."]),
+            // Nothing right, nothing extractable from the greedy text.
+            ["question c"] = ("I do not know", ["The answer is 8.", "The answer is 10.", "The answer is 8.", "x"]),
+        });
+        var settings = new EvalSettings { K = 4, Samples = 4, Temperature = 0.7, MaxTokens = 99, Seed = 100, Stop = ["\n\n"] };
+        var evaluator = new Evaluator(model, p => p.Question, settings);
+        var outcomes = new List<ProblemOutcome>();
+        for (int i = 0; i < problems.Length; i++) outcomes.Add(await evaluator.EvaluateAsync(problems[i], i));
+
+        Assert.Equal([true, false, false], outcomes.Select(o => o.GreedyCorrect));
+        Assert.Equal([1, 3, 0], outcomes.Select(o => o.CorrectSamples));
+        Assert.Equal([1.0, 1.0, 0.0], outcomes.Select(o => o.PassAtK));
+        Assert.Equal(["7", "5", "8"], outcomes.Select(o => o.MajorityAnswer));
+        Assert.Equal([false, true, false], outcomes.Select(o => o.MajorityCorrect));
+        Assert.Null(outcomes[2].GreedyAnswer);
+
+        var summary = EvalSummary.From(outcomes, settings);
+        Assert.Equal(1.0 / 3, summary.Greedy, 10);
+        Assert.Equal(2.0 / 3, summary.PassAtK, 10);
+        Assert.Equal(1.0 / 3, summary.MajorityAtK, 10);
+        Assert.Equal(4.0 / 12, summary.SampleAccuracy, 10);
+
+        // Greedy at temperature 0, samples at the given settings, problem i seeded Seed + i.
+        Assert.All(model.Requests, r => Assert.Equal(99, r.MaxTokens));
+        Assert.Equal([0.0, 0.7], model.Requests.Where(r => r.Prompt == "question b").Select(r => r.Temperature));
+        Assert.All(model.Requests.Where(r => r.Prompt == "question c"), r => Assert.Equal(102, r.Seed));
+        Assert.All(model.Requests, r => Assert.Equal(["\n\n"], r.Stop));
+    }
+
+    [Fact]
+    public async Task MoreSamplesThanKUseTheUnbiasedEstimate()
+    {
+        var model = new FakeLanguageModel(new()
+        {
+            ["question a"] = ("The answer is 1.", ["The answer is 12.", "The answer is 1.", "The answer is 2.", "The answer is 3."]),
+        });
+        var evaluator = new Evaluator(model, p => p.Question, new EvalSettings { K = 2, Samples = 4 });
+        var outcome = await evaluator.EvaluateAsync(Arith("a", "12"), 0);
+        Assert.Equal(1 - 3.0 / 6, outcome.PassAtK, 10); // 1 - C(3,2)/C(4,2)
+        Assert.Equal("12", outcome.MajorityAnswer);   // votes over the first k = 2 samples: 12 and 1 tie, 12 first
+    }
+}
