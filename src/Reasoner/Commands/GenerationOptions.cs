@@ -44,7 +44,7 @@ sealed class GenerationOptions
         _depthLimit = new Option<int?>("--depth-limit") { Description = "Most steps in a solution (default 12).", DefaultValueFactory = _ => s.DepthLimit };
         _temperature = new Option<double?>("--temperature") { Description = "Sampling temperature of steps (default 1.0).", DefaultValueFactory = _ => s.Temperature };
         _maxStepTokens = new Option<int?>("--max-step-tokens") { Description = "Token limit of one step (default 128).", DefaultValueFactory = _ => s.MaxStepTokens };
-        _prompt = new Option<string?>("--prompt") { Description = "Solve prompt: few-shot or bare (default: bare for the built-in model, few-shot otherwise).", DefaultValueFactory = _ => s.SolvePrompt, HelpName = "few-shot|bare" };
+        _prompt = new Option<string?>("--prompt") { Description = "Solve prompt: few-shot or bare (default: bare when the model folder's reasoner.json names solve-bare, as the built-in model's does; few-shot otherwise).", DefaultValueFactory = _ => s.SolvePrompt, HelpName = "few-shot|bare" };
         _prompt.AcceptOnlyFromAmong("few-shot", "bare");
     }
 

@@ -21,7 +21,7 @@ public sealed record GenerateSettings
     /// <summary>mcts, best-first or beam.</summary>
     public string Algorithm { get; set; } = "mcts";
 
-    /// <summary>The backend (see <see cref="ModelBackends"/>): builtin, reference[:MISTAKE_RATE[:LATENCY_MS]], ...</summary>
+    /// <summary>The backend (see <see cref="ModelBackends"/>): builtin, a model folder, a .gguf file, http(s)://HOST:PORT, reference[:MISTAKE_RATE[:LATENCY_MS]].</summary>
     public string Model { get; set; } = ModelBackends.Builtin;
 
     /// <summary>Search workers; all share one model, so an HTTP backend gets this many searches' requests in flight.</summary>
@@ -69,7 +69,7 @@ public sealed record SearchOverrides
     /// <summary>Token limit of one step.</summary>
     public int? MaxStepTokens { get; set; }
 
-    /// <summary>few-shot or bare; unset: bare for the built-in model, few-shot otherwise.</summary>
+    /// <summary>few-shot or bare; unset: bare when the model folder's reasoner.json names solve-bare (the built-in model), few-shot otherwise.</summary>
     public string? SolvePrompt { get; set; }
 }
 
