@@ -46,7 +46,9 @@ public static class ReasonerApp
                 await stderr.WriteLineAsync($"error: {messages} (see 'reasoner {CommandPath(parse)} --help')".Replace("  ", " "));
                 return 2;
             }
-            var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+            // No ProcessTerminationTimeout: generate and serve stop gracefully on SIGINT/SIGTERM themselves, with a grace
+            // period longer than System.CommandLine's forced return; the other commands end at once, as the OS does.
+            var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
             try
             {
                 return await parse.InvokeAsync(invocation, cancel);
@@ -80,6 +82,8 @@ public static class ReasonerApp
         root.Add(BenchCommand.Create(context));
         root.Add(PretrainCommand.Create(context));
         root.Add(EvalCommand.Create(context));
+        root.Add(GenerateCommand.Create(context));
+        root.Add(ServeCommand.Create(context));
         return root;
     }
 

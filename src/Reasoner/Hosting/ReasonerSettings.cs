@@ -1,3 +1,4 @@
+using Reasoner.Cli.Generation;
 using Reasoner.Core.Storage;
 
 namespace Reasoner.Cli.Hosting;
@@ -26,6 +27,12 @@ public sealed class ReasonerSettings
     public int Seed { get; set; } = 1234;
 
     public StoreSettings Store { get; set; } = new();
+
+    /// <summary>What <c>generate</c> and <c>serve</c> search and how the pipeline is sized.</summary>
+    public GenerateSettings Generate { get; set; } = new();
+
+    /// <summary>The service's sources, run folder and endpoint.</summary>
+    public ServeSettings Serve { get; set; } = new();
 }
 
 public sealed class StoreSettings

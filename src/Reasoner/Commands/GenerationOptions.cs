@@ -1,0 +1,81 @@
+using System.CommandLine;
+using Reasoner.Cli.Generation;
+using Reasoner.Cli.Hosting;
+
+namespace Reasoner.Cli.Commands;
+
+/// <summary>
+/// The options <c>generate</c> and <c>serve</c> share: backend, algorithm and its main settings, workers, shard, seed
+/// and grace period. Defaults are the settings in force ("Generate" section), so --help shows them; unset search
+/// settings keep the algorithm's own defaults.
+/// </summary>
+sealed class GenerationOptions
+{
+    private readonly Option<string> _algorithm;
+    private readonly Option<string> _model;
+    private readonly Option<int> _workers;
+    private readonly Option<string?> _shard;
+    private readonly Option<int> _seed;
+    private readonly Option<double> _grace;
+    private readonly Option<int?> _iterations;
+    private readonly Option<int?> _actions;
+    private readonly Option<int?> _beamWidth;
+    private readonly Option<int?> _rollouts;
+    private readonly Option<int?> _depthLimit;
+    private readonly Option<double?> _temperature;
+    private readonly Option<int?> _maxStepTokens;
+    private readonly Option<string?> _prompt;
+
+    public GenerationOptions(ReasonerSettings settings)
+    {
+        var g = settings.Generate;
+        var s = g.Search;
+        _algorithm = new Option<string>("--algo") { Description = "Search algorithm.", DefaultValueFactory = _ => g.Algorithm, HelpName = string.Join('|', SearchFactory.Algorithms) };
+        _algorithm.AcceptOnlyFromAmong([.. SearchFactory.Algorithms]);
+        _model = new Option<string>("--model") { Description = "Backend: builtin (the project's own model), a Hugging Face model folder (in-process engine), http(s)://HOST:PORT or MODEL@http(s)://HOST:PORT (OpenAI-compatible server), a .gguf file (llama.cpp), or reference[:MISTAKE_RATE[:LATENCY_MS]] (weight-free test backend that replays reference solutions with mistakes).", DefaultValueFactory = _ => g.Model };
+        _workers = new Option<int>("--workers", "-w") { Description = "Search workers; they share one backend.", DefaultValueFactory = _ => g.Workers };
+        _shard = new Option<string?>("--shard") { Description = "i/n: search only the problems whose id hash mod n is i; n processes share one run folder.", DefaultValueFactory = _ => NullIfEmpty(g.Shard) };
+        _seed = new Option<int>("--seed") { Description = "Seed of the built-in problem stream and of every search.", DefaultValueFactory = _ => settings.Seed };
+        _grace = new Option<double>("--grace-period") { Description = "Seconds in-flight searches may run on after a stop before they are abandoned.", DefaultValueFactory = _ => g.GracePeriodSeconds };
+        _iterations = new Option<int?>("--iterations") { Description = "mcts: simulations per committed step (4x at the root; default 16); best-first: most expansions (default 32).", DefaultValueFactory = _ => s.Iterations };
+        _actions = new Option<int?>("--actions", "-k") { Description = "Steps sampled per expansion (default: mcts 2, best-first 4, beam 3).", DefaultValueFactory = _ => s.Actions };
+        _beamWidth = new Option<int?>("--beam-width") { Description = "beam: partial solutions kept (default 3).", DefaultValueFactory = _ => s.BeamWidth };
+        _rollouts = new Option<int?>("--rollouts") { Description = "Monte Carlo roll-outs per step, where the algorithm's scorers use them (best-first; default 8).", DefaultValueFactory = _ => s.Rollouts };
+        _depthLimit = new Option<int?>("--depth-limit") { Description = "Most steps in a solution (default 12).", DefaultValueFactory = _ => s.DepthLimit };
+        _temperature = new Option<double?>("--temperature") { Description = "Sampling temperature of steps (default 1.0).", DefaultValueFactory = _ => s.Temperature };
+        _maxStepTokens = new Option<int?>("--max-step-tokens") { Description = "Token limit of one step (default 128).", DefaultValueFactory = _ => s.MaxStepTokens };
+        _prompt = new Option<string?>("--prompt") { Description = "Solve prompt: few-shot or bare (default: bare when the model folder's reasoner.json names solve-bare, as the built-in model's does; few-shot otherwise).", DefaultValueFactory = _ => s.SolvePrompt, HelpName = "few-shot|bare" };
+        _prompt.AcceptOnlyFromAmong("few-shot", "bare");
+    }
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _algorithm, _model, _workers, _shard, _seed, _grace, _iterations, _actions, _beamWidth, _rollouts, _depthLimit, _temperature, _maxStepTokens, _prompt })
+            command.Add(option);
+    }
+
+    /// <summary>The "Generate" settings with these options applied.</summary>
+    public GenerateSettings Apply(ParseResult parse, GenerateSettings generate) => generate with
+    {
+        Algorithm = parse.GetValue(_algorithm)!,
+        Model = parse.GetValue(_model)!,
+        Workers = parse.GetValue(_workers),
+        GracePeriodSeconds = parse.GetValue(_grace),
+        Shard = parse.GetValue(_shard) ?? "",
+        Search = new SearchOverrides
+        {
+            Iterations = parse.GetValue(_iterations),
+            Actions = parse.GetValue(_actions),
+            BeamWidth = parse.GetValue(_beamWidth),
+            Rollouts = parse.GetValue(_rollouts),
+            DepthLimit = parse.GetValue(_depthLimit),
+            Temperature = parse.GetValue(_temperature),
+            MaxStepTokens = parse.GetValue(_maxStepTokens),
+            SolvePrompt = parse.GetValue(_prompt),
+        },
+    };
+
+    public int Seed(ParseResult parse) => parse.GetValue(_seed);
+
+    private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}

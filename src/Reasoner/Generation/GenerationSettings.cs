@@ -1,0 +1,99 @@
+namespace Reasoner.Cli.Generation;
+
+/// <summary>
+/// The "Generate" settings section: what <c>generate</c> and <c>serve</c> search, with what, and how the pipeline is
+/// sized. Command-line options override each value.
+/// </summary>
+public sealed record GenerateSettings
+{
+    /// <summary>Task family: arith, logic (built-in generators) or a data-set family (gsm8k, math, arc, csqa, strategyqa).</summary>
+    public string Task { get; set; } = "arith";
+
+    /// <summary>Built-in tasks: "train" (the seeded train stream) or "test" (the fixed test set).</summary>
+    public string Split { get; set; } = "train";
+
+    /// <summary>Built-in tasks: 1 to 3.</summary>
+    public int Difficulty { get; set; } = 2;
+
+    /// <summary>How many problems <c>generate</c> takes from its source (before sharding and resume).</summary>
+    public int Problems { get; set; } = 20;
+
+    /// <summary>mcts, best-first or beam.</summary>
+    public string Algorithm { get; set; } = "mcts";
+
+    /// <summary>The backend (see <see cref="ModelBackends"/>): builtin, a model folder, a .gguf file, http(s)://HOST:PORT, reference[:MISTAKE_RATE[:LATENCY_MS]].</summary>
+    public string Model { get; set; } = ModelBackends.Builtin;
+
+    /// <summary>Search workers; all share one model, so an HTTP backend gets this many searches' requests in flight.</summary>
+    public int Workers { get; set; } = 2;
+
+    /// <summary>Problems waiting for a worker, at most.</summary>
+    public int ProblemQueueCapacity { get; set; } = 8;
+
+    /// <summary>Finished trees waiting for the store writer, at most.</summary>
+    public int TreeQueueCapacity { get; set; } = 8;
+
+    /// <summary>On a stop, how long in-flight searches may run on before they are abandoned.</summary>
+    public double GracePeriodSeconds { get; set; } = 10;
+
+    /// <summary>Seconds between progress log lines when the output is not a terminal.</summary>
+    public double ProgressIntervalSeconds { get; set; } = 10;
+
+    /// <summary>"i/n": this process searches the problems whose FNV-1a id hash mod n is i. Empty: all.</summary>
+    public string Shard { get; set; } = "";
+
+    public SearchOverrides Search { get; set; } = new();
+}
+
+/// <summary>Search settings to change; unset values keep the algorithm's defaults (docs/search.md).</summary>
+public sealed record SearchOverrides
+{
+    /// <summary>mcts: simulations per committed step (the root gets 4×); best-first: most expansions.</summary>
+    public int? Iterations { get; set; }
+
+    /// <summary>Steps sampled per expansion (mcts: at the root too).</summary>
+    public int? Actions { get; set; }
+
+    /// <summary>beam: partial solutions kept.</summary>
+    public int? BeamWidth { get; set; }
+
+    /// <summary>Monte Carlo roll-outs per step, where the algorithm's scorers use them (best-first).</summary>
+    public int? Rollouts { get; set; }
+
+    /// <summary>Most steps in a solution.</summary>
+    public int? DepthLimit { get; set; }
+
+    /// <summary>Sampling temperature of steps.</summary>
+    public double? Temperature { get; set; }
+
+    /// <summary>Token limit of one step.</summary>
+    public int? MaxStepTokens { get; set; }
+
+    /// <summary>few-shot or bare; unset: bare when the model folder's reasoner.json names solve-bare (the built-in model), few-shot otherwise.</summary>
+    public string? SolvePrompt { get; set; }
+}
+
+/// <summary>The "Serve" settings section; search and pipeline sizes come from "Generate".</summary>
+public sealed record ServeSettings
+{
+    /// <summary>
+    /// Where problems come from (see <see cref="ProblemSourceSpecs"/>): arith, logic (endless train streams), arith:test,
+    /// a data-set family (its default file), file:PATH, watch:FOLDER. Empty: arith.
+    /// </summary>
+    public List<string> Sources { get; set; } = [];
+
+    /// <summary>The run folder: a name under RunsDir, or a path.</summary>
+    public string Out { get; set; } = "serve";
+
+    /// <summary>Loopback port of /health and /status; 0 picks a free one (logged).</summary>
+    public int Port { get; set; } = 5177;
+
+    /// <summary>Watched folders are listed again this often, besides the file-system events.</summary>
+    public double RescanSeconds { get; set; } = 10;
+
+    /// <summary>Stop once every source is exhausted (finite sources only); otherwise wait to be stopped.</summary>
+    public bool ExitWhenDone { get; set; }
+
+    /// <summary>Added to the grace period for the host's shutdown timeout: time to drain the tree queue and flush.</summary>
+    public double FlushMarginSeconds { get; set; } = 15;
+}

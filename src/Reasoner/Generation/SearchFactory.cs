@@ -1,0 +1,71 @@
+using Reasoner.Core.Prompts;
+using Reasoner.Models.Backends;
+using Reasoner.Search;
+
+namespace Reasoner.Cli.Generation;
+
+/// <summary>Builds the configured search algorithm: the algorithm's own defaults (its paper's), changed only where a setting is given.</summary>
+public static class SearchFactory
+{
+    public static IReadOnlyList<string> Algorithms { get; } = [MonteCarloTreeSearch.AlgorithmName, BestFirstSearch.AlgorithmName, BeamSearch.AlgorithmName];
+
+    /// <param name="bareSolvePrompt">Whether the solve prompt defaults to the bare one (models trained on the tasks' own solutions).</param>
+    public static ISearchAlgorithm Create(string algorithm, ILanguageModel model, PromptLibrary prompts, long seed, SearchOverrides o, bool bareSolvePrompt)
+    {
+        switch (algorithm)
+        {
+            case MonteCarloTreeSearch.AlgorithmName:
+            {
+                if (o.BeamWidth is not null) throw new ArgumentException("--beam-width applies to beam search only");
+                var d = Common(new MctsSettings(), seed, o, bareSolvePrompt);
+                return new MonteCarloTreeSearch(model, prompts, d with
+                {
+                    Iterations = o.Iterations ?? d.Iterations,
+                    Actions = o.Actions ?? d.Actions,
+                    RootActions = o.Actions ?? d.RootActions,
+                });
+            }
+            case BestFirstSearch.AlgorithmName:
+            {
+                if (o.BeamWidth is not null) throw new ArgumentException("--beam-width applies to beam search only");
+                var d = Common(new BestFirstSettings(), seed, o, bareSolvePrompt);
+                return new BestFirstSearch(model, prompts, d with { MaxExpansions = o.Iterations ?? d.MaxExpansions, Actions = o.Actions ?? d.Actions });
+            }
+            case BeamSearch.AlgorithmName:
+            {
+                if (o.Iterations is not null) throw new ArgumentException("--iterations applies to mcts and best-first only");
+                var d = Common(new BeamSettings(), seed, o, bareSolvePrompt);
+                return new BeamSearch(model, prompts, d with { BeamWidth = o.BeamWidth ?? d.BeamWidth, Actions = o.Actions ?? d.Actions });
+            }
+            default:
+                throw new ArgumentException($"unknown search algorithm '{algorithm}': expected one of {string.Join(", ", Algorithms)}");
+        }
+    }
+
+    private static T Common<T>(T settings, long seed, SearchOverrides o, bool bareSolvePrompt) where T : StepSearchSettings => settings with
+    {
+        Seed = seed,
+        World = settings.World with
+        {
+            SolvePrompt = SolvePrompt(o.SolvePrompt, bareSolvePrompt),
+            DepthLimit = o.DepthLimit ?? settings.World.DepthLimit,
+        },
+        Proposal = settings.Proposal with
+        {
+            Temperature = o.Temperature ?? settings.Proposal.Temperature,
+            MaxStepTokens = o.MaxStepTokens ?? settings.Proposal.MaxStepTokens,
+        },
+        Scoring = settings.Scoring with
+        {
+            MonteCarlo = settings.Scoring.MonteCarlo with { Rollouts = o.Rollouts ?? settings.Scoring.MonteCarlo.Rollouts },
+        },
+    };
+
+    private static SolvePromptStyle SolvePrompt(string? name, bool bareByDefault) => name switch
+    {
+        null or "" => bareByDefault ? SolvePromptStyle.Bare : SolvePromptStyle.FewShot,
+        "bare" => SolvePromptStyle.Bare,
+        "few-shot" => SolvePromptStyle.FewShot,
+        _ => throw new ArgumentException($"unknown solve prompt '{name}': expected few-shot or bare"),
+    };
+}
