@@ -8,7 +8,7 @@ public sealed record PretrainSettings
 {
     public required string OutputDirectory { get; init; }
 
-    public IReadOnlyList<string> Tasks { get; init; } = BuiltinTasks.Names;
+    public TaskMix Tasks { get; init; } = TaskMix.Equal(BuiltinTasks.Names);
 
     public int Difficulty { get; init; } = BuiltinTasks.DefaultDifficulty;
 
@@ -89,8 +89,7 @@ public sealed record PretrainSettings
 
     public void Validate()
     {
-        if (Tasks.Count == 0 || Tasks.Any(t => !BuiltinTasks.Names.Contains(t)))
-            throw new ArgumentException($"tasks must be among {string.Join(", ", BuiltinTasks.Names)}, got '{string.Join(",", Tasks)}'");
+        Tasks.Validate();
         if ((Steps is null) == (Minutes is null)) throw new ArgumentException("give exactly one of --steps and --minutes");
         if (Steps is < 1 || Minutes is <= 0) throw new ArgumentException("--steps and --minutes must be positive");
         if (Layers < 1 || Hidden < 8 || Heads < 1 || KvHeads < 1 || Hidden % Heads != 0 || Heads % KvHeads != 0)

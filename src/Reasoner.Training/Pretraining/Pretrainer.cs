@@ -62,13 +62,14 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt)
         if (resuming)
         {
             progress = TrainingCheckpoint.Restore(checkpoint, trainer);
-            trainer.Schedule = trainer.Schedule with { TotalSteps = progress.TotalSteps };
+            // --steps on a resumed run sets its new length; a time-budgeted run keeps the length it settled on.
+            trainer.Schedule = trainer.Schedule with { TotalSteps = settings.Steps ?? progress.TotalSteps };
             OnMessage?.Invoke($"resumed from {checkpoint} at step {progress.Step}");
         }
         OnMessage?.Invoke($"model: {model.ParameterCount():N0} parameters ({settings.Layers} layers, hidden {settings.Hidden}, {settings.Heads} heads / {settings.KvHeads} kv), vocabulary {tokenizer.VocabSize}");
 
         using var log = new TrainingLog(output);
-        var heldOut = settings.Tasks.ToDictionary(t => t, t => (IReadOnlyList<Problem>)BuiltinTasks.TestSet(t).Take(settings.EvalProblems).ToArray());
+        var heldOut = settings.Tasks.Names.ToDictionary(t => t, t => (IReadOnlyList<Problem>)BuiltinTasks.TestSet(t).Take(settings.EvalProblems).ToArray());
         var monitor = new AccuracyMonitor(heldOut, corpus, maxTokens: settings.SeqLen);
         // Deterministic stream: a resumed run skips exactly the micro-batches it has already trained on.
         using var batches = Batches(corpus, tokenizer).Skip(progress.Step * settings.Accumulation).GetEnumerator();
@@ -113,7 +114,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt)
     private HfTokenizer TrainTokenizer(SolutionCorpus corpus)
     {
         var tokenizer = ByteLevelBpeTrainer.Train(
-            corpus.TokenizerText(settings.Tasks, settings.Difficulty, settings.Seed, settings.TokenizerProblemsPerTask), settings.VocabSize);
+            corpus.TokenizerText(settings.Tasks.Names, settings.Difficulty, settings.Seed, settings.TokenizerProblemsPerTask), settings.VocabSize);
         // The pre-tokenizer isolates every digit, so numbers are digit sequences and arithmetic stays digit-aligned.
         if (tokenizer.Encode("123").Length != 3) throw new InvalidOperationException("the trained tokenizer merges digits; arithmetic needs one token per digit");
         OnMessage?.Invoke($"tokenizer: {tokenizer.VocabSize} tokens learned from {settings.TokenizerProblemsPerTask} problems per task");
@@ -145,7 +146,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt)
     private ModelPromptSettings PromptSettings() => new()
     {
         Prompt = PromptLibrary.SolveBare,
-        TrainedOn = settings.Tasks,
+        TrainedOn = settings.Tasks.Names,
         Difficulty = settings.Difficulty,
     };
 }

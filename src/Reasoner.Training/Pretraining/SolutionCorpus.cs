@@ -25,16 +25,16 @@ public sealed class SolutionCorpus(PromptTemplate prompt)
         return new TrainingSequence([.. promptIds, .. tokenizer.Encode(Target(problem)), tokenizer.EosId], promptIds.Length);
     }
 
-    /// <summary>Train-split problems of the tasks, each next problem's task drawn uniformly (seeded), without end.</summary>
-    public static IEnumerable<Problem> TrainProblems(IReadOnlyList<string> tasks, int difficulty, int seed)
+    /// <summary>Train-split problems of the tasks, each next problem's task drawn by the mix's weights (seeded), without end.</summary>
+    public static IEnumerable<Problem> TrainProblems(TaskMix tasks, int difficulty, int seed)
     {
-        var streams = tasks.Select((t, i) => BuiltinTasks.Generate(t, Split.Train, seed + i, difficulty).GetEnumerator()).ToArray();
+        var streams = tasks.Names.Select((t, i) => BuiltinTasks.Generate(t, Split.Train, seed + i, difficulty).GetEnumerator()).ToArray();
         var random = new Random(seed);
         try
         {
             while (true)
             {
-                var stream = streams[random.Next(streams.Length)];
+                var stream = streams[tasks.Draw(random)];
                 stream.MoveNext();
                 yield return stream.Current;
             }

@@ -28,7 +28,7 @@ static class PretrainCommand
         var seqLen = new Option<int>("--seq-len") { Description = "Longest training sequence in tokens; longer problems are skipped.", DefaultValueFactory = _ => defaults.SeqLen };
         var difficulty = new Option<int>("--difficulty") { Description = "Difficulty of the training problems (1-3; the fixed test sets are difficulty 2).", DefaultValueFactory = _ => BuiltinTasks.DefaultDifficulty };
         var seed = new Option<int>("--seed") { Description = "Seed for the tokenizer corpus, initial weights and data order.", DefaultValueFactory = _ => context.Settings.Seed };
-        var tasks = new Option<string>("--tasks") { Description = "Comma-separated built-in tasks to train on.", DefaultValueFactory = _ => string.Join(",", BuiltinTasks.Names) };
+        var tasks = new Option<string>("--tasks") { Description = "Built-in tasks to train on, comma-separated, each optionally with a sampling weight: arith,logic or arith:1,logic:3.", DefaultValueFactory = _ => string.Join(",", BuiltinTasks.Names) };
         var vocabSize = new Option<int>("--vocab-size") { Description = "BPE vocabulary: 256 bytes plus learned merges (special tokens on top).", DefaultValueFactory = _ => defaults.VocabSize };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => context.Settings.Device };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => defaults.Threads };
@@ -58,7 +58,6 @@ static class PretrainCommand
                 SeqLen = parse.GetValue(seqLen),
                 Difficulty = parse.GetValue(difficulty),
                 Seed = parse.GetValue(seed),
-                Tasks = parse.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 VocabSize = parse.GetValue(vocabSize),
                 Device = parse.GetValue(device)!,
                 Threads = parse.GetValue(threads),
@@ -67,7 +66,7 @@ static class PretrainCommand
                 SaveEvery = parse.GetValue(saveEvery),
                 Resume = parse.GetValue(resume),
             };
-            try { settings.Validate(); }
+            try { settings = settings with { Tasks = TaskMix.Parse(parse.GetValue(tasks)!) }; settings.Validate(); }
             catch (ArgumentException e) { throw new UserError(e.Message); }
             var prompt = PromptFolder.Open(context.Settings).Get(PromptLibrary.SolveBare);
             return Task.FromResult(Run(context.Console, settings, prompt, cancel));
@@ -92,8 +91,10 @@ static class PretrainCommand
                     {
                         bar.MaxValue = total;
                         bar.Value = step.Step;
+                        // A time-budgeted run knows its length only after its first steps.
+                        var of = total == int.MaxValue ? "?" : total.ToString(CultureInfo.InvariantCulture);
                         bar.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                            $"step {step.Step}/{total} loss {step.Loss:0.000} lr {step.LearningRate:0.0e0} {step.TokensPerSecond:N0} tok/s{accuracy}"));
+                            $"step {step.Step}/{of} loss {step.Loss:0.000} lr {step.LearningRate:0.0e0} {step.TokensPerSecond:N0} tok/s{accuracy}"));
                     },
                     OnEvaluation = (step, results) =>
                     {

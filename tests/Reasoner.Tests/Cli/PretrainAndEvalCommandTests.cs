@@ -1,0 +1,53 @@
+using Reasoner.Models.Checkpoints;
+using Reasoner.Training;
+
+namespace Reasoner.Tests.Cli;
+
+/// <summary>The pretrain and eval commands end to end on a model small enough to train in seconds.</summary>
+public sealed class PretrainAndEvalCommandTests : IDisposable
+{
+    readonly string _runs = Directory.CreateTempSubdirectory("reasoner-pretrain-").FullName;
+
+    public void Dispose() => Directory.Delete(_runs, recursive: true);
+
+    static string[] Tiny(string output, int steps, params string[] more) =>
+    [
+        "pretrain", "--out", output, "--steps", steps.ToString(), "--layers", "1", "--hidden", "32", "--heads", "2", "--kv-heads", "1",
+        "--vocab-size", "300", "--batch", "4", "--warmup", "2", "--eval-every", "2", "--eval-problems", "2", "--save-every", "2", "--threads", "1", .. more,
+    ];
+
+    [Fact]
+    public async Task PretrainSavesAModelThatEvalLoadsAndResumeContinuesTheLog()
+    {
+        var output = Path.Combine(_runs, "tiny");
+        var first = await CliRunner.Run(Tiny(output, 4));
+        Assert.True(first.ExitCode == 0, first.Err + first.Out);
+        foreach (var file in new[] { "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json", ModelPromptSettings.FileName, TrainingLog.FileName })
+            Assert.True(File.Exists(Path.Combine(output, file)), file);
+        Assert.True(TrainingCheckpoint.Exists(Path.Combine(output, "checkpoint")));
+        Assert.Equal("solve-bare", ModelPromptSettings.Load(output)!.Prompt);
+        var log = TrainingLog.Read(Path.Combine(output, TrainingLog.FileName));
+        Assert.Contains(log, line => line["greedy_arith"] is not null && line["step"]!.GetValue<int>() == 4);
+
+        var resumed = await CliRunner.Run(Tiny(output, 6, "--resume"));
+        Assert.True(resumed.ExitCode == 0, resumed.Err + resumed.Out);
+        Assert.Contains("resumed from", resumed.Out);
+        Assert.Equal(6, TrainingCheckpoint.ReadProgress(Path.Combine(output, "checkpoint")).Step);
+
+        var eval = await CliRunner.Run("eval", "--task", "arith", "--model", output, "--problems", "2", "--k", "2", "--max-tokens", "8", "--threads", "1");
+        Assert.True(eval.ExitCode == 0, eval.Err + eval.Out);
+        Assert.Contains("pass@2", eval.Out);
+        Assert.Contains("solve-bare", eval.Out);
+    }
+
+    [Theory]
+    [InlineData("pretrain", "--out", "x")]                                   // neither --steps nor --minutes
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--tasks", "chess")]
+    [InlineData("eval", "--task", "arith", "--k", "4", "--samples", "2")]
+    public async Task BadSettingsAreUserErrors(params string[] args)
+    {
+        var r = await CliRunner.Run(new Dictionary<string, string?> { ["RunsDir"] = _runs }, args);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("error: ", r.Err);
+    }
+}
