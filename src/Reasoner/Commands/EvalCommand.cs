@@ -7,8 +7,8 @@ using Reasoner.Core.Prompts;
 using Reasoner.Core.Tasks;
 using Reasoner.Models;
 using Reasoner.Models.Backends;
+using Reasoner.Models.Generation;
 using Reasoner.Models.Checkpoints;
-using Reasoner.Training.Decoding;
 using Reasoner.Training.Evaluation;
 using Spectre.Console;
 using TorchSharp;
@@ -63,8 +63,7 @@ static class EvalCommand
             var template = PromptFolder.Open(context.Settings).Get(promptSettings?.Prompt ?? PromptLibrary.SolvePromptFor(family.Name));
             settings = settings with { Stop = promptSettings?.Stop ?? FewShotStops };
             torch.set_num_threads(parse.GetValue(threads));
-            // The in-process checkpoint sampler stands in for the generation engine until that lands.
-            using ILanguageModel model = CheckpointLanguageModel.Load(directory, TorchRuntime.ParseDevice(parse.GetValue(device)!));
+            using ILanguageModel model = TorchEngine.Load(directory, TorchRuntime.ParseDevice(parse.GetValue(device)!));
             var evaluator = new Evaluator(model, p => template.Render(new Dictionary<string, string> { ["question"] = PromptLibrary.FormatQuestion(p) }), settings);
 
             var outcomes = new List<ProblemOutcome>();
