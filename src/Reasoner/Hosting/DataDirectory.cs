@@ -6,14 +6,7 @@ public static class DataDirectory
     public static string Resolve(ReasonerSettings settings)
     {
         if (!string.IsNullOrWhiteSpace(settings.DataDir)) return Path.GetFullPath(settings.DataDir);
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Reasoner.sln")))
-                    return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data"));
-            }
-        }
-        return Path.GetFullPath(Path.Combine("..", "shared", "data"));
+        var root = Core.RepositoryRoot.TryFind() ?? Directory.GetCurrentDirectory();
+        return Path.GetFullPath(Path.Combine(root, "..", "shared", "data"));
     }
 }
