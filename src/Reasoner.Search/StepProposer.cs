@@ -16,7 +16,15 @@ public sealed record ProposalSettings
     /// <summary>Exponent of the step length in the prior exp(Σ log p / len^penalty) (MCTS-DPO mcts_length_penalty 1.25).</summary>
     public double LengthPenalty { get; init; } = 1.25;
 
+    /// <summary>
+    /// Samples drawn per wanted step: a request for k steps samples k × this many in one batched call and keeps the
+    /// first k distinct ones. MCTS-DPO draws k (1 here): a 7B policy rarely repeats a step, but a small, confident
+    /// one does, and a repeated step adds nothing to the tree, so its nodes would get a single child.
+    /// </summary>
+    public int Oversampling { get; init; } = 1;
+
     internal void Record(SettingsRecorder recorder) => recorder
+        .Add("proposal.oversampling", Oversampling)
         .Add("proposal.maxStepTokens", MaxStepTokens)
         .Add("proposal.temperature", Temperature)
         .Add("proposal.topP", TopP)
@@ -36,16 +44,18 @@ public sealed record ProposedStep(string Text, int TokenCount, double LogProb, d
 /// </summary>
 public sealed partial class StepProposer(ILanguageModel model, ProposalSettings settings)
 {
-    public ProposalSettings Settings { get; } = settings;
+    public ProposalSettings Settings { get; } = settings.Oversampling >= 1 ? settings
+        : throw new ArgumentException($"oversampling must be at least 1, not {settings.Oversampling}", nameof(settings));
 
     /// <summary>
-    /// The distinct steps among k samples, in order of first appearance. Blank lines are dropped: an empty line is
-    /// not a step, and MCTS-DPO likewise splits steps on runs of newlines. A blank sample that ends the sequence is
-    /// kept, as the model's choice to end the solution there.
+    /// The first k distinct steps among k × <see cref="ProposalSettings.Oversampling"/> samples, in order of first
+    /// appearance; samples repeating a kept step are counted on it, further distinct ones are dropped. Blank lines
+    /// are dropped: an empty line is not a step, and MCTS-DPO likewise splits steps on runs of newlines. A blank
+    /// sample that ends the sequence is kept, as the model's choice to end the solution there.
     /// </summary>
     public async Task<IReadOnlyList<ProposedStep>> ProposeAsync(string state, string delimiter, int k, long seed, CancellationToken cancel)
     {
-        var request = new CompletionRequest(state, k, Settings.MaxStepTokens)
+        var request = new CompletionRequest(state, k * Settings.Oversampling, Settings.MaxStepTokens)
         {
             Stop = [delimiter],
             Temperature = Settings.Temperature,
@@ -62,7 +72,7 @@ public sealed partial class StepProposer(ILanguageModel model, ProposalSettings 
             var key = NormalizeStep(completion.Text);
             if (indexByKey.TryGetValue(key, out var index))
                 distinct[index] = (distinct[index].First, distinct[index].Samples + 1);
-            else
+            else if (distinct.Count < k)
             {
                 indexByKey[key] = distinct.Count;
                 distinct.Add((completion, 1));

@@ -286,10 +286,16 @@ public sealed class TorchEngine : ILanguageModel
         }
     }
 
+    /// <summary>
+    /// The seed of a one-row request that draws what row <paramref name="row"/> of a request seeded with
+    /// <paramref name="seed"/> draws: splitting k siblings into k requests (a benchmark's baseline) keeps the samples.
+    /// </summary>
+    public static long SeedOfRow(long seed, int row) => unchecked(seed + (long)(0x9E3779B97F4A7C15UL * (ulong)row));
+
     // SplitMix64 of (seed, row): neighbouring seeds and rows get unrelated streams.
     private static Random RowRandom(long seed, int row)
     {
-        ulong z = unchecked((ulong)seed + 0x9E3779B97F4A7C15UL * (ulong)(row + 1));
+        ulong z = unchecked((ulong)SeedOfRow(seed, row) + 0x9E3779B97F4A7C15UL);
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return new Random((int)(z ^ (z >> 31)));

@@ -1,6 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Reasoner.Cli.Bench;
+using Reasoner.Cli.Generation;
+using Reasoner.Core.Prompts;
+using Reasoner.Core.Tasks;
+using Reasoner.Search;
 using Reasoner.Cli.Hosting;
 using Reasoner.Models;
 using Reasoner.Models.Checkpoints;
@@ -10,11 +14,14 @@ using Spectre.Console;
 
 namespace Reasoner.Cli.Commands;
 
-/// <summary><c>bench generate</c>: tokens/s and peak memory of the generation engine's paths against naive ones.</summary>
+/// <summary>
+/// <c>bench generate</c>: tokens/s and peak memory of the generation engine's paths against naive ones.
+/// <c>bench search</c>: trees/min and nodes/s of the generator, and the search yield against greedy decoding.
+/// </summary>
 static class BenchCommand
 {
     public static Command Create(CliContext context) =>
-        new("bench", "Measure parts of the system.") { Generate(context) };
+        new("bench", "Measure parts of the system.") { Generate(context), Search(context) };
 
     private static Command Generate(CliContext context)
     {
@@ -79,6 +86,112 @@ static class BenchCommand
         });
         return command;
     }
+
+    private static Command Search(CliContext context)
+    {
+        var model = new Option<string?>("--model") { Description = $"A Hugging Face model folder. Default: the built-in model ({BuiltinModel.RelativePath}/)." };
+        var task = new Option<string>("--task", "-t") { Description = "Built-in task whose fixed test set is searched.", DefaultValueFactory = _ => BuiltinTasks.Arith };
+        task.AcceptOnlyFromAmong([.. BuiltinTasks.Names]);
+        var problems = new Option<int>("--problems", "-n") { Description = "The first N problems of the test set; every configuration searches the same ones.", DefaultValueFactory = _ => 30 };
+        var algorithms = new Option<string>("--algos") { Description = "Search algorithms, comma-separated.", DefaultValueFactory = _ => $"{MonteCarloTreeSearch.AlgorithmName},{BestFirstSearch.AlgorithmName}" };
+        var iterations = new Option<int?>("--iterations") { Description = "mcts: simulations per committed step; best-first: most expansions (default: the algorithm's)." };
+        var actions = new Option<int?>("--actions", "-k") { Description = "Steps sampled per expansion (default: the algorithm's)." };
+        var rollouts = new Option<int?>("--rollouts") { Description = "best-first: Monte Carlo roll-outs per step (default: the algorithm's)." };
+        var oversampling = new Option<int?>("--oversampling") { Description = "Samples drawn per wanted step, keeping the first k distinct (default: the Generate settings', as generate uses).", DefaultValueFactory = _ => context.Settings.Generate.Search.Oversampling };
+        var seed = new Option<int>("--seed") { Description = "Seed of every search.", DefaultValueFactory = _ => context.Settings.Seed };
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads.", DefaultValueFactory = _ => 2 };
+        var command = new Command("search",
+            "Generator throughput and search yield on a built-in test set: for each algorithm, trees/min and nodes/s with the engine's prefix " +
+            "forking and batching on vs off (one row per call, no prefix cache) and with 1 vs 2 workers; then the share of problems whose " +
+            "tree holds a correct path against the model's greedy accuracy on the same problems.")
+        {
+            model, task, problems, algorithms, iterations, actions, rollouts, oversampling, seed, threads,
+        };
+        command.SetAction(async (parse, cancel) =>
+        {
+            int count = Positive(parse, problems), threadCount = Positive(parse, threads);
+            var algos = parse.GetValue(algorithms)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var a in algos)
+                if (!SearchFactory.Algorithms.Contains(a)) throw new UserError($"--algos: unknown algorithm '{a}': expected {string.Join(", ", SearchFactory.Algorithms)}");
+            if (algos.Length == 0) throw new UserError("--algos names no algorithm");
+            var overrides = new SearchOverrides { Iterations = parse.GetValue(iterations), Actions = parse.GetValue(actions), Rollouts = parse.GetValue(rollouts), Oversampling = parse.GetValue(oversampling) };
+            var set = BuiltinTasks.TestSet(parse.GetValue(task)!).Take(count).ToArray();
+            TorchSharp.torch.set_num_threads(threadCount);
+
+            var (engineModel, tokenizer, modelId) = OpenModel(parse.GetValue(model), random: false, TorchRuntime.ParseDevice(context.Settings.Device), 0);
+            using (engineModel)
+            {
+                bool bare = ModelPromptSettings.Load(modelId)?.Prompt == PromptLibrary.SolveBare;
+                var bench = new SearchBench(engineModel, tokenizer, modelId, PromptFolder.Open(context.Settings), set, overrides, bare, parse.GetValue(seed));
+                var cases = algos.SelectMany(a => new[] { new SearchBenchCase(a, false, 1), new SearchBenchCase(a, true, 1), new SearchBenchCase(a, true, 2) }).ToArray();
+                context.Console.MarkupLineInterpolated($"model: {modelId} ({engineModel.ParameterCount() / 1e6:0.00}M parameters); {set.Length} problems of the {parse.GetValue(task)} test set; seed {parse.GetValue(seed)}; {TorchSharp.torch.get_num_threads()} libtorch threads; device {context.Settings.Device}");
+
+                int greedy = 0;
+                var results = new List<SearchBenchResult>();
+                await context.Console.Progress()
+                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                    .StartAsync(async progress =>
+                    {
+                        var greedyBar = progress.AddTask("greedy decoding", maxValue: set.Length);
+                        var bars = cases.Select(c => progress.AddTask(Markup.Escape($"{c.Algorithm}, {c.EnginePath}, {c.Workers} worker{(c.Workers > 1 ? "s" : "")}"), autoStart: false, maxValue: set.Length)).ToArray();
+                        // Greedy decoding goes first: it also warms up the JIT and libtorch's thread pool for the timed runs.
+                        greedy = await bench.GreedyCorrectAsync(256, done => greedyBar.Value = done, cancel);
+                        for (int i = 0; i < cases.Length; i++)
+                        {
+                            bars[i].StartTask();
+                            var bar = bars[i];
+                            results.Add(await bench.RunAsync(cases[i], done => bar.Value = done, cancel));
+                        }
+                    });
+                PrintSearchResults(context.Console, results, greedy, set.Length);
+                return 0;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Yield target: trees must hold a correct path at least this many times as often as greedy decoding is right (issue 5).</summary>
+    private const double YieldTarget = 1.5;
+
+    private static void PrintSearchResults(IAnsiConsole console, IReadOnlyList<SearchBenchResult> results, int greedyCorrect, int problems)
+    {
+        var table = new Table().AddColumns("algorithm", "engine path", "workers", "trees", "nodes", "seconds", "trees/min", "nodes/s", "peak memory (MiB)", "speed-up", "same trees");
+        foreach (var column in table.Columns.Skip(2)) column.RightAligned();
+        foreach (var group in results.GroupBy(r => r.Case.Algorithm))
+        {
+            // The baseline is the first row of each algorithm: the engine's fast paths off, one worker.
+            var baseline = group.First();
+            foreach (var r in group)
+            {
+                table.AddRow(
+                    r == baseline ? r.Case.Algorithm : "", Markup.Escape(r.Case.EnginePath), Invariant(r.Case.Workers), Invariant(r.Trees.Count) + (r.Failed > 0 ? $" ({r.Failed} failed)" : ""),
+                    Invariant(r.Nodes), Invariant(r.Elapsed.TotalSeconds, "0.0"), Invariant(r.TreesPerMinute, "0.00"), Invariant(r.NodesPerSecond, "0.0"),
+                    r.PeakBytes is { } bytes ? Invariant(bytes / 1048576.0, "0.0") : "n/a",
+                    Invariant(r.NodesPerSecond / baseline.NodesPerSecond, "0.00") + "×",
+                    $"{r.SameTreesAs(baseline)}/{r.Trees.Count}");
+            }
+        }
+        console.Write(table);
+        console.MarkupLine("[grey]speed-up: nodes/s over the algorithm's first row; same trees: trees identical node for node (step texts and shape) to the first row's[/]");
+
+        double greedy = (double)greedyCorrect / problems;
+        var yield = new Table().AddColumns("search yield", "problems", "correct path in tree", "greedy accuracy", "ratio");
+        foreach (var column in yield.Columns.Skip(1)) column.RightAligned();
+        foreach (var group in results.GroupBy(r => r.Case.Algorithm))
+        {
+            // The yield of the configuration the generator runs by default: fast paths on, one worker (all agree up to rounding).
+            var r = group.First(x => x.Case is { Batched: true, Workers: 1 });
+            double share = (double)r.WithCorrectPath / problems;
+            string ratio = greedyCorrect == 0 ? "∞" : Invariant(share / greedy, "0.00") + "×";
+            string verdict = greedyCorrect == 0 ? "" : share >= YieldTarget * greedy ? $" (target ≥ {YieldTarget}×: met)" : $" (target ≥ {YieldTarget}×: missed)";
+            yield.AddRow(r.Case.Algorithm, Invariant(problems), $"{r.WithCorrectPath} ({share:P1})", $"{greedyCorrect} ({greedy:P1})", ratio + verdict);
+        }
+        console.Write(yield);
+    }
+
+    private static string Invariant(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+
+    private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static (CausalLanguageModel Model, HfTokenizer Tokenizer, string Id) OpenModel(string? folder, bool random, TorchSharp.torch.Device device, int seed)
     {

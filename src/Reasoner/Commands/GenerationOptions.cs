@@ -24,6 +24,7 @@ sealed class GenerationOptions
     private readonly Option<int?> _depthLimit;
     private readonly Option<double?> _temperature;
     private readonly Option<int?> _maxStepTokens;
+    private readonly Option<int?> _oversampling;
     private readonly Option<string?> _prompt;
 
     public GenerationOptions(ReasonerSettings settings)
@@ -44,13 +45,14 @@ sealed class GenerationOptions
         _depthLimit = new Option<int?>("--depth-limit") { Description = "Most steps in a solution (default 12).", DefaultValueFactory = _ => s.DepthLimit };
         _temperature = new Option<double?>("--temperature") { Description = "Sampling temperature of steps (default 1.0).", DefaultValueFactory = _ => s.Temperature };
         _maxStepTokens = new Option<int?>("--max-step-tokens") { Description = "Token limit of one step (default 128).", DefaultValueFactory = _ => s.MaxStepTokens };
+        _oversampling = new Option<int?>("--oversampling") { Description = "Samples drawn per wanted step in one batched request; the first k distinct steps are kept (default 1, MCTS-DPO's plain k samples; a small, confident model repeats steps, so its nodes get more distinct children with 4).", DefaultValueFactory = _ => s.Oversampling };
         _prompt = new Option<string?>("--prompt") { Description = "Solve prompt: few-shot or bare (default: bare when the model folder's reasoner.json names solve-bare, as the built-in model's does; few-shot otherwise).", DefaultValueFactory = _ => s.SolvePrompt, HelpName = "few-shot|bare" };
         _prompt.AcceptOnlyFromAmong("few-shot", "bare");
     }
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _algorithm, _model, _workers, _shard, _seed, _grace, _iterations, _actions, _beamWidth, _rollouts, _depthLimit, _temperature, _maxStepTokens, _prompt })
+        foreach (var option in new Option[] { _algorithm, _model, _workers, _shard, _seed, _grace, _iterations, _actions, _beamWidth, _rollouts, _depthLimit, _temperature, _maxStepTokens, _oversampling, _prompt })
             command.Add(option);
     }
 
@@ -71,6 +73,7 @@ sealed class GenerationOptions
             DepthLimit = parse.GetValue(_depthLimit),
             Temperature = parse.GetValue(_temperature),
             MaxStepTokens = parse.GetValue(_maxStepTokens),
+            Oversampling = parse.GetValue(_oversampling),
             SolvePrompt = parse.GetValue(_prompt),
         },
     };

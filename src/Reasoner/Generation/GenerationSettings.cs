@@ -69,6 +69,9 @@ public sealed record SearchOverrides
     /// <summary>Token limit of one step.</summary>
     public int? MaxStepTokens { get; set; }
 
+    /// <summary>Samples drawn per wanted step, keeping the first k distinct (see <c>ProposalSettings.Oversampling</c>).</summary>
+    public int? Oversampling { get; set; }
+
     /// <summary>few-shot or bare; unset: bare when the model folder's reasoner.json names solve-bare (the built-in model), few-shot otherwise.</summary>
     public string? SolvePrompt { get; set; }
 }

@@ -54,6 +54,7 @@ public static class SearchFactory
         {
             Temperature = o.Temperature ?? settings.Proposal.Temperature,
             MaxStepTokens = o.MaxStepTokens ?? settings.Proposal.MaxStepTokens,
+            Oversampling = o.Oversampling ?? settings.Proposal.Oversampling,
         },
         Scoring = settings.Scoring with
         {

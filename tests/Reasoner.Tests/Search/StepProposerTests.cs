@@ -39,6 +39,25 @@ public class StepProposerTests
     }
 
     [Fact]
+    public async Task OversamplingDrawsMoreSamplesInOneRequestAndKeepsTheFirstKDistinctSteps()
+    {
+        // A confident policy: one step takes 70% of the mass, so two plain samples are often the same step.
+        var script = new StepScript().After([], ("Let x = 2.", 0.7), ("Let x = 3.", 0.15), ("Let x = 4.", 0.15));
+        var model = new ScriptedLanguageModel(script);
+        var session = Session(model);
+
+        var children = await Expander(model, proposal: new ProposalSettings { Oversampling = 8 })
+            .ExpandAsync(session, session.Tree.Root, 2, CancellationToken.None);
+
+        Assert.Equal(16, Assert.Single(model.StepRequests).N);
+        Assert.Equal(2, children.Count);
+        Assert.Equal(2, children.Select(c => StepProposer.NormalizeStep(c.Text)).Distinct().Count());
+        // Repeats of a kept step are counted on it; distinct steps past the k-th are dropped, not counted.
+        Assert.InRange(children.Sum(c => 1 + c.DuplicateCount), 2, 16);
+        Assert.Throws<ArgumentException>(() => new StepProposer(model, new ProposalSettings { Oversampling = 0 }));
+    }
+
+    [Fact]
     public async Task PriorsAreLengthPenalisedProbabilitiesNormalisedOverSiblings()
     {
         var script = new StepScript().After([], ("One two.", 0.6), ("One two three four.", 0.4));

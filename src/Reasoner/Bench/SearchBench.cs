@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using Reasoner.Cli.Generation;
+using Reasoner.Core.Answers;
+using Reasoner.Core.Problems;
+using Reasoner.Core.Prompts;
+using Reasoner.Core.Trees;
+using Reasoner.Models;
+using Reasoner.Models.Backends;
+using Reasoner.Models.Generation;
+using Reasoner.Models.Tokenization;
+using Reasoner.Search;
+
+namespace Reasoner.Cli.Bench;
+
+/// <summary>One configuration of the generator that the search benchmark times.</summary>
+/// <param name="Batched">The engine's prefix forking, prefix cache and batching on; off: <see cref="UnbatchedModel"/>.</param>
+sealed record SearchBenchCase(string Algorithm, bool Batched, int Workers)
+{
+    public string EnginePath => Batched ? "forking + batching" : "one row per call, no prefix cache";
+}
+
+/// <summary>What one configuration did: its trees and the wall time of the whole pipeline run.</summary>
+sealed record SearchBenchResult(SearchBenchCase Case, IReadOnlyList<PreferenceTree> Trees, TimeSpan Elapsed, long? PeakBytes)
+{
+    public long Nodes => Trees.Sum(t => (long)t.Nodes.Count);
+
+    public double TreesPerMinute => Trees.Count / Elapsed.TotalMinutes;
+
+    public double NodesPerSecond => Nodes / Elapsed.TotalSeconds;
+
+    public int Failed => Trees.Count(t => t.Status == TreeStatus.Failed);
+
+    /// <summary>Problems whose tree holds a root-to-terminal path that reaches the reference answer.</summary>
+    public int WithCorrectPath => Trees.Count(t => t.Status == TreeStatus.Completed && t.HasCorrectPath);
+
+    /// <summary>How many of these trees have the same steps, node for node, as <paramref name="reference"/>'s tree of the same problem.</summary>
+    public int SameTreesAs(SearchBenchResult reference)
+    {
+        var steps = reference.Trees.ToDictionary(t => t.Problem.Id, Steps);
+        return Trees.Count(t => steps.TryGetValue(t.Problem.Id, out var other) && other == Steps(t));
+    }
+
+    private static string Steps(PreferenceTree tree) =>
+        string.Join('\u001f', tree.Nodes.Select(n => $"{n.Id}/{n.ParentId}/{n.Text}"));
+}
+
+/// <summary>
+/// <c>bench search</c>: the generator pipeline (problem channel, W workers, tree channel) running a search algorithm
+/// on one in-process model, with the engine's fast paths on and off and with 1 and 2 workers, on the same problems
+/// and seed. Trees go to memory, not to a store, so the figures are search and model time. Every configuration gets
+/// a fresh engine over the same weights, so none starts with another's prefix cache.
+/// </summary>
+sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, string modelId, PromptLibrary prompts,
+    IReadOnlyList<Problem> problems, SearchOverrides overrides, bool barePrompt, long seed)
+{
+    /// <summary>Greedy accuracy on the problems, with the prompt the search starts from (the baseline search must beat).</summary>
+    public async Task<int> GreedyCorrectAsync(int maxTokens, Action<int> progress, CancellationToken cancel)
+    {
+        using var engine = new TorchEngine(model, tokenizer, modelId);
+        var world = new StepWorld(prompts, new StepWorldSettings { SolvePrompt = barePrompt ? SolvePromptStyle.Bare : SolvePromptStyle.FewShot });
+        int correct = 0;
+        for (int i = 0; i < problems.Count; i++)
+        {
+            var request = new CompletionRequest(world.InitialState(problems[i]), 1, maxTokens) { Temperature = 0 };
+            var text = (await engine.CompleteAsync(request, cancel))[0].Text;
+            if (AnswerChecker.Check(text, problems[i]).IsCorrect) correct++;
+            progress(i + 1);
+        }
+        return correct;
+    }
+
+    public async Task<SearchBenchResult> RunAsync(SearchBenchCase c, Action<int> progress, CancellationToken cancel)
+    {
+        using var engine = new TorchEngine(model, tokenizer, modelId, new TorchEngineOptions { PrefixCacheTokens = c.Batched ? new TorchEngineOptions().PrefixCacheTokens : 0 });
+        ILanguageModel backend = c.Batched ? engine : new UnbatchedModel(engine);
+        var search = SearchFactory.Create(c.Algorithm, backend, prompts, seed, overrides, barePrompt);
+        var sink = new MemorySink(progress);
+        var pipeline = new GenerationPipeline(search, sink, new PipelineOptions { Workers = c.Workers }, NullLogger.Instance);
+        long memoryAtStart = PeakMemory.Reset();
+        var clock = Stopwatch.StartNew();
+        var result = await pipeline.RunAsync([new ProblemListSource("bench", problems)], cancel);
+        clock.Stop();
+        cancel.ThrowIfCancellationRequested();
+        if (result.End != PipelineEnd.Completed) throw new InvalidOperationException($"the {c.Algorithm} run ended {result.End}");
+        return new SearchBenchResult(c, sink.Trees, clock.Elapsed, PeakMemory.Since(memoryAtStart));
+    }
+
+    private sealed class MemorySink(Action<int> progress) : ITreeSink
+    {
+        private readonly List<PreferenceTree> _trees = [];
+
+        public IReadOnlyList<PreferenceTree> Trees => _trees;
+
+        public IReadOnlySet<string> StoredProblemIds() => new HashSet<string>();
+
+        public void Append(PreferenceTree tree)
+        {
+            _trees.Add(tree);
+            progress(_trees.Count);
+        }
+
+        public void Flush() { }
+
+        public void Dispose() { }
+    }
+}
