@@ -97,6 +97,8 @@ static class BenchCommand
         var iterations = new Option<int?>("--iterations") { Description = "mcts: simulations per committed step; best-first: most expansions (default: the algorithm's)." };
         var actions = new Option<int?>("--actions", "-k") { Description = "Steps sampled per expansion (default: the algorithm's)." };
         var rollouts = new Option<int?>("--rollouts") { Description = "best-first: Monte Carlo roll-outs per step (default: the algorithm's)." };
+        var depthLimit = new Option<int?>("--depth-limit") { Description = "Most steps in a solution (default 12)." };
+        var maxStepTokens = new Option<int?>("--max-step-tokens") { Description = "Token limit of one step (default 128)." };
         var oversampling = new Option<int?>("--oversampling") { Description = "Samples drawn per wanted step, keeping the first k distinct (default: the Generate settings', as generate uses).", DefaultValueFactory = _ => context.Settings.Generate.Search.Oversampling };
         var seed = new Option<int>("--seed") { Description = "Seed of every search.", DefaultValueFactory = _ => context.Settings.Seed };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads.", DefaultValueFactory = _ => 2 };
@@ -105,7 +107,7 @@ static class BenchCommand
             "forking and batching on vs off (one row per call, no prefix cache) and with 1 vs 2 workers; then the share of problems whose " +
             "tree holds a correct path against the model's greedy accuracy on the same problems.")
         {
-            model, task, problems, algorithms, iterations, actions, rollouts, oversampling, seed, threads,
+            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -114,7 +116,8 @@ static class BenchCommand
             foreach (var a in algos)
                 if (!SearchFactory.Algorithms.Contains(a)) throw new UserError($"--algos: unknown algorithm '{a}': expected {string.Join(", ", SearchFactory.Algorithms)}");
             if (algos.Length == 0) throw new UserError("--algos names no algorithm");
-            var overrides = new SearchOverrides { Iterations = parse.GetValue(iterations), Actions = parse.GetValue(actions), Rollouts = parse.GetValue(rollouts), Oversampling = parse.GetValue(oversampling) };
+            var overrides = new SearchOverrides { Iterations = parse.GetValue(iterations), Actions = parse.GetValue(actions), Rollouts = parse.GetValue(rollouts),
+                DepthLimit = parse.GetValue(depthLimit), MaxStepTokens = parse.GetValue(maxStepTokens), Oversampling = parse.GetValue(oversampling) };
             var set = BuiltinTasks.TestSet(parse.GetValue(task)!).Take(count).ToArray();
             TorchSharp.torch.set_num_threads(threadCount);
 

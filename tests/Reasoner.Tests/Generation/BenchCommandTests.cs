@@ -13,6 +13,29 @@ public class BenchCommandTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
             Assert.Contains(expected, r.Out);
     }
 
+    [Fact]
+    public async Task SearchTimesEachAlgorithmOnBothEnginePathsAndWorkerCountsAndReportsTheYield()
+    {
+        var r = await CliRunner.Run("bench", "search", "--model", checkpoint.Path, "--problems", "2", "--algos", "best-first",
+            "--iterations", "2", "--actions", "2", "--rollouts", "1", "--max-step-tokens", "4", "--depth-limit", "2");
+        Assert.True(r.ExitCode == 0, r.Err + r.Out);
+        foreach (var expected in new[] { "one row per call, no prefix cache", "forking + batching", "trees/min", "nodes/s", "correct path in tree", "greedy accuracy" })
+            Assert.Contains(expected, r.Out);
+        // Three configurations of the one algorithm: fast paths off, on with 1 worker, on with 2; all search the same 2 problems.
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(r.Out, @"│\s+2\s+│\s+\d+\s+│").Count);
+    }
+
+    [Theory]
+    [InlineData("search", "--algos", "dfs")]
+    [InlineData("search", "--problems", "0")]
+    [InlineData("search", "--model", "no/such/folder")]
+    public async Task BadSearchInputIsExitCode2(params string[] options)
+    {
+        var r = await CliRunner.Run(["bench", .. options]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("error: ", r.Err);
+    }
+
     [Theory]
     [InlineData("--model", "no/such/folder")]
     [InlineData("--random", "--model", "x")]
