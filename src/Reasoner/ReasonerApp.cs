@@ -25,7 +25,7 @@ public static class ReasonerApp
         IHost host;
         try
         {
-            host = BuildHost(stdout, configOverrides);
+            host = BuildHost(stdout, stderr, configOverrides);
         }
         catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException)
         {
@@ -87,7 +87,7 @@ public static class ReasonerApp
         return root;
     }
 
-    static IHost BuildHost(TextWriter stdout, IReadOnlyDictionary<string, string?>? configOverrides)
+    static IHost BuildHost(TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? configOverrides)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -109,6 +109,7 @@ public static class ReasonerApp
             sp.GetRequiredService<IOptions<ReasonerSettings>>().Value,
             sp.GetRequiredService<ILoggerFactory>(),
             stdout,
+            stderr,
             CreateConsole(stdout)));
         var host = builder.Build();
         _ = host.Services.GetRequiredService<IOptions<ReasonerSettings>>().Value; // bind now: bad values fail here
@@ -146,12 +147,14 @@ public static class ReasonerApp
 }
 
 /// <summary>What every command needs: settings in force, logging and the output console.</summary>
-public sealed class CliContext(ReasonerSettings settings, ILoggerFactory loggers, TextWriter output, IAnsiConsole console)
+public sealed class CliContext(ReasonerSettings settings, ILoggerFactory loggers, TextWriter output, TextWriter errors, IAnsiConsole console)
 {
     public ReasonerSettings Settings { get; } = settings;
     public ILoggerFactory Loggers { get; } = loggers;
     /// <summary>Plain output for data other tools read.</summary>
     public TextWriter Output { get; } = output;
+    /// <summary>Standard error: messages for people while standard output carries data.</summary>
+    public TextWriter Errors { get; } = errors;
     /// <summary>Tables, trees and progress for people.</summary>
     public IAnsiConsole Console { get; } = console;
 }

@@ -4,9 +4,10 @@ using System.Text.Json.Serialization;
 namespace Reasoner.Models.Checkpoints;
 
 /// <summary>
-/// <c>reasoner.json</c> beside a checkpoint: how the model expects to be prompted. Models trained from scratch
-/// on the built-in tasks know only the bare "Question: … Answer:" format and end a solution with EOS; a
-/// checkpoint without this file is a general model, prompted with its task family's few-shot prompt.
+/// <c>reasoner.json</c> beside a checkpoint: how the model expects to be prompted and sampled. Models trained from
+/// scratch on the built-in tasks know only the bare "Question: … Answer:" format, end a solution with EOS and repeat
+/// their favourite steps; a checkpoint without this file is a general model, prompted with its task family's
+/// few-shot prompt and sampled as the search algorithm's paper does.
 /// </summary>
 public sealed record ModelPromptSettings
 {
@@ -20,6 +21,12 @@ public sealed record ModelPromptSettings
 
     /// <summary>Where steps end; search splits solutions into steps with it.</summary>
     public string StepDelimiter { get; init; } = "\n";
+
+    /// <summary>
+    /// Search's default samples per wanted step (<c>ProposalSettings.Oversampling</c>): a small, confident model draws
+    /// the same step again and again, so k samples give too few distinct children. Null: the algorithm's default.
+    /// </summary>
+    public int? Oversampling { get; init; }
 
     /// <summary>Task families the model was trained on, for people reading the file.</summary>
     public IReadOnlyList<string> TrainedOn { get; init; } = [];

@@ -143,9 +143,17 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt)
         PromptSettings().Save(directory);
     }
 
+    /// <summary>
+    /// Samples per wanted step that search draws from a model made here. Such a model gives its favourite step most of
+    /// the probability, so k = 2 plain samples are usually one step and MCTS trees come out nearly linear; see the
+    /// README's built-in model section for the measurement.
+    /// </summary>
+    public const int SearchOversampling = 4;
+
     private ModelPromptSettings PromptSettings() => new()
     {
         Prompt = PromptLibrary.SolveBare,
+        Oversampling = SearchOversampling,
         TrainedOn = settings.Tasks.Names,
         Difficulty = settings.Difficulty,
     };

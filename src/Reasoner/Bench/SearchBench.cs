@@ -7,6 +7,7 @@ using Reasoner.Core.Prompts;
 using Reasoner.Core.Trees;
 using Reasoner.Models;
 using Reasoner.Models.Backends;
+using Reasoner.Models.Checkpoints;
 using Reasoner.Models.Generation;
 using Reasoner.Models.Tokenization;
 using Reasoner.Search;
@@ -52,17 +53,22 @@ sealed record SearchBenchResult(SearchBenchCase Case, IReadOnlyList<PreferenceTr
 /// a fresh engine over the same weights, so none starts with another's prefix cache.
 /// </summary>
 sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, string modelId, PromptLibrary prompts,
-    IReadOnlyList<Problem> problems, SearchOverrides overrides, bool barePrompt, long seed)
+    IReadOnlyList<Problem> problems, SearchOverrides overrides, ModelPromptSettings? modelSettings, long seed)
 {
     /// <summary>Greedy accuracy on the problems, with the prompt the search starts from (the baseline search must beat).</summary>
     public async Task<int> GreedyCorrectAsync(int maxTokens, Action<int> progress, CancellationToken cancel)
     {
         using var engine = new TorchEngine(model, tokenizer, modelId);
-        var world = new StepWorld(prompts, new StepWorldSettings { SolvePrompt = barePrompt ? SolvePromptStyle.Bare : SolvePromptStyle.FewShot });
+        bool bare = modelSettings?.Prompt == PromptLibrary.SolveBare;
+        var world = new StepWorld(prompts, new StepWorldSettings { SolvePrompt = bare ? SolvePromptStyle.Bare : SolvePromptStyle.FewShot });
         int correct = 0;
         for (int i = 0; i < problems.Count; i++)
         {
-            var request = new CompletionRequest(world.InitialState(problems[i]), 1, maxTokens) { Temperature = 0 };
+            var request = new CompletionRequest(world.InitialState(problems[i]), 1, maxTokens)
+            {
+                Temperature = 0,
+                Stop = modelSettings?.Stop ?? PromptLibrary.FewShotStops,
+            };
             var text = (await engine.CompleteAsync(request, cancel))[0].Text;
             if (AnswerChecker.Check(text, problems[i]).IsCorrect) correct++;
             progress(i + 1);
@@ -74,7 +80,7 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
     {
         using var engine = new TorchEngine(model, tokenizer, modelId, new TorchEngineOptions { PrefixCacheTokens = c.Batched ? new TorchEngineOptions().PrefixCacheTokens : 0 });
         ILanguageModel backend = c.Batched ? engine : new UnbatchedModel(engine);
-        var search = SearchFactory.Create(c.Algorithm, backend, prompts, seed, overrides, barePrompt);
+        var search = SearchFactory.Create(c.Algorithm, backend, prompts, seed, overrides, modelSettings);
         var sink = new MemorySink(progress);
         var pipeline = new GenerationPipeline(search, sink, new PipelineOptions { Workers = c.Workers }, NullLogger.Instance);
         long memoryAtStart = PeakMemory.Reset();

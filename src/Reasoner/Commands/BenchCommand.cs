@@ -99,15 +99,16 @@ static class BenchCommand
         var rollouts = new Option<int?>("--rollouts") { Description = "best-first: Monte Carlo roll-outs per step (default: the algorithm's)." };
         var depthLimit = new Option<int?>("--depth-limit") { Description = "Most steps in a solution (default 12)." };
         var maxStepTokens = new Option<int?>("--max-step-tokens") { Description = "Token limit of one step (default 128)." };
-        var oversampling = new Option<int?>("--oversampling") { Description = "Samples drawn per wanted step, keeping the first k distinct (default: the Generate settings', as generate uses).", DefaultValueFactory = _ => context.Settings.Generate.Search.Oversampling };
+        var oversampling = new Option<int?>("--oversampling") { Description = "Samples drawn per wanted step, keeping the first k distinct (default: as generate: the Generate settings', else the model folder's reasoner.json, else 1).", DefaultValueFactory = _ => context.Settings.Generate.Search.Oversampling };
         var seed = new Option<int>("--seed") { Description = "Seed of every search.", DefaultValueFactory = _ => context.Settings.Seed };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads.", DefaultValueFactory = _ => 2 };
+        var yieldOnly = new Option<bool>("--yield-only") { Description = "Run only the generator's own configuration (forking and batching, 1 worker): the search yield on more problems in less time, no speed comparison." };
         var command = new Command("search",
             "Generator throughput and search yield on a built-in test set: for each algorithm, trees/min and nodes/s with the engine's prefix " +
             "forking and batching on vs off (one row per call, no prefix cache) and with 1 vs 2 workers; then the share of problems whose " +
             "tree holds a correct path against the model's greedy accuracy on the same problems.")
         {
-            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads,
+            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads, yieldOnly,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -124,9 +125,10 @@ static class BenchCommand
             var (engineModel, tokenizer, modelId) = OpenModel(parse.GetValue(model), random: false, TorchRuntime.ParseDevice(context.Settings.Device), 0);
             using (engineModel)
             {
-                bool bare = ModelPromptSettings.Load(modelId)?.Prompt == PromptLibrary.SolveBare;
-                var bench = new SearchBench(engineModel, tokenizer, modelId, PromptFolder.Open(context.Settings), set, overrides, bare, parse.GetValue(seed));
-                var cases = algos.SelectMany(a => new[] { new SearchBenchCase(a, false, 1), new SearchBenchCase(a, true, 1), new SearchBenchCase(a, true, 2) }).ToArray();
+                var bench = new SearchBench(engineModel, tokenizer, modelId, PromptFolder.Open(context.Settings), set, overrides, ModelPromptSettings.Load(modelId), parse.GetValue(seed));
+                var cases = algos.SelectMany(a => parse.GetValue(yieldOnly)
+                    ? new[] { new SearchBenchCase(a, true, 1) }
+                    : [new SearchBenchCase(a, false, 1), new SearchBenchCase(a, true, 1), new SearchBenchCase(a, true, 2)]).ToArray();
                 context.Console.MarkupLineInterpolated($"model: {modelId} ({engineModel.ParameterCount() / 1e6:0.00}M parameters); {set.Length} problems of the {parse.GetValue(task)} test set; seed {parse.GetValue(seed)}; {TorchSharp.torch.get_num_threads()} libtorch threads; device {context.Settings.Device}");
 
                 int greedy = 0;
@@ -164,14 +166,15 @@ static class BenchCommand
         {
             // The baseline is the first row of each algorithm: the engine's fast paths off, one worker.
             var baseline = group.First();
+            bool compared = group.Count() > 1;
             foreach (var r in group)
             {
                 table.AddRow(
                     r == baseline ? r.Case.Algorithm : "", Markup.Escape(r.Case.EnginePath), Invariant(r.Case.Workers), Invariant(r.Trees.Count) + (r.Failed > 0 ? $" ({r.Failed} failed)" : ""),
                     Invariant(r.Nodes), Invariant(r.Elapsed.TotalSeconds, "0.0"), Invariant(r.TreesPerMinute, "0.00"), Invariant(r.NodesPerSecond, "0.0"),
                     r.PeakBytes is { } bytes ? Invariant(bytes / 1048576.0, "0.0") : "n/a",
-                    Invariant(r.NodesPerSecond / baseline.NodesPerSecond, "0.00") + "×",
-                    $"{r.SameTreesAs(baseline)}/{r.Trees.Count}");
+                    compared ? Invariant(r.NodesPerSecond / baseline.NodesPerSecond, "0.00") + "×" : "n/a",
+                    compared ? $"{r.SameTreesAs(baseline)}/{r.Trees.Count}" : "n/a");
             }
         }
         console.Write(table);

@@ -18,9 +18,6 @@ namespace Reasoner.Cli.Commands;
 /// <summary><c>eval</c>: greedy accuracy, pass@k and maj@k of a model on a task's evaluation set.</summary>
 static class EvalCommand
 {
-    /// <summary>A few-shot prompt is followed by more examples; these end the model's answer to ours.</summary>
-    static readonly string[] FewShotStops = ["\n\n", "\nQuestion:"];
-
     public static Command Create(CliContext context)
     {
         var defaults = new EvalSettings();
@@ -61,7 +58,7 @@ static class EvalCommand
             // Models trained from scratch say in reasoner.json which prompt they know; others get the family's few-shot prompt.
             var promptSettings = ModelPromptSettings.Load(directory);
             var template = PromptFolder.Open(context.Settings).Get(promptSettings?.Prompt ?? PromptLibrary.SolvePromptFor(family.Name));
-            settings = settings with { Stop = promptSettings?.Stop ?? FewShotStops };
+            settings = settings with { Stop = promptSettings?.Stop ?? PromptLibrary.FewShotStops };
             torch.set_num_threads(parse.GetValue(threads));
             using ILanguageModel model = TorchEngine.Load(directory, TorchRuntime.ParseDevice(parse.GetValue(device)!));
             var evaluator = new Evaluator(model, p => template.Render(new Dictionary<string, string> { ["question"] = PromptLibrary.FormatQuestion(p) }), settings);

@@ -65,16 +65,16 @@ static class ExportCommand
             ExportCounts counts;
             if (target == "-")
             {
-                using var stdout = Console.OpenStandardOutput();
-                counts = write(stdout);
+                // Standard output carries the JSONL alone; what people read goes to standard error.
+                using (var stdout = new TextWriterStream(context.Output)) counts = write(stdout);
+                foreach (var d in damage) context.Errors.WriteLine(ShowCommand.DamageLine(d));
+                context.Errors.WriteLine($"{counts.Lines} lines from {counts.TreesUsed} of {counts.Trees} trees → stdout");
+                return 0;
             }
-            else
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
-                counts = AtomicFile.Write(target, write);
-            }
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
+            counts = AtomicFile.Write(target, write);
             ShowCommand.ReportDamage(context, damage);
-            context.Console.MarkupLineInterpolated($"{counts.Lines} lines from {counts.TreesUsed} of {counts.Trees} trees → {(target == "-" ? "stdout" : target)}");
+            context.Console.MarkupLineInterpolated($"{counts.Lines} lines from {counts.TreesUsed} of {counts.Trees} trees → {target}");
             return 0;
         });
         return command;

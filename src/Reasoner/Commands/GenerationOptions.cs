@@ -45,7 +45,7 @@ sealed class GenerationOptions
         _depthLimit = new Option<int?>("--depth-limit") { Description = "Most steps in a solution (default 12).", DefaultValueFactory = _ => s.DepthLimit };
         _temperature = new Option<double?>("--temperature") { Description = "Sampling temperature of steps (default 1.0).", DefaultValueFactory = _ => s.Temperature };
         _maxStepTokens = new Option<int?>("--max-step-tokens") { Description = "Token limit of one step (default 128).", DefaultValueFactory = _ => s.MaxStepTokens };
-        _oversampling = new Option<int?>("--oversampling") { Description = "Samples drawn per wanted step in one batched request; the first k distinct steps are kept (default 1, MCTS-DPO's plain k samples; a small, confident model repeats steps, so its nodes get more distinct children with 4).", DefaultValueFactory = _ => s.Oversampling };
+        _oversampling = new Option<int?>("--oversampling") { Description = "Samples drawn per wanted step in one batched request; the first k distinct steps are kept (default: the model folder's reasoner.json, 4 for the built-in model, which repeats its favourite steps; else 1, MCTS-DPO's plain k samples).", DefaultValueFactory = _ => s.Oversampling };
         _prompt = new Option<string?>("--prompt") { Description = "Solve prompt: few-shot or bare (default: bare when the model folder's reasoner.json names solve-bare, as the built-in model's does; few-shot otherwise).", DefaultValueFactory = _ => s.SolvePrompt, HelpName = "few-shot|bare" };
         _prompt.AcceptOnlyFromAmong("few-shot", "bare");
     }

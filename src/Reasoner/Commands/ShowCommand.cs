@@ -49,8 +49,10 @@ static class ShowCommand
 
     internal static void ReportDamage(CliContext context, IReadOnlyList<StoreDamage> damage)
     {
-        foreach (var d in damage) context.Console.MarkupLineInterpolated($"[yellow]skipped damaged record: {d.File} at offset {d.Offset}: {d.Reason}[/]");
+        foreach (var d in damage) context.Console.MarkupLine($"[yellow]{Markup.Escape(DamageLine(d))}[/]");
     }
+
+    internal static string DamageLine(StoreDamage d) => $"skipped damaged record: {d.File} at offset {d.Offset}: {d.Reason}";
 
     static void PrintTable(IAnsiConsole console, IEnumerable<PreferenceTree> trees, string runDir)
     {

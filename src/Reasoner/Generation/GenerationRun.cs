@@ -52,7 +52,7 @@ public sealed class GenerationRun : IDisposable
         var model = ModelBackends.Create(generate.Model, settings.Device, () => inFlight.Problems);
         try
         {
-            var search = SearchFactory.Create(generate.Algorithm, model, prompts, seed, generate.Search, ModelBackends.UsesBarePrompt(generate.Model));
+            var search = SearchFactory.Create(generate.Algorithm, model, prompts, seed, generate.Search, ModelBackends.ModelSettings(generate.Model));
             var sink = TreeStoreSink.Open(runDirectory, writerOptions, loggers.CreateLogger("Reasoner.Store"));
             var pipeline = new GenerationPipeline(search, sink, options, loggers.CreateLogger<GenerationPipeline>(), inFlight: inFlight);
             return new GenerationRun(runDirectory, model, search, sink, pipeline);

@@ -1,6 +1,5 @@
 using Reasoner.Cli.Hosting;
 using Reasoner.Core.Problems;
-using Reasoner.Core.Prompts;
 using Reasoner.Models;
 using Reasoner.Models.Backends;
 using Reasoner.Models.Checkpoints;
@@ -31,9 +30,12 @@ public static class ModelBackends
         return LanguageModelFactory.Create(spec);
     }
 
-    /// <summary>Whether the model knows only the bare solve prompt: checkpoints trained from scratch say so in their reasoner.json.</summary>
-    public static bool UsesBarePrompt(string spec) =>
-        ModelFolder(spec) is { } folder && ModelPromptSettings.Load(folder)?.Prompt == PromptLibrary.SolveBare;
+    /// <summary>
+    /// The model folder's reasoner.json (checkpoints trained from scratch name the bare solve prompt and the oversampling
+    /// search needs), or null for every other backend.
+    /// </summary>
+    public static ModelPromptSettings? ModelSettings(string spec) =>
+        ModelFolder(spec) is { } folder ? ModelPromptSettings.Load(folder) : null;
 
     private static string? ModelFolder(string spec)
     {

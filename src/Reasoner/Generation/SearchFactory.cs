@@ -1,5 +1,6 @@
 using Reasoner.Core.Prompts;
 using Reasoner.Models.Backends;
+using Reasoner.Models.Checkpoints;
 using Reasoner.Search;
 
 namespace Reasoner.Cli.Generation;
@@ -9,15 +10,18 @@ public static class SearchFactory
 {
     public static IReadOnlyList<string> Algorithms { get; } = [MonteCarloTreeSearch.AlgorithmName, BestFirstSearch.AlgorithmName, BeamSearch.AlgorithmName];
 
-    /// <param name="bareSolvePrompt">Whether the solve prompt defaults to the bare one (models trained on the tasks' own solutions).</param>
-    public static ISearchAlgorithm Create(string algorithm, ILanguageModel model, PromptLibrary prompts, long seed, SearchOverrides o, bool bareSolvePrompt)
+    /// <param name="modelSettings">
+    /// The model folder's reasoner.json, whose prompt and oversampling are the defaults where no setting is given
+    /// (models trained on the tasks' own solutions know only the bare prompt); null for other models.
+    /// </param>
+    public static ISearchAlgorithm Create(string algorithm, ILanguageModel model, PromptLibrary prompts, long seed, SearchOverrides o, ModelPromptSettings? modelSettings)
     {
         switch (algorithm)
         {
             case MonteCarloTreeSearch.AlgorithmName:
             {
                 if (o.BeamWidth is not null) throw new ArgumentException("--beam-width applies to beam search only");
-                var d = Common(new MctsSettings(), seed, o, bareSolvePrompt);
+                var d = Common(new MctsSettings(), seed, o, modelSettings);
                 return new MonteCarloTreeSearch(model, prompts, d with
                 {
                     Iterations = o.Iterations ?? d.Iterations,
@@ -28,13 +32,13 @@ public static class SearchFactory
             case BestFirstSearch.AlgorithmName:
             {
                 if (o.BeamWidth is not null) throw new ArgumentException("--beam-width applies to beam search only");
-                var d = Common(new BestFirstSettings(), seed, o, bareSolvePrompt);
+                var d = Common(new BestFirstSettings(), seed, o, modelSettings);
                 return new BestFirstSearch(model, prompts, d with { MaxExpansions = o.Iterations ?? d.MaxExpansions, Actions = o.Actions ?? d.Actions });
             }
             case BeamSearch.AlgorithmName:
             {
                 if (o.Iterations is not null) throw new ArgumentException("--iterations applies to mcts and best-first only");
-                var d = Common(new BeamSettings(), seed, o, bareSolvePrompt);
+                var d = Common(new BeamSettings(), seed, o, modelSettings);
                 return new BeamSearch(model, prompts, d with { BeamWidth = o.BeamWidth ?? d.BeamWidth, Actions = o.Actions ?? d.Actions });
             }
             default:
@@ -42,19 +46,19 @@ public static class SearchFactory
         }
     }
 
-    private static T Common<T>(T settings, long seed, SearchOverrides o, bool bareSolvePrompt) where T : StepSearchSettings => settings with
+    private static T Common<T>(T settings, long seed, SearchOverrides o, ModelPromptSettings? modelSettings) where T : StepSearchSettings => settings with
     {
         Seed = seed,
         World = settings.World with
         {
-            SolvePrompt = SolvePrompt(o.SolvePrompt, bareSolvePrompt),
+            SolvePrompt = SolvePrompt(o.SolvePrompt, bareByDefault: modelSettings?.Prompt == PromptLibrary.SolveBare),
             DepthLimit = o.DepthLimit ?? settings.World.DepthLimit,
         },
         Proposal = settings.Proposal with
         {
             Temperature = o.Temperature ?? settings.Proposal.Temperature,
             MaxStepTokens = o.MaxStepTokens ?? settings.Proposal.MaxStepTokens,
-            Oversampling = o.Oversampling ?? settings.Proposal.Oversampling,
+            Oversampling = o.Oversampling ?? modelSettings?.Oversampling ?? settings.Proposal.Oversampling,
         },
         Scoring = settings.Scoring with
         {

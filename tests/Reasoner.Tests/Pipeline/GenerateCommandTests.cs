@@ -76,8 +76,9 @@ public sealed class GenerateCommandTests : IDisposable
     public async Task AModelFolderRunsOnTheInProcessEngineSharedByTheWorkers()
     {
         using var checkpoint = new Generation.TinyCheckpoint();
-        // A model trained from scratch on the tasks names the bare prompt in its reasoner.json; search then opens with it.
-        new ModelPromptSettings { Prompt = PromptLibrary.SolveBare }.Save(checkpoint.Path);
+        // A model trained from scratch on the tasks names the bare prompt and its oversampling in its reasoner.json;
+        // search then opens with that prompt and samples that many times k steps.
+        new ModelPromptSettings { Prompt = PromptLibrary.SolveBare, Oversampling = 3 }.Save(checkpoint.Path);
         var r = await CliRunner.Run(Config, "generate", "--model", checkpoint.Path, "--problems", "3", "--workers", "2",
             "--iterations", "1", "--max-step-tokens", "6", "--depth-limit", "2", "--out", "engine");
 
@@ -89,6 +90,13 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.All(trees, t => Assert.Equal(Path.TrimEndingDirectorySeparator(checkpoint.Path), t.ModelId));
         Assert.All(trees, t => Assert.True(t.Nodes.Count > 1));
         Assert.All(trees, t => Assert.Equal("bare", t.Search.Settings["world.solvePrompt"]));
+        Assert.All(trees, t => Assert.Equal("3", t.Search.Settings["proposal.oversampling"]));
+
+        // An option still wins over the model's own default.
+        var again = await CliRunner.Run(Config, "generate", "--model", checkpoint.Path, "--problems", "1", "--iterations", "1",
+            "--max-step-tokens", "6", "--depth-limit", "2", "--oversampling", "1", "--out", "engine-1");
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal("1", Assert.Single(ReadStore(Path.Combine(_runs, "engine-1")).Trees).Search.Settings["proposal.oversampling"]);
     }
 
     [Theory]
