@@ -66,5 +66,10 @@ public interface ILanguageModel : IDisposable
 
     Task<IReadOnlyList<Completion>> CompleteAsync(CompletionRequest request, CancellationToken cancel = default);
 
+    /// <summary>
+    /// Log-probabilities of each continuation's tokens after the prompt. With an empty prompt, a model without a BOS
+    /// token has nothing to condition a continuation's first token on: that token's log-probability is NaN (OpenAI's
+    /// echo reports null), and the rest are conditioned on it.
+    /// </summary>
     Task<IReadOnlyList<ScoredContinuation>> ScoreAsync(string prompt, IReadOnlyList<string> continuations, CancellationToken cancel = default);
 }

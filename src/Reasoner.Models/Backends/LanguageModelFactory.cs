@@ -1,20 +1,35 @@
+using Reasoner.Models.Checkpoints;
+using Reasoner.Models.Generation;
+using static TorchSharp.torch;
+
 namespace Reasoner.Models.Backends;
 
 /// <summary>
-/// Builds a backend from one string, as commands take it on the command line. Today: an OpenAI-compatible server,
-/// <c>http(s)://HOST:PORT</c> or <c>MODEL@http(s)://HOST:PORT</c> (MODEL is the served model's name). Checkpoint
-/// folders (the in-process engine) and GGUF files (llama.cpp) are wired here when those backends land.
+/// Builds a backend from one string, as commands take it on the command line: <c>builtin</c> (the repository's
+/// <c>models/builtin/</c>) or a Hugging Face model folder on the in-process <see cref="TorchEngine"/>, a <c>.gguf</c>
+/// file on llama.cpp (<see cref="LlamaCppModel"/>), or an OpenAI-compatible server, <c>http(s)://HOST:PORT</c> or
+/// <c>MODEL@http(s)://HOST:PORT</c> (MODEL is the served model's name).
 /// </summary>
 public static class LanguageModelFactory
 {
-    public static ILanguageModel Create(string spec)
+    public const string Builtin = "builtin";
+
+    /// <param name="device">Where the in-process engine runs (CPU when null); llama.cpp and servers choose their own.</param>
+    public static ILanguageModel Create(string spec, Device? device = null)
     {
         var at = spec.LastIndexOf("@http", StringComparison.OrdinalIgnoreCase);
         var (model, url) = at > 0 ? (spec[..at], spec[(at + 1)..]) : (null, spec);
         if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
             return new OpenAiCompletionsClient(new OpenAiCompletionsOptions { BaseUrl = uri, Model = model });
-        if (Directory.Exists(spec) || File.Exists(spec))
-            throw new ArgumentException($"no backend for '{spec}' yet: checkpoints are not wired to a backend; serve it with an OpenAI-compatible server and pass http://HOST:PORT");
-        throw new ArgumentException($"no backend for '{spec}': expected http(s)://HOST:PORT or MODEL@http(s)://HOST:PORT (an OpenAI-compatible server)");
+        if (spec.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+            return File.Exists(spec) ? LlamaCppModel.Load(spec) : throw new FileNotFoundException($"GGUF file not found: {spec}", spec);
+        if (ModelFolder(spec) is { } folder) return TorchEngine.Load(folder, device);
+        throw new ArgumentException(
+            $"no backend for '{spec}': expected {Builtin}, a model folder (config.json, *.safetensors, tokenizer.json), a .gguf file, " +
+            "http(s)://HOST:PORT or MODEL@http(s)://HOST:PORT (an OpenAI-compatible server)");
     }
+
+    /// <summary>The checkpoint folder a spec names (<c>builtin</c> or a folder), or null when it names another kind of backend.</summary>
+    public static string? ModelFolder(string spec) =>
+        spec == Builtin ? BuiltinModel.Locate() : Directory.Exists(spec) ? spec : null;
 }

@@ -20,6 +20,33 @@ internal sealed class IncrementalDetokenizer(ITextTokenizer tokenizer)
 
     public int Length => text.Length;
 
+    /// <summary>
+    /// Each token's own text, as servers report it (<c>logprobs.tokens</c>, whose lengths make <c>text_offset</c>): the
+    /// characters that token released, a token inside a multi-byte character getting "" and the one completing it the
+    /// character. The pieces concatenate to the decoded text.
+    /// </summary>
+    public static string[] Pieces(ITextTokenizer tokenizer, IReadOnlyList<int> ids)
+    {
+        var detokenizer = new IncrementalDetokenizer(tokenizer);
+        var ends = ids.Select(id => { detokenizer.Append(id); return detokenizer.Length; }).ToList();
+        detokenizer.Flush();
+        return Pieces(detokenizer.Text, ends);
+    }
+
+    /// <param name="text">The whole text, flushed.</param>
+    /// <param name="ends">The text's length after each token, before the flush: what a flush releases belongs to the last token.</param>
+    public static string[] Pieces(string text, IReadOnlyList<int> ends)
+    {
+        var pieces = new string[ends.Count];
+        for (int i = 0, start = 0; i < ends.Count; i++)
+        {
+            int end = i == ends.Count - 1 ? text.Length : ends[i];
+            pieces[i] = text[start..end];
+            start = end;
+        }
+        return pieces;
+    }
+
     public string Text => text.ToString();
 
     public string Substring(int start) => text.ToString(start, text.Length - start);

@@ -22,6 +22,7 @@ internal sealed class SampledRow
     private readonly IncrementalDetokenizer detokenizer;
     private readonly List<int> tokenIds = [];
     private readonly List<double> tokenLogProbs = [];
+    private readonly List<int> textEnds = []; // the detokenized text's length after each token
     private int stopAt = -1; // where the stop string starts in the text
 
     public SampledRow(ITextTokenizer tokenizer, Random random, IReadOnlyList<string> stops, IReadOnlySet<int> endOfSequence, int maxTokens)
@@ -53,6 +54,7 @@ internal sealed class SampledRow
             Finish = FinishReason.Stop;
         }
         else if (tokenIds.Count >= maxTokens) Finish = FinishReason.Length;
+        textEnds.Add(detokenizer.Length);
         return Finish is not null;
     }
 
@@ -75,7 +77,7 @@ internal sealed class SampledRow
     {
         if (Finish is null) throw new InvalidOperationException("the row is still being sampled");
         detokenizer.Flush();
-        string text = stopAt >= 0 ? detokenizer.Text[..stopAt] : detokenizer.Text;
-        return new Completion(text, tokenIds.ToArray(), tokenLogProbs.ToArray(), Finish.Value);
+        string all = detokenizer.Text, text = stopAt >= 0 ? all[..stopAt] : all;
+        return new Completion(text, tokenIds.ToArray(), tokenLogProbs.ToArray(), Finish.Value) { TokenTexts = IncrementalDetokenizer.Pieces(all, textEnds) };
     }
 }

@@ -98,10 +98,26 @@ public sealed class TorchEngine : ILanguageModel
     /// </summary>
     public async Task<IReadOnlyList<ScoredContinuation>> ScoreAsync(string prompt, IReadOnlyList<string> continuations, CancellationToken cancel = default)
     {
-        var promptIds = EncodePrompt(prompt);
+        var promptIds = Tokenizer.Encode(prompt);
         var continuationIds = continuations.Select(c => (IReadOnlyList<int>)Tokenizer.Encode(c)).ToArray();
-        var logProbs = await RunExclusive(() => Score(promptIds, continuationIds, cancel), cancel);
-        return continuations.Select((c, i) => new ScoredContinuation(c, continuationIds[i], logProbs[i])).ToArray();
+        IReadOnlyList<double[]> logProbs;
+        if (promptIds.Length > 0) logProbs = await RunExclusive(() => Score(promptIds, continuationIds, cancel), cancel);
+        else
+        {
+            // Nothing to condition on (an empty prompt and no BOS token, as in Qwen and the built-in model): a text's
+            // first token is the context of the rest and has no probability itself, NaN here and null in OpenAI's echo.
+            var scored = new List<double[]>();
+            foreach (var ids in continuationIds)
+            {
+                var rest = ids.Count > 1 ? (await RunExclusive(() => Score([ids[0]], [ids.Skip(1).ToArray()], cancel), cancel))[0] : [];
+                scored.Add(ids.Count == 0 ? [] : [double.NaN, .. rest]);
+            }
+            logProbs = scored;
+        }
+        return continuations.Select((c, i) => new ScoredContinuation(c, continuationIds[i], logProbs[i])
+        {
+            TokenTexts = IncrementalDetokenizer.Pieces(Tokenizer, continuationIds[i]),
+        }).ToArray();
     }
 
     /// <summary>Token-level <see cref="ScoreAsync"/>: log-probabilities of each continuation's ids after the prompt's ids.</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Reasoner.Cli.Serving;
+using Reasoner.Models;
 using Reasoner.Models.Backends;
 
 namespace Reasoner.Cli.Commands;
@@ -12,9 +13,9 @@ static class ServeModelCommand
     {
         var model = new Option<string>("--model", "-m")
         {
-            Description = "What to serve: http(s)://HOST:PORT or MODEL@http(s)://HOST:PORT proxies an OpenAI-compatible server " +
-                          "(checkpoint folders once the in-process engine is wired in).",
-            Required = true,
+            Description = "What to serve: builtin (the built-in model) or a Hugging Face model folder on the in-process engine, a .gguf file on " +
+                          "llama.cpp, or http(s)://HOST:PORT / MODEL@http(s)://HOST:PORT to proxy an OpenAI-compatible server.",
+            DefaultValueFactory = _ => LanguageModelFactory.Builtin,
         };
         var host = new Option<string>("--host") { Description = "IP address to listen on (or localhost). The server has no authentication: keep it on loopback unless it sits behind one.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port", "-p") { Description = "Port to listen on; 0 picks a free one.", DefaultValueFactory = _ => 8000 };
@@ -27,7 +28,7 @@ static class ServeModelCommand
         };
         command.SetAction(async (parse, stop) =>
         {
-            using var backend = LanguageModelFactory.Create(parse.GetValue(model)!);
+            using var backend = LanguageModelFactory.Create(parse.GetValue(model)!, TorchRuntime.ParseDevice(context.Settings.Device));
             var options = new ModelServerOptions { Host = parse.GetValue(host)!, Port = parse.GetValue(port), ServedModelName = parse.GetValue(servedName) };
             await using var server = await ModelServer.StartAsync(backend, options, context.Loggers, stop);
             var log = context.Loggers.CreateLogger("serve-model");

@@ -148,7 +148,8 @@ sealed partial class CompletionsEndpoint(ILanguageModel model, string servedMode
                 _offsets.Add(_textLength);
                 _textLength += token.Length;
                 _tokens.Add(token);
-                _logprobs.Add(logprobs[i]);
+                // NaN: a text's first token with nothing before it, which the API reports as null.
+                _logprobs.Add(double.IsNaN(logprobs[i]) ? null : logprobs[i]);
             }
         }
 

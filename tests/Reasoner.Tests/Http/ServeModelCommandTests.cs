@@ -1,6 +1,8 @@
 using Reasoner.Cli;
 using Reasoner.Cli.Serving;
 using Reasoner.Models.Backends;
+using Reasoner.Models.Checkpoints;
+using Reasoner.Models.Generation;
 using Reasoner.Tests.Cli;
 
 namespace Reasoner.Tests.Http;
@@ -46,7 +48,7 @@ public sealed class ServeModelCommandTests
         var r = await CliRunner.Run("serve-model", "--model", "nonsense");
 
         Assert.Equal(2, r.ExitCode);
-        Assert.StartsWith("error: no backend for 'nonsense': expected http(s)://HOST:PORT", r.Err);
+        Assert.StartsWith("error: no backend for 'nonsense': expected builtin, a model folder", r.Err);
     }
 
     [Theory]
@@ -63,10 +65,42 @@ public sealed class ServeModelCommandTests
     }
 
     [Fact]
-    public void ACheckpointFolderHasNoBackendYet()
+    public void CheckpointsRunOnTheInProcessEngineAndMissingFilesAreNamed()
     {
-        var e = Assert.Throws<ArgumentException>(() => LanguageModelFactory.Create(AppContext.BaseDirectory));
+        using (var builtin = LanguageModelFactory.Create("builtin"))
+            Assert.Equal(BuiltinModel.Locate(), Assert.IsType<TorchEngine>(builtin).ModelId);
+        using (var folder = LanguageModelFactory.Create(BuiltinModel.Locate()))
+            Assert.IsType<TorchEngine>(folder);
 
-        Assert.StartsWith($"no backend for '{AppContext.BaseDirectory}' yet", e.Message);
+        Assert.Contains("/no/such/model.gguf", Assert.Throws<FileNotFoundException>(() => LanguageModelFactory.Create("/no/such/model.gguf")).Message);
+    }
+
+    [Fact]
+    public async Task ServeModelServesTheBuiltinModelByDefaultAndItsAnswersMatchTheEngine()
+    {
+        var port = ScriptedHttpServer.FreePort();
+        using var stop = new CancellationTokenSource();
+        var run = ReasonerApp.RunAsync(["serve-model", "--port", $"{port}"], new StringWriter(), new StringWriter(), cancel: stop.Token);
+        using var client = new OpenAiCompletionsClient(new OpenAiCompletionsOptions
+        {
+            BaseUrl = new Uri($"http://127.0.0.1:{port}"),
+            MaxRetries = 40, // the server is loading the model: connection refused until it listens
+            RetryDelay = TimeSpan.FromMilliseconds(100),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(250),
+        });
+        const string prompt = "Question: Ann has 4 apples. She buys 3 more apples. How many apples does Ann have now?\nAnswer:\n";
+        var request = new CompletionRequest(prompt, N: 3, MaxTokens: 24) { Stop = ["\n"], Seed = 5, Temperature = 1.0 };
+
+        var served = await client.CompleteAsync(request);
+        var scored = Assert.Single(await client.ScoreAsync(prompt, [served[0].Text]));
+        await stop.CancelAsync();
+        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // The same request to the engine in this process: the server adds nothing and loses nothing.
+        using var engine = TorchEngine.Load(BuiltinModel.Locate());
+        var local = await engine.CompleteAsync(request);
+        Assert.Equal(local.Select(c => c.Text), served.Select(c => c.Text));
+        // Scoring covers the step's text; the sampled tokens also hold the newline that stopped it.
+        Assert.Equal(local[0].TokenLogProbs.Take(scored.TokenLogProbs.Count).Sum(), scored.LogProb, 1e-3);
     }
 }
