@@ -155,7 +155,7 @@ static class BenchCommand
         return command;
     }
 
-    /// <summary>Yield target: trees must hold a correct path at least this many times as often as greedy decoding is right (issue 5).</summary>
+    /// <summary>The project's yield target: trees must hold a correct path at least this many times as often as greedy decoding is right.</summary>
     private const double YieldTarget = 1.5;
 
     private static void PrintSearchResults(IAnsiConsole console, IReadOnlyList<SearchBenchResult> results, int greedyCorrect, int problems)
@@ -185,7 +185,7 @@ static class BenchCommand
         foreach (var column in yield.Columns.Skip(1)) column.RightAligned();
         foreach (var group in results.GroupBy(r => r.Case.Algorithm))
         {
-            // The yield of the configuration the generator runs by default: fast paths on, one worker (all agree up to rounding).
+            // The yield of the fast paths with one worker; every configuration builds the same trees (the "same trees" column).
             var r = group.First(x => x.Case is { Batched: true, Workers: 1 });
             double share = (double)r.WithCorrectPath / problems;
             string ratio = greedyCorrect == 0 ? "∞" : Invariant(share / greedy, "0.00") + "×";

@@ -85,7 +85,7 @@ public class BuiltinModelTests(ITestOutputHelper output)
                 int v = checkpoint.Config.VocabSize;
                 for (int t = 0; t < ids.Length; t++)
                 {
-                    double logZ = LogSumExp(actual[t]);
+                    double logZ = LlamaCpp.LlamaCppCrossCheckTests.LogSumExp(actual[t]);
                     for (int j = 0; j < v; j++) worst = Math.Max(worst, Math.Abs(actual[t][j] - logZ - expected[t * v + j]));
                 }
             }
@@ -102,11 +102,5 @@ public class BuiltinModelTests(ITestOutputHelper output)
             for (int i = 0; i < torch.TokenCount; i++)
                 Assert.True(Math.Abs(torch.TokenLogProbs[i] - cpp.TokenLogProbs[i]) < 1e-3, $"token {i}: {torch.TokenLogProbs[i]} vs {cpp.TokenLogProbs[i]}");
         }
-    }
-
-    private static double LogSumExp(float[] logits)
-    {
-        double max = logits.Max();
-        return max + Math.Log(logits.Sum(l => Math.Exp(l - max)));
     }
 }

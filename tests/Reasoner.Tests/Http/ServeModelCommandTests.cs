@@ -84,7 +84,7 @@ public sealed class ServeModelCommandTests
         using var client = new OpenAiCompletionsClient(new OpenAiCompletionsOptions
         {
             BaseUrl = new Uri($"http://127.0.0.1:{port}"),
-            MaxRetries = 40, // the server is loading the model: connection refused until it listens
+            MaxRetries = 120, // the server is loading the model: connection refused until it listens (30 s on a busy machine)
             RetryDelay = TimeSpan.FromMilliseconds(100),
             MaxRetryDelay = TimeSpan.FromMilliseconds(250),
         });
