@@ -28,8 +28,14 @@ public class TrainerTests
     [Fact]
     public void AccumulationAveragesTheMicroBatchLosses()
     {
-        using var accumulated = new Trainer(TinyTraining.Model(), Options);
-        using var together = new Trainer(TinyTraining.Model(), Options);
+        // The twin gets the first model's weights copied: two models built from the same seed can still differ,
+        // because tests running in parallel draw from torch's one global generator in between.
+        var model = TinyTraining.Model();
+        var twin = TinyTraining.Model();
+        using (no_grad())
+            foreach (var (x, y) in model.parameters().Zip(twin.parameters())) y.copy_(x);
+        using var accumulated = new Trainer(model, Options);
+        using var together = new Trainer(twin, Options);
         using var first = TokenBatch.Collate([TinyTraining.Sequences[0]], TinyTraining.Pad);
         using var second = TokenBatch.Collate([TinyTraining.Sequences[1]], TinyTraining.Pad);
         Tensor Loss(Trainer t, TokenBatch b) => SequenceLogProbs.Compute(t.Model, b).MeanNegativeLogLikelihood();
