@@ -3,6 +3,7 @@ using Reasoner.Cli.Hosting;
 using Reasoner.Core.Export;
 using Reasoner.Core.Storage;
 using Reasoner.Core.Trees;
+using Reasoner.Search;
 using Spectre.Console;
 
 namespace Reasoner.Cli.Commands;
@@ -24,7 +25,7 @@ static class ExportCommand
             ExportFormat.TrlPairs, "-f");
         var output = new Option<string?>("--out", "-o") { Description = "Output file ('-' for standard output). Default: <run>/export/<format>.jsonl." };
         var value = EnumOption.Create<NodeValueKind>("--value",
-            "Node score that ranks steps. Default: monte-carlo-value for trl-pairs and trl-stepwise, outcome (of the terminal) for tpo.",
+            "Node score that ranks steps. Default: for trl-pairs and trl-stepwise, the value the run's search ranked steps by (q for mcts, monte-carlo-value for best-first, step-value for beam); outcome (of the terminal) for tpo.",
             null);
         var margin = new Option<double>("--min-margin") { Description = "trl-pairs: keep a pair only when chosen's value exceeds rejected's by at least this (Tree-PLV uses 0.375).", DefaultValueFactory = _ => 0.375 };
         var pairs = EnumOption.Create<PairMode>("--pairs",
@@ -42,9 +43,15 @@ static class ExportCommand
         {
             var runDir = RunLocation.Resolve(parse.GetValue(run)!, context.Settings);
             var chosenFormat = EnumOption.Value<ExportFormat>(parse, format);
-            var selector = NodeValues.Of(EnumOption.ValueOrNull<NodeValueKind>(parse, value) ?? (chosenFormat == ExportFormat.Tpo ? NodeValueKind.Outcome : NodeValueKind.MonteCarloValue));
+            var store = TreeStore.Open(runDir);
+            var selector = NodeValues.Of(EnumOption.ValueOrNull<NodeValueKind>(parse, value) ?? chosenFormat switch
+            {
+                ExportFormat.Tpo => NodeValueKind.Outcome,
+                ExportFormat.TrlPairs or ExportFormat.TrlStepwise => RankingValue(store),
+                _ => NodeValueKind.StepValue, // plain trees carry every value; none is chosen
+            });
             var damage = new List<StoreDamage>();
-            var trees = TreeStore.Open(runDir).ReadAll(damage.Add);
+            var trees = store.ReadAll(damage.Add);
             Func<Stream, ExportCounts> write = chosenFormat switch
             {
                 ExportFormat.TrlPairs => s => TrlPreferenceExport.Write(trees, s, new TrlPreferenceOptions
@@ -78,5 +85,24 @@ static class ExportCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The node value the run's search ranked steps by, which its step pairs and labels default to: Q for MCTS trees
+    /// (MCTS-DPO's pairs), the Monte Carlo value for best-first trees (Tree-PLV's), the combined step value for beam
+    /// trees. A run of several algorithms has no one answer: --value must say.
+    /// </summary>
+    static NodeValueKind RankingValue(TreeStore store)
+    {
+        // A pass over the run of its own, so that the export itself still streams.
+        var algorithms = store.ReadAll(_ => { }).Select(t => t.Search.Algorithm).Distinct().Order(StringComparer.Ordinal).ToList();
+        return algorithms switch
+        {
+            [MonteCarloTreeSearch.AlgorithmName] => NodeValueKind.Q,
+            [BeamSearch.AlgorithmName] => NodeValueKind.StepValue,
+            [] or [BestFirstSearch.AlgorithmName] => NodeValueKind.MonteCarloValue,
+            [_] => NodeValueKind.StepValue,
+            _ => throw new UserError($"the run holds trees of {string.Join(" and ", algorithms)}, ranked by different values: choose one with --value"),
+        };
     }
 }

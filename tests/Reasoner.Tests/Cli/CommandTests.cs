@@ -107,7 +107,8 @@ public sealed class CommandTests : IDisposable
     public async Task ExportWritesJsonlWithExactlyTheFormatsFields(string format, string[] fields)
     {
         var runDir = StoreSampleRun("demo");
-        var r = await CliRunner.Run(Config, "export", "demo", "--format", format, "--min-margin", "0.1");
+        // The sample run holds an mcts and a best-first tree, which rank steps by different values: --value picks one.
+        var r = await CliRunner.Run(Config, "export", "demo", "--format", format, "--min-margin", "0.1", "--value", "monte-carlo-value");
         Assert.Equal(0, r.ExitCode);
         var file = Path.Combine(runDir, "export", $"{format}.jsonl");
         var lines = File.ReadAllLines(file);
@@ -118,6 +119,26 @@ public sealed class CommandTests : IDisposable
             Assert.Equal(fields.Order(), doc.RootElement.EnumerateObject().Select(p => p.Name).Order());
         }
         Assert.Contains($"{lines.Length} lines", r.Out);
+    }
+
+    [Fact]
+    public async Task PairsRankStepsByTheValueTheRunsSearchUsedAndAMixedRunMustChoose()
+    {
+        StoreSampleRun("demo");
+        var mixed = await CliRunner.Run(Config, "export", "demo");
+        Assert.Equal(2, mixed.ExitCode);
+        Assert.Contains("choose one with --value", mixed.Err);
+
+        // A run of MCTS trees alone: pairs by Q, as MCTS-DPO builds them.
+        var mctsOnly = Path.Combine(_runs, "mcts-only");
+        using (var store = TreeStore.Open(mctsOnly)) store.Append(SampleTrees.Arithmetic());
+        var byDefault = await CliRunner.Run(Config, "export", mctsOnly, "--out", "-", "--min-margin", "0.1");
+        var byQ = await CliRunner.Run(Config, "export", mctsOnly, "--out", "-", "--min-margin", "0.1", "--value", "q");
+        Assert.Equal(0, byDefault.ExitCode);
+        Assert.NotEmpty(byDefault.Out);
+        Assert.Equal(byQ.Out, byDefault.Out);
+        var byMonteCarlo = await CliRunner.Run(Config, "export", mctsOnly, "--out", "-", "--min-margin", "0.1", "--value", "monte-carlo-value");
+        Assert.NotEqual(byMonteCarlo.Out, byDefault.Out);
     }
 
     [Fact]
