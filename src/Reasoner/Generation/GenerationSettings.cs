@@ -1,3 +1,5 @@
+using Reasoner.Models.Backends;
+
 namespace Reasoner.Cli.Generation;
 
 /// <summary>
@@ -22,7 +24,7 @@ public sealed record GenerateSettings
     public string Algorithm { get; set; } = "mcts";
 
     /// <summary>The backend (see <see cref="ModelBackends"/>): builtin, a model folder, a .gguf file, http(s)://HOST:PORT, reference[:MISTAKE_RATE[:LATENCY_MS]].</summary>
-    public string Model { get; set; } = ModelBackends.Builtin;
+    public string Model { get; set; } = LanguageModelFactory.Builtin;
 
     /// <summary>Search workers; all share one model, so an HTTP backend gets this many searches' requests in flight.</summary>
     public int Workers { get; set; } = 2;

@@ -13,8 +13,6 @@ namespace Reasoner.Cli.Generation;
 /// </summary>
 public static class ModelBackends
 {
-    public const string Builtin = LanguageModelFactory.Builtin;
-
     /// <param name="device">Where the in-process engine runs: cpu, cuda, cuda:N.</param>
     /// <param name="problemsInFlight">What the workers are searching, for the reference backend.</param>
     public static ILanguageModel Create(string spec, string device, Func<IEnumerable<Problem>> problemsInFlight) =>
