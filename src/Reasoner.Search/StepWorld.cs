@@ -78,11 +78,7 @@ public sealed class StepWorld(PromptLibrary prompts, StepWorldSettings settings)
     public StepWorldSettings Settings { get; } = settings;
 
     /// <summary>The state at the root: the rendered solve prompt, which ends where the first step begins.</summary>
-    public string InitialState(Problem problem)
-    {
-        var name = Settings.SolvePrompt == SolvePromptStyle.Bare ? PromptLibrary.SolveBare : PromptLibrary.SolvePromptFor(problem.Family);
-        return prompts.Get(name).Render(new Dictionary<string, string> { ["question"] = PromptLibrary.FormatQuestion(problem) });
-    }
+    public string InitialState(Problem problem) => prompts.RenderSolve(problem, Settings.SolvePrompt == SolvePromptStyle.Bare);
 
     public static string DelimiterFor(Problem problem) => TaskFamilies.Get(problem.Family).StepDelimiter;
 

@@ -45,7 +45,7 @@ public sealed class Trainer : IDisposable
 
     /// <param name="microBatches"><see cref="TrainerOptions.AccumulationSteps"/> batches (or fewer at the end of data).</param>
     /// <param name="loss">A scalar loss for one batch, averaged within it; the step averages it over the micro-batches.</param>
-    public StepResult TrainStep(IReadOnlyList<TokenBatch> microBatches, Func<TokenBatch, Tensor> loss)
+    public StepResult TrainStep<TBatch>(IReadOnlyList<TBatch> microBatches, Func<TBatch, Tensor> loss) where TBatch : ITokenCounts
     {
         if (microBatches.Count == 0) throw new ArgumentException("a step needs at least one batch", nameof(microBatches));
         var clock = Stopwatch.StartNew();

@@ -47,6 +47,15 @@ public sealed partial class PromptLibrary(string root)
     /// <summary>The few-shot solve prompt for a family, e.g. "commonsense/solve" for "arc".</summary>
     public static string SolvePromptFor(string family) => FolderFor(family) + "/solve";
 
+    /// <summary>
+    /// The text a solution continues: the family's few-shot solve prompt, or <c>solve-bare</c> for models trained on
+    /// the built-in tasks' own format, rendered for the problem. Search starts every tree from it and trainers rebuild
+    /// the policy's prompts from it, so both see the same text.
+    /// </summary>
+    public string RenderSolve(Problem problem, bool bare) =>
+        Get(bare ? SolveBare : SolvePromptFor(problem.Family))
+            .Render(new Dictionary<string, string> { ["question"] = FormatQuestion(problem) });
+
     /// <summary>The question as prompts show it: for a choice problem, followed by a line "Choices: (A) ... (B) ...".</summary>
     public static string FormatQuestion(Problem problem) =>
         problem.Choices.Count == 0

@@ -24,6 +24,9 @@ public sealed record ScoredStep(int NodeId, string Step, double Value, int Visit
 {
     /// <summary>The step followed by its continuation.</summary>
     public IReadOnlyList<string> Steps => [Step, .. Continuation];
+
+    /// <summary>The node of the last of <see cref="Steps"/>: <see cref="NodeId"/> when there is no continuation.</summary>
+    public int LastNodeId { get; init; } = NodeId;
 }
 
 /// <summary>Ranking and continuation rules shared by the views, so that all of them order steps the same way.</summary>
@@ -44,10 +47,6 @@ internal static class Ranking
             .ToList();
 
     public static ScoredStep Score(PreferenceTree tree, TreeNode node, double value, ContinuationMode continuation,
-        Func<TreeNode, double?> rankBy) =>
-        new(node.Id, node.Text, value, node.Visits, ContinuationBelow(tree, node, continuation, rankBy));
-
-    private static IReadOnlyList<string> ContinuationBelow(PreferenceTree tree, TreeNode node, ContinuationMode continuation,
         Func<TreeNode, double?> rankBy)
     {
         var steps = new List<string>();
@@ -57,7 +56,7 @@ internal static class Ranking
             steps.Add(next.Text);
             current = next;
         }
-        return steps;
+        return new(node.Id, node.Text, value, node.Visits, steps) { LastNodeId = current.Id };
     }
 
     private static TreeNode? Next(PreferenceTree tree, TreeNode node, ContinuationMode continuation, Func<TreeNode, double?> rankBy) =>

@@ -2,6 +2,14 @@ using static TorchSharp.torch;
 
 namespace Reasoner.Training.Batching;
 
+/// <summary>What a batch costs and teaches: tokens through the forward pass, and tokens the loss covers.</summary>
+public interface ITokenCounts
+{
+    long RealTokens { get; }
+
+    long TargetTokens { get; }
+}
+
 /// <summary>
 /// Sequences padded on the right into rectangles. Right padding keeps every real token at its natural
 /// position, and causal attention means no real token ever sees a pad.
@@ -9,7 +17,7 @@ namespace Reasoner.Training.Batching;
 /// <param name="InputIds">[B,T] int64; pads hold <c>padId</c>.</param>
 /// <param name="AttentionMask">[B,T] bool: true on real tokens.</param>
 /// <param name="LossMask">[B,T] float32: 1 where the token is a target (not prompt, not pad), else 0.</param>
-public sealed record TokenBatch(Tensor InputIds, Tensor AttentionMask, Tensor LossMask) : IDisposable
+public sealed record TokenBatch(Tensor InputIds, Tensor AttentionMask, Tensor LossMask) : ITokenCounts, IDisposable
 {
     public long Rows => InputIds.shape[0];
 

@@ -47,7 +47,7 @@ static class ExportCommand
             var selector = NodeValues.Of(EnumOption.ValueOrNull<NodeValueKind>(parse, value) ?? chosenFormat switch
             {
                 ExportFormat.Tpo => NodeValueKind.Outcome,
-                ExportFormat.TrlPairs or ExportFormat.TrlStepwise => RankingValue(store),
+                ExportFormat.TrlPairs or ExportFormat.TrlStepwise => RankingValue([store]),
                 _ => NodeValueKind.StepValue, // plain trees carry every value; none is chosen
             });
             var damage = new List<StoreDamage>();
@@ -90,12 +90,12 @@ static class ExportCommand
     /// <summary>
     /// The node value the run's search ranked steps by, which its step pairs and labels default to: Q for MCTS trees
     /// (MCTS-DPO's pairs), the Monte Carlo value for best-first trees (Tree-PLV's), the combined step value for beam
-    /// trees. A run of several algorithms has no one answer: --value must say.
+    /// trees. Runs of several algorithms have no one answer: --value must say.
     /// </summary>
-    static NodeValueKind RankingValue(TreeStore store)
+    internal static NodeValueKind RankingValue(IEnumerable<TreeStore> stores)
     {
-        // A pass over the run of its own, so that the export itself still streams.
-        var algorithms = store.ReadAll(_ => { }).Select(t => t.Search.Algorithm).Distinct().Order(StringComparer.Ordinal).ToList();
+        // A pass over the runs of its own, so that the export itself still streams.
+        var algorithms = stores.SelectMany(s => s.ReadAll(_ => { })).Select(t => t.Search.Algorithm).Distinct().Order(StringComparer.Ordinal).ToList();
         return algorithms switch
         {
             [MonteCarloTreeSearch.AlgorithmName] => NodeValueKind.Q,

@@ -1,0 +1,51 @@
+namespace Reasoner.Training.Preference;
+
+/// <summary>
+/// Settings of a step-level DPO run. Defaults follow MCTS-DPO (arXiv 2405.00451, scripts/mcts_mathqa.sh) where they
+/// carry over: β 0.1, conservative loss, warmup 3 % of the steps then cosine, max_length 512. The learning rate does
+/// not: MCTS-DPO tunes a 7B model at 1e-6; a model of a few million parameters needs a larger step to move at all.
+/// </summary>
+public sealed record DpoSettings
+{
+    public DpoLossKind Loss { get; init; } = DpoLossKind.Conservative;
+
+    /// <summary>β: how far the policy may move from the reference per unit of preference (MCTS-DPO scale_coeff 0.1).</summary>
+    public double Beta { get; init; } = 0.1;
+
+    public double LearningRate { get; init; } = 2e-5;
+
+    /// <summary>Fraction of the steps spent warming up (MCTS-DPO 0.03).</summary>
+    public double WarmupRatio { get; init; } = 0.03;
+
+    public double WeightDecay { get; init; } = 0.0;
+
+    public int Epochs { get; init; } = 2;
+
+    /// <summary>Pairs per micro-batch (each pair is two rows: chosen and rejected).</summary>
+    public int BatchPairs { get; init; } = 16;
+
+    public int Accumulation { get; init; } = 1;
+
+    /// <summary>Longest prompt + side in tokens; longer pairs are left out (MCTS-DPO max_length 512).</summary>
+    public int MaxLength { get; init; } = 512;
+
+    /// <summary>Share of problems whose pairs are held out to measure the implicit reward's accuracy on unseen problems.</summary>
+    public double EvalFraction { get; init; } = 0.1;
+
+    /// <summary>Held-out measurement every this many optimizer steps (and always at the end).</summary>
+    public int EvalEvery { get; init; } = 50;
+
+    public int Seed { get; init; } = 1234;
+
+    public void Validate()
+    {
+        if (Beta <= 0) throw new ArgumentException($"--beta must be positive, got {Beta}");
+        if (LearningRate <= 0) throw new ArgumentException($"--lr must be positive, got {LearningRate}");
+        if (WarmupRatio is < 0 or >= 1) throw new ArgumentException($"--warmup-ratio must be in [0, 1), got {WarmupRatio}");
+        if (Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {Epochs}");
+        if (BatchPairs < 1 || Accumulation < 1) throw new ArgumentException($"--batch and --accumulation must be at least 1, got {BatchPairs} and {Accumulation}");
+        if (MaxLength < 2) throw new ArgumentException($"--max-length must be at least 2, got {MaxLength}");
+        if (EvalFraction is < 0 or >= 1) throw new ArgumentException($"--eval-fraction must be in [0, 1), got {EvalFraction}");
+        if (EvalEvery < 1) throw new ArgumentException($"--eval-every must be at least 1, got {EvalEvery}");
+    }
+}

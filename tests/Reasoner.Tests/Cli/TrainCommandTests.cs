@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+using Reasoner.Core.Prompts;
+using Reasoner.Models.Checkpoints;
+using Reasoner.Tests.Generation;
+using Reasoner.Training;
+
+namespace Reasoner.Tests.Cli;
+
+/// <summary><c>train dpo</c> on a run the generator wrote (the reference-solution policy's trees) with a tiny checkpoint.</summary>
+public sealed class TrainCommandTests : IDisposable
+{
+    private readonly string _runs = Directory.CreateTempSubdirectory("reasoner-train-").FullName;
+    private readonly TinyCheckpoint _checkpoint = new();
+
+    public void Dispose()
+    {
+        Directory.Delete(_runs, recursive: true);
+        _checkpoint.Dispose();
+    }
+
+    private Dictionary<string, string?> Config => new() { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+
+    private async Task Generate()
+    {
+        var r = await CliRunner.Run(Config, "generate", "--model", "reference:0.5", "--problems", "12", "--iterations", "4");
+        Assert.Equal(0, r.ExitCode);
+    }
+
+    private Task<CliRunner.Result> Train(params string[] options) =>
+        CliRunner.Run(Config, ["train", "dpo", "mcts-arith", "--model", _checkpoint.Path, "--max-length", "4096", "--batch", "2", "--epochs", "1", .. options]);
+
+    [Fact]
+    public async Task DpoWritesAModelThatLoadsWithItsPromptSettingsLogAndRecord()
+    {
+        await Generate();
+        new ModelPromptSettings { Prompt = PromptLibrary.SolveBare, Oversampling = 3 }.Save(_checkpoint.Path);
+
+        var r = await Train("--eval-fraction", "0.25", "--eval-every", "1");
+
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.Contains("step-level DPO", r.Out);
+        Assert.Matches(@"\d+ to train on, [1-9]\d* held out", r.Out);
+        var outDir = Path.Combine(_runs, "dpo-mcts-arith");
+        using (var loaded = CheckpointLoader.Load(outDir).Model)
+            Assert.True(loaded.ParameterCount() > 0);
+        Assert.Equal(3, ModelPromptSettings.Load(outDir)!.Oversampling);
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "dpo.json")))!;
+        Assert.Equal("step-dpo", (string)record["method"]!);
+        Assert.Equal("conservative", (string)record["settings"]!["loss"]!);
+        int steps = (int)record["steps"]!, trainPairs = (int)record["train_pairs"]!;
+        Assert.True(trainPairs > 0);
+        Assert.Equal((trainPairs + 1) / 2, steps);
+        var log = TrainingLog.Read(Path.Combine(outDir, TrainingLog.FileName));
+        Assert.Equal(steps, log.Count(l => l.ContainsKey("loss")));
+        Assert.Equal(steps + 1, log.Count(l => l.ContainsKey("eval/loss")));
+        Assert.False(Directory.Exists(outDir + ".saving"));
+
+        // The trained model is a model like any other: a next round searches with it.
+        var next = await CliRunner.Run(Config, "generate", "--model", outDir, "--problems", "1", "--iterations", "1", "--max-step-tokens", "4",
+            "--depth-limit", "2", "--out", "round-2");
+        Assert.True(next.ExitCode == 0, next.Err);
+    }
+
+    [Fact]
+    public async Task AnExistingModelIsKeptUnlessForced()
+    {
+        await Generate();
+        Assert.Equal(0, (await Train("--out", "dpo")).ExitCode);
+        var again = await Train("--out", "dpo");
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("already holds a model", again.Err);
+        Assert.Equal(0, (await Train("--out", "dpo", "--force")).ExitCode);
+    }
+
+    [Theory]
+    [InlineData("--min-margin", "1000")]
+    [InlineData("--beta", "0")]
+    [InlineData("--eval-fraction", "1")]
+    public async Task BadInputIsOneErrorLineAndExitCode2(params string[] options)
+    {
+        await Generate();
+        var r = await Train(options);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("error: ", r.Err);
+        Assert.Single(r.Err.TrimEnd().Split('\n'));
+        Assert.False(File.Exists(Path.Combine(_runs, "dpo-mcts-arith", "config.json")));
+    }
+
+    [Fact]
+    public async Task AMissingRunIsNamed()
+    {
+        var r = await CliRunner.Run(Config, "train", "dpo", "no-such-run");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("no-such-run", r.Err);
+    }
+}
