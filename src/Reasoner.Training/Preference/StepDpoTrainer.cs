@@ -92,16 +92,23 @@ public sealed class StepDpoTrainer(CausalLanguageModel model, int padId, DpoSett
     /// <summary>A batch's mean loss; its per-pair figures go to <paramref name="tally"/>.</summary>
     private Tensor Loss(PairBatch batch, Tally tally)
     {
-        var (chosen, rejected) = PolicyLogProbs(batch);
+        using var logProbs = SequenceLogProbs.Compute(model, batch.Tokens);
+        var (chosen, rejected) = PreferenceLogProbs(logProbs, batch);
         var losses = DpoLoss.Compute(settings.Loss, chosen, rejected, batch.ReferenceChosen, batch.ReferenceRejected, settings.Beta, batch.Smoothing);
+        if (settings.NllWeight > 0)
+        {
+            // RPO (Pang et al. 2024, Eq. 1): the chosen side's negative log-likelihood per token keeps DPO from
+            // lowering the chosen steps' probability along with the rejected ones'.
+            var chosenTokens = batch.Tokens.LossMask.narrow(0, 0, batch.Pairs).sum(1).clamp_min(1);
+            losses = losses - settings.NllWeight * logProbs.SequenceSums().narrow(0, 0, batch.Pairs) / chosenTokens;
+        }
         tally.Add(losses, chosen, rejected, batch, settings.Beta);
         return losses.mean();
     }
 
     /// <summary>[B] and [B]: sums over each side's tokens, or per-token means for IPO (its length normalisation).</summary>
-    private (Tensor Chosen, Tensor Rejected) PolicyLogProbs(PairBatch batch)
+    private (Tensor Chosen, Tensor Rejected) PreferenceLogProbs(TokenLogProbs logProbs, PairBatch batch)
     {
-        using var logProbs = SequenceLogProbs.Compute(model, batch.Tokens);
         var sums = logProbs.SequenceSums();
         if (settings.Loss == DpoLossKind.Ipo) sums /= batch.Tokens.LossMask.sum(1).clamp_min(1);
         return (sums.narrow(0, 0, batch.Pairs), sums.narrow(0, batch.Pairs, batch.Pairs));
@@ -133,7 +140,8 @@ public sealed class StepDpoTrainer(CausalLanguageModel model, int padId, DpoSett
             using var scope = NewDisposeScope();
             int count = Math.Min(settings.BatchPairs, pairs.Count - start);
             using var batch = PairBatch.Collate(pairs.Skip(start).Take(count).ToArray(), new (double, double)[count], padId, device);
-            var (chosen, rejected) = PolicyLogProbs(batch);
+            using var logProbs = SequenceLogProbs.Compute(model, batch.Tokens);
+            var (chosen, rejected) = PreferenceLogProbs(logProbs, batch);
             var c = chosen.cpu().to(ScalarType.Float64).data<double>().ToArray();
             var r = rejected.cpu().to(ScalarType.Float64).data<double>().ToArray();
             for (int i = 0; i < count; i++) result[start + i] = (c[i], r[i]);

@@ -24,11 +24,12 @@ static class TrainCommand
     {
         var defaults = new DpoSettings();
         var runs = new Argument<string[]>("runs") { Description = "Run folders, or run names under the runs folder, whose trees give the pairs.", Arity = ArgumentArity.OneOrMore };
-        var modelDir = new Option<string?>("--model") { Description = "Policy to start from, also the DPO reference (Hugging Face folder). Default: the built-in model, models/builtin. Train the model that searched (on-policy)." };
+        var modelDir = new Option<string?>("--model") { Description = "Policy to start from, also the DPO reference (Hugging Face folder). Default: the model folder that searched the runs (on-policy), else the built-in model." };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for the trained model (Hugging Face layout, reasoner.json, train_log.jsonl, dpo.json): a name under RunsDir or a path. Default: dpo-<first run>." };
         var force = new Option<bool>("--force") { Description = "Replace a model already in the output folder." };
         var loss = EnumOption.Create<DpoLossKind>("--loss", "sigmoid: DPO. conservative: DPO with label smoothing from visit counts (MCTS-DPO's scripts). ipo: IPO on per-token means.", defaults.Loss);
         var beta = new Option<double>("--beta") { Description = "β of the loss (MCTS-DPO: 0.1).", DefaultValueFactory = _ => defaults.Beta };
+        var nll = new Option<double>("--nll-weight") { Description = "α of an added α·NLL(chosen) per token (RPO, Pang et al. 2024: 1); 0 is plain DPO.", DefaultValueFactory = _ => defaults.NllWeight };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate (warmup, then cosine to 0).", DefaultValueFactory = _ => defaults.LearningRate };
         var warmup = new Option<double>("--warmup-ratio") { Description = "Share of the steps spent warming up.", DefaultValueFactory = _ => defaults.WarmupRatio };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training pairs.", DefaultValueFactory = _ => defaults.Epochs };
@@ -49,7 +50,7 @@ static class TrainCommand
             "Step-level DPO (the MCTS-DPO baseline): sibling steps of stored trees as chosen/rejected pairs after their shared prefix, " +
             "the starting model as the frozen reference. Writes a model that eval, generate and a next round of train read.")
         {
-            runs, modelDir, output, force, loss, beta, lr, warmup, epochs, batch, accumulation, maxLength, evalFraction, evalEvery,
+            runs, modelDir, output, force, loss, beta, nll, lr, warmup, epochs, batch, accumulation, maxLength, evalFraction, evalEvery,
             value, pairs, groups, margin, continuation, seed, device, threads,
         };
         command.SetAction((parse, cancel) =>
@@ -58,6 +59,7 @@ static class TrainCommand
             {
                 Loss = EnumOption.Value<DpoLossKind>(parse, loss),
                 Beta = parse.GetValue(beta),
+                NllWeight = parse.GetValue(nll),
                 LearningRate = parse.GetValue(lr),
                 WarmupRatio = parse.GetValue(warmup),
                 Epochs = parse.GetValue(epochs),
@@ -78,7 +80,7 @@ static class TrainCommand
                 : Path.Combine(context.Settings.RunsDir, "dpo-" + Path.GetFileName(runDirs[0])));
             if (File.Exists(Path.Combine(outDir, "config.json")) && !parse.GetValue(force))
                 throw new UserError($"{outDir} already holds a model; choose another --out or pass --force to replace it");
-            var baseModel = Path.GetFullPath(parse.GetValue(modelDir) ?? BuiltinModel.Locate());
+            var baseModel = Path.GetFullPath(parse.GetValue(modelDir) ?? SearchingModel(runDirs.SelectMany(d => TreeStore.Open(d).ReadAll(_ => { })).Select(t => t.ModelId)) ?? BuiltinModel.Locate());
 
             var options = PairOptions(runDirs, parse, value, pairs, groups, margin, continuation);
             var prompts = PromptFolder.Open(context.Settings);
@@ -131,6 +133,24 @@ static class TrainCommand
         return command;
     }
 
+    /// <summary>
+    /// The model folder the runs' trees were searched with, which on-policy training starts from; null when no tree names
+    /// a folder that holds a model (an HTTP server, the reference policy). Trees of several model folders need --model.
+    /// </summary>
+    internal static string? SearchingModel(IEnumerable<string> treeModelIds)
+    {
+        var folders = treeModelIds.Distinct(StringComparer.Ordinal)
+            .Where(id => File.Exists(Path.Combine(id, "config.json")))
+            .Select(id => Path.TrimEndingDirectorySeparator(Path.GetFullPath(id)))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return folders.Count switch
+        {
+            0 => null,
+            1 => folders[0],
+            _ => throw new UserError($"the runs were searched with {folders.Count} models ({string.Join(", ", folders)}): choose the policy with --model"),
+        };
+    }
+
     private static StepPairOptions PairOptions(string[] runDirs, ParseResult parse, Option<string> value, Option<string> pairs, Option<string> groups,
         Option<double> margin, Option<string> continuation)
     {
@@ -160,7 +180,7 @@ static class TrainCommand
             runs = runDirs,
             settings = new
             {
-                loss = EnumOption.Kebab(settings.Loss.ToString()), beta = settings.Beta, lr = settings.LearningRate, warmup_ratio = settings.WarmupRatio,
+                loss = EnumOption.Kebab(settings.Loss.ToString()), beta = settings.Beta, nll_weight = settings.NllWeight, lr = settings.LearningRate, warmup_ratio = settings.WarmupRatio,
                 epochs = settings.Epochs, batch_pairs = settings.BatchPairs, accumulation = settings.Accumulation, max_length = settings.MaxLength,
                 eval_fraction = settings.EvalFraction, seed = settings.Seed,
             },

@@ -94,3 +94,18 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("no-such-run", r.Err);
     }
 }
+
+public class SearchingModelTests
+{
+    [Fact]
+    public void TheDefaultPolicyIsTheOneModelFolderThatSearched()
+    {
+        using var a = new TinyCheckpoint();
+        using var b = new TinyCheckpoint();
+        Assert.Null(Reasoner.Cli.Commands.TrainCommand.SearchingModel(["reference:0.3", "http://localhost:8000/v1"]));
+        Assert.Equal(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a.Path)),
+            Reasoner.Cli.Commands.TrainCommand.SearchingModel([a.Path, a.Path + "/", "reference"]));
+        var e = Assert.Throws<Reasoner.Cli.Hosting.UserError>(() => Reasoner.Cli.Commands.TrainCommand.SearchingModel([a.Path, b.Path]));
+        Assert.Contains("--model", e.Message);
+    }
+}

@@ -74,7 +74,7 @@ public class StepDpoTrainerTests
     {
         torch.manual_seed(3);
         using var model = TinyTraining.Model(seed: 5);
-        var settings = new DpoSettings { Loss = DpoLossKind.Sigmoid, Beta = 0.5, LearningRate = 5e-3, Epochs = 6, BatchPairs = 4, EvalEvery = 1000 };
+        var settings = new DpoSettings { Loss = DpoLossKind.Sigmoid, NllWeight = 0, Beta = 0.5, LearningRate = 5e-3, Epochs = 6, BatchPairs = 4, EvalEvery = 1000 };
         var metrics = new List<DpoMetrics>();
         var trainer = new StepDpoTrainer(model, TinyTraining.Pad, settings) { OnStep = (_, _, m) => metrics.Add(m) };
 
@@ -98,8 +98,33 @@ public class StepDpoTrainerTests
         using var model = TinyTraining.Model(seed: 5);
         var before = model.parameters().Select(p => p.detach().clone()).ToList();
         var pairs = Pairs(4).Select(p => p with { ChosenVisits = 3, RejectedVisits = 3 }).ToArray();
-        new StepDpoTrainer(model, TinyTraining.Pad, new DpoSettings { LearningRate = 1e-2, Epochs = 2, BatchPairs = 2 }).Train(pairs, []);
+        new StepDpoTrainer(model, TinyTraining.Pad, new DpoSettings { NllWeight = 0, LearningRate = 1e-2, Epochs = 2, BatchPairs = 2 }).Train(pairs, []);
         foreach (var (a, b) in model.parameters().Zip(before)) Assert.True(a.allclose(b, rtol: 0, atol: 1e-7));
+    }
+
+    [Fact]
+    public void TheNllTermAddsTheChosenSidesPerTokenNegativeLogLikelihoodAndRaisesItsProbability()
+    {
+        using var model = TinyTraining.Model(seed: 5);
+        var pairs = Pairs(4);
+        double nll;
+        using (torch.no_grad())
+        {
+            // Mean over pairs of −log π(chosen)/|chosen| under the starting model.
+            nll = pairs.Average(p =>
+            {
+                using var batch = Reasoner.Training.Batching.TokenBatch.Collate([p.ChosenSequence], TinyTraining.Pad);
+                using var lp = SequenceLogProbs.Compute(model, batch);
+                return -lp.SequenceSums().item<float>() / p.Chosen.Length;
+            });
+        }
+        var metrics = new List<DpoMetrics>();
+        var result = new StepDpoTrainer(model, TinyTraining.Pad,
+            new DpoSettings { Loss = DpoLossKind.Sigmoid, NllWeight = 1, LearningRate = 5e-3, Epochs = 8, BatchPairs = 4 }) { OnStep = (_, _, m) => metrics.Add(m) }
+            .Train(pairs, []);
+        Assert.Equal(Math.Log(2) + nll, metrics[0].Loss, 3);
+        Assert.True(metrics[^1].ChosenReward > 0, $"the chosen side's log-ratio rises with the NLL term: {metrics[^1].ChosenReward:0.000}");
+        Assert.True(metrics[^1].RewardAccuracy == 1.0);
     }
 
     [Fact]
