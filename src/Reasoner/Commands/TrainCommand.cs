@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Reasoner.Cli.Generation;
 using Reasoner.Cli.Hosting;
 using Reasoner.Core.Storage;
 using Reasoner.Core.Trees;
@@ -75,9 +76,7 @@ static class TrainCommand
             if (parse.GetValue(threads) < 1) throw new UserError($"--threads must be at least 1, got {parse.GetValue(threads)}");
 
             var runDirs = parse.GetValue(runs)!.Select(r => RunLocation.Resolve(r, context.Settings)).ToArray();
-            var outDir = Path.GetFullPath(parse.GetValue(output) is { } o
-                ? (Path.IsPathRooted(o) || o.Contains(Path.DirectorySeparatorChar) ? o : Path.Combine(context.Settings.RunsDir, o))
-                : Path.Combine(context.Settings.RunsDir, "dpo-" + Path.GetFileName(runDirs[0])));
+            var outDir = GenerationRun.ResolveDirectory(parse.GetValue(output) ?? "dpo-" + Path.GetFileName(runDirs[0]), context.Settings);
             if (File.Exists(Path.Combine(outDir, "config.json")) && !parse.GetValue(force))
                 throw new UserError($"{outDir} already holds a model; choose another --out or pass --force to replace it");
             var baseModel = Path.GetFullPath(parse.GetValue(modelDir) ?? SearchingModel(runDirs.SelectMany(d => TreeStore.Open(d).ReadAll(_ => { })).Select(t => t.ModelId)) ?? BuiltinModel.Locate());
@@ -125,6 +124,11 @@ static class TrainCommand
                         result = trainer.Train(data.Train, data.Eval, log, cancel);
                         bar.Value = bar.MaxValue;
                     });
+            }
+            if (cancel.IsCancellationRequested)
+            {
+                context.Console.MarkupLineInterpolated($"stopped after {result!.Steps} steps; no model saved ({TrainingLog.FileName} in {outDir} has the steps)");
+                return Task.FromResult(130);
             }
             Save(model, checkpoint.Tokenizer, baseModel, outDir, settings, runDirs, result!, clock.Elapsed);
             Report(context.Console, result!, outDir, clock.Elapsed);
@@ -192,6 +196,9 @@ static class TrainCommand
             eval_after = result.EvalAfter,
         };
         File.WriteAllText(Path.Combine(staging, "dpo.json"), JsonSerializer.Serialize(record, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        // Weights of a replaced model that the new one does not overwrite (shards, an index) must not be read with it.
+        foreach (var stale in Directory.GetFiles(outDir, "model*.safetensors*"))
+            if (!File.Exists(Path.Combine(staging, Path.GetFileName(stale)))) File.Delete(stale);
         foreach (var file in Directory.GetFiles(staging))
             File.Move(file, Path.Combine(outDir, Path.GetFileName(file)), overwrite: true);
         Directory.Delete(staging);
