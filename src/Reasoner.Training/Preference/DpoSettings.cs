@@ -43,6 +43,9 @@ public sealed record DpoSettings
     /// <summary>Held-out measurement every this many optimizer steps (and always at the end).</summary>
     public int EvalEvery { get; init; } = 50;
 
+    /// <summary>A resumable checkpoint every this many optimizer steps (and when the run is stopped).</summary>
+    public int SaveEvery { get; init; } = 50;
+
     public int Seed { get; init; } = 1234;
 
     public void Validate()
@@ -56,5 +59,6 @@ public sealed record DpoSettings
         if (MaxLength < 2) throw new ArgumentException($"--max-length must be at least 2, got {MaxLength}");
         if (EvalFraction is < 0 or >= 1) throw new ArgumentException($"--eval-fraction must be in [0, 1), got {EvalFraction}");
         if (EvalEvery < 1) throw new ArgumentException($"--eval-every must be at least 1, got {EvalEvery}");
+        if (SaveEvery < 1) throw new ArgumentException($"--save-every must be at least 1, got {SaveEvery}");
     }
 }

@@ -31,6 +31,15 @@ public sealed class StepDpoTrainer(CausalLanguageModel model, int padId, DpoSett
     /// <summary>After each held-out measurement.</summary>
     public Action<int, DpoMetrics>? OnEvaluation { get; init; }
 
+    /// <summary>Writes a resumable checkpoint: every <see cref="DpoSettings.SaveEvery"/> steps, and when the run is stopped.</summary>
+    public Action<Trainer, TrainingProgress>? SaveCheckpoint { get; init; }
+
+    /// <summary>
+    /// Loads a saved run into the trainer and returns its progress, or null to start fresh. Called after the reference
+    /// log-probabilities and the held-out "before" figures are taken from the starting weights.
+    /// </summary>
+    public Func<Trainer, TrainingProgress?>? RestoreCheckpoint { get; init; }
+
     public DpoResult Train(IReadOnlyList<TokenizedPair> train, IReadOnlyList<TokenizedPair> eval, TrainingLog? log = null, CancellationToken cancel = default)
     {
         settings.Validate();
@@ -52,11 +61,15 @@ public sealed class StepDpoTrainer(CausalLanguageModel model, int padId, DpoSett
         });
 
         var evalBefore = eval.Count > 0 ? Evaluate(eval, evalReference, device) : null;
-        if (evalBefore is not null)
+        var progress = RestoreCheckpoint?.Invoke(trainer);
+        if (progress is not null && progress.TotalSteps != totalSteps)
+            throw new ArgumentException($"the checkpoint was saved by a run of {progress.TotalSteps} steps and this one has {totalSteps}: resuming needs the same runs and settings");
+        if (evalBefore is not null && progress is null)
         {
             log?.Write(0, evalBefore.Named("eval/"));
             OnEvaluation?.Invoke(0, evalBefore);
         }
+        progress ??= new TrainingProgress { TotalSteps = totalSteps };
 
         var order = Enumerable.Range(0, train.Count).ToArray();
         var random = new Random(settings.Seed);
@@ -66,7 +79,9 @@ public sealed class StepDpoTrainer(CausalLanguageModel model, int padId, DpoSett
             return order.Chunk(settings.BatchPairs).ToArray();
         });
         DpoMetrics? last = null, evalAfter = evalBefore;
-        foreach (var stepBatches in batches.Chunk(settings.Accumulation))
+        int savedStep = progress.Step;
+        // The pair order is a function of the seed alone, so a resumed run skips exactly the batches already trained on.
+        foreach (var stepBatches in batches.Skip(progress.Step * settings.Accumulation).Chunk(settings.Accumulation))
         {
             if (cancel.IsCancellationRequested) break;
             var micro = stepBatches.Select(rows => PairBatch.Collate(rows.Select(i => train[i]).ToArray(), rows.Select(i => trainReference[i]).ToArray(), padId, device)).ToList();
@@ -74,6 +89,14 @@ public sealed class StepDpoTrainer(CausalLanguageModel model, int padId, DpoSett
             var step = trainer.TrainStep(micro, batch => Loss(batch, tally));
             foreach (var batch in micro) batch.Dispose();
             last = tally.Metrics();
+            progress = progress with
+            {
+                Step = step.Step,
+                Tokens = progress.Tokens + step.Tokens,
+                TargetTokens = progress.TargetTokens + step.TargetTokens,
+                Seconds = progress.Seconds + step.Duration.TotalSeconds,
+                LastLoss = step.Loss,
+            };
             log?.Write(step.Step, [.. LogLine(step), .. last.Named("")]);
             OnStep?.Invoke(step, totalSteps, last);
             if (eval.Count > 0 && (step.Step % settings.EvalEvery == 0 || step.Step == totalSteps))
@@ -82,7 +105,15 @@ public sealed class StepDpoTrainer(CausalLanguageModel model, int padId, DpoSett
                 log?.Write(step.Step, evalAfter.Named("eval/"));
                 OnEvaluation?.Invoke(step.Step, evalAfter);
             }
+            if (SaveCheckpoint is not null && step.Step % settings.SaveEvery == 0 && step.Step < totalSteps)
+            {
+                SaveCheckpoint(trainer, progress);
+                savedStep = step.Step;
+            }
         }
+        if (SaveCheckpoint is not null && cancel.IsCancellationRequested && progress.Step > savedStep) SaveCheckpoint(trainer, progress);
+        // A run resumed with no steps left has not measured its own weights yet.
+        if (eval.Count > 0 && progress.Step > 0 && ReferenceEquals(evalAfter, evalBefore)) evalAfter = Evaluate(eval, evalReference, device);
         return new DpoResult(trainer.Step, train.Count, eval.Count, last, evalBefore, evalAfter);
     }
 

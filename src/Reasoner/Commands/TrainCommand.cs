@@ -21,13 +21,18 @@ static class TrainCommand
     public static Command Create(CliContext context) =>
         new("train", "Train a model on stored search runs.") { Dpo(context) };
 
+    /// <summary>The output folder's resumable checkpoint of an unfinished run; removed once the model is saved.</summary>
+    public const string CheckpointFolder = "checkpoint";
+
     private static Command Dpo(CliContext context)
     {
         var defaults = new DpoSettings();
         var runs = new Argument<string[]>("runs") { Description = "Run folders, or run names under the runs folder, whose trees give the pairs.", Arity = ArgumentArity.OneOrMore };
         var modelDir = new Option<string?>("--model") { Description = "Policy to start from, also the DPO reference (Hugging Face folder). Default: the model folder that searched the runs (on-policy), else the built-in model." };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for the trained model (Hugging Face layout, reasoner.json, train_log.jsonl, dpo.json): a name under RunsDir or a path. Default: dpo-<first run>." };
-        var force = new Option<bool>("--force") { Description = "Replace a model already in the output folder." };
+        var force = new Option<bool>("--force") { Description = "Replace a model already in the output folder, or start an unfinished run over." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the unfinished run whose checkpoint is in the output folder (same runs and settings)." };
+        var saveEvery = new Option<int>("--save-every") { Description = "Save a resumable checkpoint (output folder's checkpoint/) every this many steps; Ctrl-C saves one too.", DefaultValueFactory = _ => defaults.SaveEvery };
         var loss = EnumOption.Create<DpoLossKind>("--loss", "sigmoid: DPO. conservative: DPO with label smoothing from visit counts (MCTS-DPO's scripts). ipo: IPO on per-token means.", defaults.Loss);
         var beta = new Option<double>("--beta") { Description = "β of the loss (MCTS-DPO: 0.1).", DefaultValueFactory = _ => defaults.Beta };
         var nll = new Option<double>("--nll-weight") { Description = "α of an added α·NLL(chosen) per token (RPO, Pang et al. 2024: 1); 0 is plain DPO.", DefaultValueFactory = _ => defaults.NllWeight };
@@ -51,7 +56,7 @@ static class TrainCommand
             "Step-level DPO (the MCTS-DPO baseline): sibling steps of stored trees as chosen/rejected pairs after their shared prefix, " +
             "the starting model as the frozen reference. Writes a model that eval, generate and a next round of train read.")
         {
-            runs, modelDir, output, force, loss, beta, nll, lr, warmup, epochs, batch, accumulation, maxLength, evalFraction, evalEvery,
+            runs, modelDir, output, force, resume, saveEvery, loss, beta, nll, lr, warmup, epochs, batch, accumulation, maxLength, evalFraction, evalEvery,
             value, pairs, groups, margin, continuation, seed, device, threads,
         };
         command.SetAction((parse, cancel) =>
@@ -69,6 +74,7 @@ static class TrainCommand
                 MaxLength = parse.GetValue(maxLength),
                 EvalFraction = parse.GetValue(evalFraction),
                 EvalEvery = parse.GetValue(evalEvery),
+                SaveEvery = parse.GetValue(saveEvery),
                 Seed = parse.GetValue(seed),
             };
             try { settings.Validate(); }
@@ -77,7 +83,12 @@ static class TrainCommand
 
             var runDirs = parse.GetValue(runs)!.Select(r => RunLocation.Resolve(r, context.Settings)).ToArray();
             var outDir = GenerationRun.ResolveDirectory(parse.GetValue(output) ?? "dpo-" + Path.GetFileName(runDirs[0]), context.Settings);
-            if (File.Exists(Path.Combine(outDir, "config.json")) && !parse.GetValue(force))
+            var checkpointDir = Path.Combine(outDir, CheckpointFolder);
+            bool resuming = parse.GetValue(resume), unfinished = TrainingCheckpoint.Exists(checkpointDir);
+            if (resuming && !unfinished) throw new UserError($"--resume: {outDir} holds no checkpoint of an unfinished run");
+            if (unfinished && !resuming && !parse.GetValue(force))
+                throw new UserError($"{outDir} holds the checkpoint of an unfinished run: pass --resume to continue it or --force to start over");
+            if (!resuming && File.Exists(Path.Combine(outDir, "config.json")) && !parse.GetValue(force))
                 throw new UserError($"{outDir} already holds a model; choose another --out or pass --force to replace it");
             var baseModel = Path.GetFullPath(parse.GetValue(modelDir) ?? SearchingModel(runDirs.SelectMany(d => TreeStore.Open(d).ReadAll(_ => { })).Select(t => t.ModelId)) ?? BuiltinModel.Locate());
 
@@ -96,9 +107,13 @@ static class TrainCommand
             context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                 $"[grey]policy and reference {baseModel} ({model.ParameterCount():N0} parameters); loss {EnumOption.Kebab(settings.Loss.ToString())}, β {settings.Beta}, lr {settings.LearningRate}, {settings.Epochs} epochs of {settings.BatchPairs}-pair batches[/]");
 
-            // The log goes beside the model; a fresh run starts a fresh log.
+            // The log goes beside the model; a fresh run starts a fresh log and drops an unfinished run's checkpoint.
             Directory.CreateDirectory(outDir);
-            File.Delete(Path.Combine(outDir, TrainingLog.FileName));
+            if (!resuming)
+            {
+                File.Delete(Path.Combine(outDir, TrainingLog.FileName));
+                if (Directory.Exists(checkpointDir)) Directory.Delete(checkpointDir, recursive: true);
+            }
             DpoResult? result = null;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             using (var log = new TrainingLog(outDir))
@@ -120,6 +135,14 @@ static class TrainCommand
                                     $"step {step.Step}/{total} loss {m.Loss:0.000} reward acc {m.RewardAccuracy:P0} margin {m.RewardMargin:0.000}{held}"));
                             },
                             OnEvaluation = (step, m) => held = string.Create(CultureInfo.InvariantCulture, $" | held-out acc {m.RewardAccuracy:P0}"),
+                            SaveCheckpoint = (t, p) => TrainingCheckpoint.Save(checkpointDir, t, checkpoint.Tokenizer, p),
+                            RestoreCheckpoint = t =>
+                            {
+                                if (!resuming) return null;
+                                var p = TrainingCheckpoint.Restore(checkpointDir, t);
+                                context.Console.MarkupLineInterpolated($"[grey]resumed from {checkpointDir} at step {p.Step}[/]");
+                                return p;
+                            },
                         };
                         result = trainer.Train(data.Train, data.Eval, log, cancel);
                         bar.Value = bar.MaxValue;
@@ -127,10 +150,11 @@ static class TrainCommand
             }
             if (cancel.IsCancellationRequested)
             {
-                context.Console.MarkupLineInterpolated($"stopped after {result!.Steps} steps; no model saved ({TrainingLog.FileName} in {outDir} has the steps)");
+                context.Console.MarkupLineInterpolated($"stopped after {result!.Steps} steps; the checkpoint in {checkpointDir} continues with --resume");
                 return Task.FromResult(130);
             }
             Save(model, checkpoint.Tokenizer, baseModel, outDir, settings, runDirs, result!, clock.Elapsed);
+            if (Directory.Exists(checkpointDir)) Directory.Delete(checkpointDir, recursive: true);
             Report(context.Console, result!, outDir, clock.Elapsed);
             return Task.FromResult(0);
         });

@@ -54,6 +54,7 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(steps, log.Count(l => l.ContainsKey("loss")));
         Assert.Equal(steps + 1, log.Count(l => l.ContainsKey("eval/loss")));
         Assert.False(Directory.Exists(outDir + ".saving"));
+        Assert.False(Directory.Exists(Path.Combine(outDir, "checkpoint")), "a finished run drops its resumable checkpoint");
 
         // The trained model is a model like any other: a next round searches with it.
         var next = await CliRunner.Run(Config, "generate", "--model", outDir, "--problems", "1", "--iterations", "1", "--max-step-tokens", "4",
@@ -84,6 +85,15 @@ public sealed class TrainCommandTests : IDisposable
         Assert.StartsWith("error: ", r.Err);
         Assert.Single(r.Err.TrimEnd().Split('\n'));
         Assert.False(File.Exists(Path.Combine(_runs, "dpo-mcts-arith", "config.json")));
+    }
+
+    [Fact]
+    public async Task ResumingWithoutACheckpointIsRefused()
+    {
+        await Generate();
+        var r = await Train("--resume");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("no checkpoint", r.Err);
     }
 
     [Fact]

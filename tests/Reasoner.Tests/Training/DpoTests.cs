@@ -1,3 +1,4 @@
+using Reasoner.Models;
 using Reasoner.Tests.Models;
 using Reasoner.Training;
 using Reasoner.Training.Preference;
@@ -138,6 +139,48 @@ public class StepDpoTrainerTests
         Assert.Equal(4, lines.Count(l => l.ContainsKey("loss")));
         Assert.Equal([0, 2, 4], lines.Where(l => l.ContainsKey("eval/loss")).Select(l => (int)l["step"]!));
         Assert.All(lines.Where(l => l.ContainsKey("loss")), l => Assert.InRange((double)l["rewards/accuracy"]!, 0, 1));
+    }
+
+    [Fact]
+    public void AStoppedRunResumedFromItsCheckpointEndsWithTheWeightsOfAnUninterruptedOne()
+    {
+        var tokenizer = TinyModels.ArithmeticTokenizer;
+        using var initial = TinyModels.Create(TinyModels.Config(vocabSize: tokenizer.VocabSize), seed: 9);
+        CausalLanguageModel Copy()
+        {
+            var model = TinyModels.Create(TinyModels.Config(vocabSize: tokenizer.VocabSize), seed: 9);
+            using (torch.no_grad())
+                foreach (var (x, y) in initial.parameters().Zip(model.parameters())) y.copy_(x);
+            return model;
+        }
+        var settings = new DpoSettings { LearningRate = 1e-2, Epochs = 2, BatchPairs = 2, SaveEvery = 2 };
+        var pairs = Pairs(6);
+
+        using var straight = Copy();
+        new StepDpoTrainer(straight, TinyTraining.Pad, settings).Train(pairs, []);
+
+        using var dir = new TestData.TempDirectory();
+        using var cancel = new CancellationTokenSource();
+        using var stopped = Copy();
+        var saves = new List<int>();
+        var first = new StepDpoTrainer(stopped, TinyTraining.Pad, settings)
+        {
+            OnStep = (step, _, _) => { if (step.Step == 3) cancel.Cancel(); },
+            SaveCheckpoint = (t, p) => { TrainingCheckpoint.Save(dir.Path, t, tokenizer, p); saves.Add(p.Step); },
+        }.Train(pairs, [], cancel: cancel.Token);
+        Assert.Equal(3, first.Steps);
+        Assert.Equal([2, 3], saves); // every 2 steps, and where it stopped
+
+        using var resumed = Copy();
+        var second = new StepDpoTrainer(resumed, TinyTraining.Pad, settings) { RestoreCheckpoint = t => TrainingCheckpoint.Restore(dir.Path, t) }.Train(pairs, []);
+        Assert.Equal(6, second.Steps);
+        foreach (var (x, y) in straight.parameters().Zip(resumed.parameters()))
+            Assert.True(x.allclose(y, rtol: 1e-4, atol: 1e-6), "resumed weights differ from the uninterrupted run's");
+
+        // Other settings make other batches: resuming them from this checkpoint is refused.
+        using var other = Copy();
+        Assert.Throws<ArgumentException>(() => new StepDpoTrainer(other, TinyTraining.Pad, settings with { Epochs = 3 })
+            { RestoreCheckpoint = t => TrainingCheckpoint.Restore(dir.Path, t) }.Train(pairs, []));
     }
 
     [Fact]
