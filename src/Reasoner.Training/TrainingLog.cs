@@ -35,6 +35,10 @@ public sealed class TrainingLog : IDisposable
         new("tokens", s.Tokens), new("tokens_per_s", s.TokensPerSecond),
     ]);
 
+    /// <summary>The "step" of one log line; null for a line that has none.</summary>
+    public static int? StepOf(string line) =>
+        line.Length > 0 && JsonNode.Parse(line)?["step"] is { } step ? step.GetValue<int>() : null;
+
     /// <summary>Every line of a log, for tools and tests.</summary>
     public static IReadOnlyList<JsonObject> Read(string path) =>
         File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();

@@ -1,4 +1,4 @@
-using Reasoner.Core.Export;
+using Reasoner.Core.Problems;
 using Reasoner.Core.Prompts;
 using Reasoner.Core.Trees;
 using Reasoner.Models.Tokenization;
@@ -7,11 +7,13 @@ using Reasoner.Training.Batching;
 namespace Reasoner.Training.Preference;
 
 /// <summary>
-/// One side of a step pair as the policy would have produced it: the step (and its continuation) joined by the
-/// delimiter, then the delimiter again when the solution goes on after it, or end-of-sequence when the last step
-/// ended the solution. A solution cut off by a limit gets neither: the model never chose to stop there.
+/// One side of a step pair as the policy produced it: the step (and its continuation) joined by the family's delimiter,
+/// then what ended the last step. A step the solution goes on after ended at the delimiter. A bare-prompted model
+/// (trained on the tasks' own format) ends a finished solution with end-of-sequence (<see cref="EndsWithEos"/>); a
+/// few-shot-prompted one stops at the delimiter there too. A solution cut off by a limit gets neither: the model never
+/// chose to stop there.
 /// </summary>
-public sealed record PairSide(string Text, bool EndsSolution, int Visits);
+public sealed record PairSide(string Text, bool EndsWithEos, int Visits);
 
 /// <summary>A step pair in the policy's own words: its prompt up to the shared parent, and the two sides.</summary>
 public sealed record PreferenceText(string ProblemId, string Prompt, PairSide Chosen, PairSide Rejected);
@@ -32,14 +34,14 @@ public static class StepPairData
     /// <summary>The tree setting that says which solve prompt opened its solutions (written by the search's world).</summary>
     public const string SolvePromptSetting = "world.solvePrompt";
 
-    /// <summary>The solve prompt every solution in <paramref name="tree"/> continues.</summary>
-    public static string SolvePrompt(PreferenceTree tree, PromptLibrary prompts)
+    /// <summary>Whether the tree's solutions open with the bare prompt (true) or the family's few-shot prompt (false).</summary>
+    public static bool IsBare(PreferenceTree tree)
     {
         var style = tree.Search.Settings.GetValueOrDefault(SolvePromptSetting);
         return style switch
         {
-            "bare" => prompts.RenderSolve(tree.Problem, bare: true),
-            "few-shot" => prompts.RenderSolve(tree.Problem, bare: false),
+            "bare" => true,
+            "few-shot" => false,
             _ => throw new InvalidDataException($"tree of problem {tree.Problem.Id}: setting '{SolvePromptSetting}' is '{style ?? "missing"}', expected bare or few-shot"),
         };
     }
@@ -48,26 +50,34 @@ public static class StepPairData
     public static IEnumerable<PreferenceText> FromTree(PreferenceTree tree, PromptLibrary prompts, StepPairOptions options)
     {
         if (tree.Status != TreeStatus.Completed) yield break;
+        var delimiter = TaskFamilies.Get(tree.Problem.Family).StepDelimiter;
         string? head = null;
+        bool bare = false;
         foreach (var pair in TreeViews.StepPairs(tree, options))
         {
-            head ??= SolvePrompt(tree, prompts);
-            yield return new PreferenceText(tree.Problem.Id, PromptText.WithPrefix(_ => head, tree.Problem, pair.PrefixSteps),
-                Side(tree, pair.Chosen), Side(tree, pair.Rejected));
+            if (head is null)
+            {
+                bare = IsBare(tree);
+                head = prompts.RenderSolve(tree.Problem, bare);
+            }
+            // The state text search continued: solve prompt, then each step closed by the delimiter (SearchSession.StateText).
+            yield return new PreferenceText(tree.Problem.Id, head + string.Concat(pair.PrefixSteps.Select(s => s + delimiter)),
+                Side(tree, pair.Chosen, delimiter, bare), Side(tree, pair.Rejected, delimiter, bare));
         }
     }
 
-    private static PairSide Side(PreferenceTree tree, ScoredStep step)
+    private static PairSide Side(PreferenceTree tree, ScoredStep step, string delimiter, bool bare)
     {
         var last = tree.Nodes[step.LastNodeId];
-        var text = PromptText.Completion(step.Steps);
-        if (!last.IsTerminal) text += PreferenceTree.StepDelimiter;
-        return new PairSide(text, last.IsTerminal && !last.Truncated, step.Visits);
+        var text = string.Join(delimiter, step.Steps);
+        bool finished = last.IsTerminal && !last.Truncated;
+        if (!last.IsTerminal || (finished && !bare)) text += delimiter;
+        return new PairSide(text, finished && bare, step.Visits);
     }
 
     public static TokenizedPair Tokenize(PreferenceText pair, ITextTokenizer tokenizer)
     {
-        int[] Encode(PairSide side) => side.EndsSolution ? [.. tokenizer.Encode(side.Text), tokenizer.EosId] : tokenizer.Encode(side.Text);
+        int[] Encode(PairSide side) => side.EndsWithEos ? [.. tokenizer.Encode(side.Text), tokenizer.EosId] : tokenizer.Encode(side.Text);
         return new TokenizedPair(pair.ProblemId, tokenizer.Encode(pair.Prompt), Encode(pair.Chosen), Encode(pair.Rejected),
             pair.Chosen.Visits, pair.Rejected.Visits);
     }

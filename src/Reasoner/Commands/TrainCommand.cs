@@ -6,6 +6,7 @@ using Reasoner.Cli.Hosting;
 using Reasoner.Core.Storage;
 using Reasoner.Core.Trees;
 using Reasoner.Models;
+using Reasoner.Models.Backends;
 using Reasoner.Models.Checkpoints;
 using Reasoner.Search;
 using Reasoner.Training;
@@ -100,22 +101,33 @@ static class TrainCommand
             using var model = checkpoint.Model;
 
             var data = PairSet.Build(runDirs, prompts, options, checkpoint.Tokenizer, settings, context);
+            if (data.Train.Count == 0 && data.Eval.Count > 0)
+                throw new UserError($"--eval-fraction {settings.EvalFraction} holds out all {data.EvalProblems} problems that have pairs: lower it, or search more problems");
             if (data.Train.Count == 0)
-                throw new UserError($"the runs give no training pairs ({data.Trees} trees, {data.Texts} pairs before the length limit and the held-out split): search more problems, or loosen --pairs/--groups/--min-margin");
+                throw new UserError($"the runs give no training pairs ({data.Trees} trees, {data.Texts} pairs, {data.TooLong} over --max-length {settings.MaxLength}): search more problems, or loosen --pairs/--groups/--min-margin");
             context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"[grey]{data.Trees} trees → {data.Texts} step pairs ({data.TooLong} over {settings.MaxLength} tokens left out): {data.Train.Count} to train on, {data.Eval.Count} held out from {data.EvalProblems} problems[/]");
+                $"[grey]{data.Trees} trees → {data.Texts} step pairs ({data.TooLong} over {settings.MaxLength} tokens and {data.Empty} with an empty side left out): {data.Train.Count} to train on, {data.Eval.Count} held out from {data.EvalProblems} problems[/]");
             context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                 $"[grey]policy and reference {baseModel} ({model.ParameterCount():N0} parameters); loss {EnumOption.Kebab(settings.Loss.ToString())}, β {settings.Beta}, lr {settings.LearningRate}, {settings.Epochs} epochs of {settings.BatchPairs}-pair batches[/]");
 
-            // The log goes beside the model; a fresh run starts a fresh log and drops an unfinished run's checkpoint.
+            // The log goes beside the model. A fresh run starts a fresh log and drops a replaced model and an unfinished
+            // run's checkpoint; a resumed one drops the log lines of steps after its checkpoint, which it trains again.
             Directory.CreateDirectory(outDir);
+            var logPath = Path.Combine(outDir, TrainingLog.FileName);
             if (!resuming)
             {
-                File.Delete(Path.Combine(outDir, TrainingLog.FileName));
+                foreach (var file in OutputFiles(outDir).Append(logPath)) File.Delete(file);
                 if (Directory.Exists(checkpointDir)) Directory.Delete(checkpointDir, recursive: true);
+            }
+            else if (File.Exists(logPath))
+            {
+                int saved = TrainingCheckpoint.ReadProgress(checkpointDir).Step;
+                File.WriteAllLines(logPath, File.ReadAllLines(logPath).Where(l => TrainingLog.StepOf(l) is not { } step || step <= saved).ToList());
             }
             DpoResult? result = null;
             var clock = System.Diagnostics.Stopwatch.StartNew();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            using var signals = new StopSignals(stop);
             using (var log = new TrainingLog(outDir))
             {
                 context.Console.Progress()
@@ -144,14 +156,17 @@ static class TrainCommand
                                 return p;
                             },
                         };
-                        result = trainer.Train(data.Train, data.Eval, log, cancel);
+                        result = trainer.Train(data.Train, data.Eval, log, stop.Token);
                         bar.Value = bar.MaxValue;
                     });
             }
-            if (cancel.IsCancellationRequested)
+            if (stop.IsCancellationRequested)
             {
-                context.Console.MarkupLineInterpolated($"stopped after {result!.Steps} steps; the checkpoint in {checkpointDir} continues with --resume");
-                return Task.FromResult(130);
+                if (result!.Steps > 0)
+                    context.Console.MarkupLineInterpolated($"stopped after step {result.Steps}; no model saved; the checkpoint in {checkpointDir} continues with --resume");
+                else
+                    context.Console.MarkupLine("stopped before the first step; nothing saved");
+                return Task.FromResult(signals.Received is null ? 130 : signals.ExitCode);
             }
             Save(model, checkpoint.Tokenizer, baseModel, outDir, settings, runDirs, result!, clock.Elapsed);
             if (Directory.Exists(checkpointDir)) Directory.Delete(checkpointDir, recursive: true);
@@ -162,14 +177,17 @@ static class TrainCommand
     }
 
     /// <summary>
-    /// The model folder the runs' trees were searched with, which on-policy training starts from; null when no tree names
-    /// a folder that holds a model (an HTTP server, the reference policy). Trees of several model folders need --model.
+    /// The model folder the runs' trees were searched with, which on-policy training starts from; null when only the
+    /// weight-free reference policy searched them. Trees of several models, or of a model that is not a folder here
+    /// (an HTTP server, a GGUF file, a folder since moved), need --model: training another model would be off-policy.
     /// </summary>
     internal static string? SearchingModel(IEnumerable<string> treeModelIds)
     {
-        var folders = treeModelIds.Distinct(StringComparer.Ordinal)
-            .Where(id => File.Exists(Path.Combine(id, "config.json")))
-            .Select(id => Path.TrimEndingDirectorySeparator(Path.GetFullPath(id)))
+        // The reference-solution test backend has no weights to train; anything else must be a model folder here.
+        var ids = treeModelIds.Distinct(StringComparer.Ordinal).Where(id => ReferenceSolutionModel.ParseSpec(id) is null).ToList();
+        if (ids.FirstOrDefault(id => !File.Exists(Path.Combine(id, "config.json"))) is { } other)
+            throw new UserError($"the runs were searched with '{other}', which is not a model folder here: name the policy to train with --model");
+        var folders = ids.Select(id => Path.TrimEndingDirectorySeparator(Path.GetFullPath(id)))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         return folders.Count switch
         {
@@ -193,7 +211,16 @@ static class TrainCommand
         };
     }
 
-    /// <summary>The model, its prompt settings and the run's record, written to a staging folder and moved in whole.</summary>
+    /// <summary>The files a finished run writes beside its log (a fresh run removes those of the model it replaces).</summary>
+    private static IEnumerable<string> OutputFiles(string outDir) =>
+        Directory.GetFiles(outDir, "model*.safetensors*")
+            .Concat(new[] { "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", ModelPromptSettings.FileName, "dpo.json" }
+                .Select(name => Path.Combine(outDir, name)));
+
+    /// <summary>
+    /// The model, its prompt settings and the run's record, written whole to a staging folder and then moved in, so an
+    /// interrupted save leaves the staging folder, not a model of mixed files.
+    /// </summary>
     private static void Save(CausalLanguageModel model, Models.Tokenization.HfTokenizer tokenizer, string baseModel, string outDir,
         DpoSettings settings, string[] runDirs, DpoResult result, TimeSpan elapsed)
     {
@@ -220,9 +247,6 @@ static class TrainCommand
             eval_after = result.EvalAfter,
         };
         File.WriteAllText(Path.Combine(staging, "dpo.json"), JsonSerializer.Serialize(record, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        // Weights of a replaced model that the new one does not overwrite (shards, an index) must not be read with it.
-        foreach (var stale in Directory.GetFiles(outDir, "model*.safetensors*"))
-            if (!File.Exists(Path.Combine(staging, Path.GetFileName(stale)))) File.Delete(stale);
         foreach (var file in Directory.GetFiles(staging))
             File.Move(file, Path.Combine(outDir, Path.GetFileName(file)), overwrite: true);
         Directory.Delete(staging);
@@ -244,12 +268,12 @@ static class TrainCommand
 }
 
 /// <summary>A run's pairs in tokens, split by problem into training and held-out pairs.</summary>
-sealed record PairSet(IReadOnlyList<TokenizedPair> Train, IReadOnlyList<TokenizedPair> Eval, int Trees, int Texts, int TooLong, int EvalProblems)
+sealed record PairSet(IReadOnlyList<TokenizedPair> Train, IReadOnlyList<TokenizedPair> Eval, int Trees, int Texts, int TooLong, int Empty, int EvalProblems)
 {
     public static PairSet Build(string[] runDirs, Core.Prompts.PromptLibrary prompts, StepPairOptions options, Models.Tokenization.HfTokenizer tokenizer,
         DpoSettings settings, CliContext context)
     {
-        int trees = 0, texts = 0, tooLong = 0;
+        int trees = 0, texts = 0, tooLong = 0, empty = 0;
         var all = new List<TokenizedPair>();
         foreach (var dir in runDirs)
         {
@@ -261,7 +285,8 @@ sealed record PairSet(IReadOnlyList<TokenizedPair> Train, IReadOnlyList<Tokenize
                 {
                     texts++;
                     var pair = StepPairData.Tokenize(text, tokenizer);
-                    if (pair.Length > settings.MaxLength || pair.Chosen.Length == 0 || pair.Rejected.Length == 0) tooLong++;
+                    if (pair.Chosen.Length == 0 || pair.Rejected.Length == 0) empty++;
+                    else if (pair.Length > settings.MaxLength) tooLong++;
                     else all.Add(pair);
                 }
             }
@@ -272,6 +297,6 @@ sealed record PairSet(IReadOnlyList<TokenizedPair> Train, IReadOnlyList<Tokenize
         new Random(settings.Seed).Shuffle(problems);
         var held = problems.Take((int)Math.Round(problems.Length * settings.EvalFraction)).ToHashSet();
         return new PairSet(all.Where(p => !held.Contains(p.ProblemId)).ToArray(), all.Where(p => held.Contains(p.ProblemId)).ToArray(),
-            trees, texts, tooLong, held.Count);
+            trees, texts, tooLong, empty, held.Count);
     }
 }

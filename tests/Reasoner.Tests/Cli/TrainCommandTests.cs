@@ -63,14 +63,52 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task AnExistingModelIsKeptUnlessForced()
+    public async Task AnExistingModelIsKeptUnlessForcedAndTheReplacementKeepsNoneOfItsFiles()
     {
         await Generate();
+        new ModelPromptSettings { Prompt = PromptLibrary.SolveBare }.Save(_checkpoint.Path);
         Assert.Equal(0, (await Train("--out", "dpo")).ExitCode);
+        var outDir = Path.Combine(_runs, "dpo");
+        Assert.True(File.Exists(Path.Combine(outDir, ModelPromptSettings.FileName)));
+
         var again = await Train("--out", "dpo");
         Assert.Equal(2, again.ExitCode);
         Assert.Contains("already holds a model", again.Err);
+
+        // The new base model has no reasoner.json, so neither may the model trained from it.
+        File.Delete(Path.Combine(_checkpoint.Path, ModelPromptSettings.FileName));
         Assert.Equal(0, (await Train("--out", "dpo", "--force")).ExitCode);
+        Assert.False(File.Exists(Path.Combine(outDir, ModelPromptSettings.FileName)));
+    }
+
+    [Fact]
+    public async Task AStoppedRunSavesACheckpointAndResumesWithoutRepeatingLogLines()
+    {
+        await Generate();
+        var outDir = Path.Combine(_runs, "dpo");
+        string[] args = ["train", "dpo", "mcts-arith", "--model", _checkpoint.Path, "--max-length", "4096", "--batch", "1", "--epochs", "4",
+            "--save-every", "3", "--eval-fraction", "0", "--out", "dpo"];
+        using var cancel = new CancellationTokenSource();
+        var state = Path.Combine(outDir, "checkpoint", TrainingCheckpoint.StateFile);
+        // The command trains on the calling thread; a thread of its own (not the busy thread pool) stops it at its first checkpoint.
+        var watcher = new Thread(() =>
+        {
+            for (var waited = 0; !File.Exists(state) && waited < 12000; waited++) Thread.Sleep(5);
+            cancel.Cancel();
+        });
+        watcher.Start();
+        var running = Reasoner.Cli.ReasonerApp.RunAsync(args, new StringWriter(), new StringWriter(), Config, cancel.Token);
+        watcher.Join();
+        Assert.Equal(130, await running);
+        Assert.True(File.Exists(state), "a checkpoint was saved");
+        Assert.False(File.Exists(Path.Combine(outDir, "config.json")), "a stopped run saves no model");
+
+        var resumed = await CliRunner.Run(Config, [.. args, "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Err);
+        int steps = (int)JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "dpo.json")))!["steps"]!;
+        var logged = TrainingLog.Read(Path.Combine(outDir, TrainingLog.FileName)).Where(l => l.ContainsKey("loss")).Select(l => (int)l["step"]!).ToList();
+        Assert.Equal(Enumerable.Range(1, steps), logged);
+        Assert.False(Directory.Exists(Path.Combine(outDir, "checkpoint")));
     }
 
     [Theory]
@@ -112,7 +150,9 @@ public class SearchingModelTests
     {
         using var a = new TinyCheckpoint();
         using var b = new TinyCheckpoint();
-        Assert.Null(Reasoner.Cli.Commands.TrainCommand.SearchingModel(["reference:0.3", "http://localhost:8000/v1"]));
+        Assert.Null(Reasoner.Cli.Commands.TrainCommand.SearchingModel(["reference:0.3", "reference:0"]));
+        var server = Assert.Throws<Reasoner.Cli.Hosting.UserError>(() => Reasoner.Cli.Commands.TrainCommand.SearchingModel([a.Path, "http://localhost:8000/v1"]));
+        Assert.Contains("http://localhost:8000/v1", server.Message);
         Assert.Equal(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a.Path)),
             Reasoner.Cli.Commands.TrainCommand.SearchingModel([a.Path, a.Path + "/", "reference"]));
         var e = Assert.Throws<Reasoner.Cli.Hosting.UserError>(() => Reasoner.Cli.Commands.TrainCommand.SearchingModel([a.Path, b.Path]));

@@ -31,9 +31,9 @@ public class StepPairDataTests
         // Along the most visited path (root → a → a1): the root's children, best a against worst c by Q; then a1 against a2.
         Assert.Equal(2, pairs.Count);
         Assert.Equal(head, pairs[0].Prompt);
-        Assert.Equal(new PairSide("Let x = 2.\n", EndsSolution: false, Visits: 10), pairs[0].Chosen);
+        Assert.Equal(new PairSide("Let x = 2.\n", EndsWithEos: false, Visits: 10), pairs[0].Chosen);
         // c's only child is merged into it (MCTS-DPO's single-child chains); that child ended the solution.
-        Assert.Equal(new PairSide("I am unsure.\nMaybe it is four-ish?", EndsSolution: true, Visits: 2), pairs[0].Rejected);
+        Assert.Equal(new PairSide("I am unsure.\nMaybe it is four-ish?", EndsWithEos: true, Visits: 2), pairs[0].Rejected);
         Assert.Equal(head + "Let x = 2.\n", pairs[1].Prompt);
         Assert.Equal("So 2x = 4.\nThe answer is 4.", pairs[1].Chosen.Text);
         Assert.Equal("So 2x = 5.\nThe answer is 5.", pairs[1].Rejected.Text);
@@ -44,8 +44,8 @@ public class StepPairDataTests
     {
         var options = StepPairOptions.MctsDpo with { Groups = SiblingGroups.All };
         var b = StepPairData.FromTree(Tree(), Prompts, options).Single(p => p.Prompt.EndsWith("Let x = 3.\n"));
-        Assert.Equal(new PairSide("So 2x = 7 and", EndsSolution: false, Visits: 1), b.Rejected);
-        Assert.True(b.Chosen.EndsSolution);
+        Assert.Equal(new PairSide("So 2x = 7 and", EndsWithEos: false, Visits: 1), b.Rejected);
+        Assert.True(b.Chosen.EndsWithEos);
     }
 
     [Fact]
@@ -64,11 +64,14 @@ public class StepPairDataTests
     }
 
     [Fact]
-    public void FewShotRunsGetTheFamilysFewShotPrompt()
+    public void FewShotRunsGetTheFamilysFewShotPromptAndEndFinishedSolutionsAtTheDelimiter()
     {
-        var pair = StepPairData.FromTree(Tree("few-shot"), Prompts, StepPairOptions.MctsDpo).First();
-        Assert.Equal(Prompts.RenderSolve(SampleTrees.Arithmetic().Problem, bare: false), pair.Prompt);
-        Assert.Contains("step by step", pair.Prompt);
+        var pairs = StepPairData.FromTree(Tree("few-shot"), Prompts, StepPairOptions.MctsDpo).ToList();
+        Assert.Equal(Prompts.RenderSolve(SampleTrees.Arithmetic().Problem, bare: false), pairs[0].Prompt);
+        Assert.Contains("step by step", pairs[0].Prompt);
+        // A few-shot-prompted model stops a finished solution at the step delimiter, not with end-of-sequence.
+        Assert.Equal(new PairSide("I am unsure.\nMaybe it is four-ish?\n", EndsWithEos: false, Visits: 2), pairs[0].Rejected);
+        Assert.Equal("So 2x = 4.\nThe answer is 4.\n", pairs[1].Chosen.Text);
     }
 
     [Fact]
