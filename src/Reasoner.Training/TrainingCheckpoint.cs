@@ -21,6 +21,16 @@ public sealed record TrainingProgress
     public double Seconds { get; init; }
 
     public double LastLoss { get; init; } = double.NaN;
+
+    /// <summary>The progress once <paramref name="step"/> is taken.</summary>
+    public TrainingProgress After(StepResult step) => this with
+    {
+        Step = step.Step,
+        Tokens = Tokens + step.Tokens,
+        TargetTokens = TargetTokens + step.TargetTokens,
+        Seconds = Seconds + step.Duration.TotalSeconds,
+        LastLoss = step.Loss,
+    };
 }
 
 /// <summary>

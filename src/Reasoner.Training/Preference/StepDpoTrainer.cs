@@ -89,14 +89,7 @@ public sealed class StepDpoTrainer(CausalLanguageModel model, int padId, DpoSett
             var step = trainer.TrainStep(micro, batch => Loss(batch, tally));
             foreach (var batch in micro) batch.Dispose();
             last = tally.Metrics();
-            progress = progress with
-            {
-                Step = step.Step,
-                Tokens = progress.Tokens + step.Tokens,
-                TargetTokens = progress.TargetTokens + step.TargetTokens,
-                Seconds = progress.Seconds + step.Duration.TotalSeconds,
-                LastLoss = step.Loss,
-            };
+            progress = progress.After(step);
             log?.Write(step.Step, [.. LogLine(step), .. last.Named("")]);
             OnStep?.Invoke(step, totalSteps, last);
             if (eval.Count > 0 && (step.Step % settings.EvalEvery == 0 || step.Step == totalSteps))
@@ -213,27 +206,8 @@ public sealed class StepDpoTrainer(CausalLanguageModel model, int padId, DpoSett
 /// B pairs as one batch of 2B rows (chosen rows first, then rejected, sharing the padding), with each pair's
 /// reference log-probabilities and label smoothing.
 /// </summary>
-internal sealed class PairBatch : ITokenCounts, IDisposable
+internal sealed record PairBatch(TokenBatch Tokens, Tensor ReferenceChosen, Tensor ReferenceRejected, Tensor Smoothing, int Pairs) : ITokenCounts, IDisposable
 {
-    private PairBatch(TokenBatch tokens, Tensor referenceChosen, Tensor referenceRejected, Tensor smoothing, int pairs)
-    {
-        Tokens = tokens;
-        ReferenceChosen = referenceChosen;
-        ReferenceRejected = referenceRejected;
-        Smoothing = smoothing;
-        Pairs = pairs;
-    }
-
-    public TokenBatch Tokens { get; }
-
-    public Tensor ReferenceChosen { get; }
-
-    public Tensor ReferenceRejected { get; }
-
-    public Tensor Smoothing { get; }
-
-    public int Pairs { get; }
-
     public long RealTokens => Tokens.RealTokens;
 
     public long TargetTokens => Tokens.TargetTokens;

@@ -82,14 +82,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt)
             while (micro.Count < settings.Accumulation && batches.MoveNext()) micro.Add(TokenBatch.Collate(batches.Current, tokenizer.EosId, device));
             var step = trainer.TrainStep(micro, batch => SequenceLogProbs.Compute(model, batch).MeanNegativeLogLikelihood());
             foreach (var batch in micro) batch.Dispose();
-            progress = progress with
-            {
-                Step = step.Step,
-                Tokens = progress.Tokens + step.Tokens,
-                TargetTokens = progress.TargetTokens + step.TargetTokens,
-                Seconds = progress.Seconds + step.Duration.TotalSeconds,
-                LastLoss = step.Loss,
-            };
+            progress = progress.After(step);
             if (settings.Minutes is { } minutes && step.Step == CalibrationSteps && !resuming)
             {
                 int total = step.Step + (int)((minutes * 60 - progress.Seconds) / (progress.Seconds / step.Step));

@@ -43,11 +43,12 @@ static class ExportCommand
         {
             var runDir = RunLocation.Resolve(parse.GetValue(run)!, context.Settings);
             var chosenFormat = EnumOption.Value<ExportFormat>(parse, format);
-            var store = TreeStore.Open(runDir);
+            using var store = TreeStore.Open(runDir);
             var selector = NodeValues.Of(EnumOption.ValueOrNull<NodeValueKind>(parse, value) ?? chosenFormat switch
             {
                 ExportFormat.Tpo => NodeValueKind.Outcome,
-                ExportFormat.TrlPairs or ExportFormat.TrlStepwise => RankingValue([store]),
+                // A pass over the run of its own, so that the export itself still streams.
+                ExportFormat.TrlPairs or ExportFormat.TrlStepwise => RankingValue(store.ReadAll(_ => { }).Select(t => t.Search.Algorithm)),
                 _ => NodeValueKind.StepValue, // plain trees carry every value; none is chosen
             });
             var damage = new List<StoreDamage>();
@@ -92,10 +93,10 @@ static class ExportCommand
     /// (MCTS-DPO's pairs), the Monte Carlo value for best-first trees (Tree-PLV's), the combined step value for beam
     /// trees. Runs of several algorithms have no one answer: --value must say.
     /// </summary>
-    internal static NodeValueKind RankingValue(IEnumerable<TreeStore> stores)
+    /// <param name="treeAlgorithms">Each tree's search algorithm.</param>
+    internal static NodeValueKind RankingValue(IEnumerable<string> treeAlgorithms)
     {
-        // A pass over the runs of its own, so that the export itself still streams.
-        var algorithms = stores.SelectMany(s => s.ReadAll(_ => { })).Select(t => t.Search.Algorithm).Distinct().Order(StringComparer.Ordinal).ToList();
+        var algorithms = treeAlgorithms.Distinct().Order(StringComparer.Ordinal).ToList();
         return algorithms switch
         {
             [MonteCarloTreeSearch.AlgorithmName] => NodeValueKind.Q,

@@ -91,16 +91,22 @@ static class TrainCommand
                 throw new UserError($"{outDir} holds the checkpoint of an unfinished run: pass --resume to continue it or --force to start over");
             if (!resuming && File.Exists(Path.Combine(outDir, "config.json")) && !parse.GetValue(force))
                 throw new UserError($"{outDir} already holds a model; choose another --out or pass --force to replace it");
-            var baseModel = Path.GetFullPath(parse.GetValue(modelDir) ?? SearchingModel(runDirs.SelectMany(d => TreeStore.Open(d).ReadAll(_ => { })).Select(t => t.ModelId)) ?? BuiltinModel.Locate());
+            // One read of the runs: their trees say which model searched, which value ranked steps, and give the pairs.
+            var damage = new List<StoreDamage>();
+            var trees = new List<PreferenceTree>();
+            foreach (var dir in runDirs)
+                using (var store = TreeStore.Open(dir)) trees.AddRange(store.ReadAll(damage.Add));
+            ShowCommand.ReportDamage(context, damage);
+            var baseModel = Path.GetFullPath(parse.GetValue(modelDir) ?? SearchingModel(trees.Select(t => t.ModelId)) ?? BuiltinModel.Locate());
 
-            var options = PairOptions(runDirs, parse, value, pairs, groups, margin, continuation);
+            var options = PairOptions(trees, parse, value, pairs, groups, margin, continuation);
             var prompts = PromptFolder.Open(context.Settings);
             torch.set_num_threads(parse.GetValue(threads));
             torch.manual_seed(settings.Seed);
             var checkpoint = CheckpointLoader.Load(baseModel, TorchRuntime.ParseDevice(parse.GetValue(device)!));
             using var model = checkpoint.Model;
 
-            var data = PairSet.Build(runDirs, prompts, options, checkpoint.Tokenizer, settings, context);
+            var data = PairSet.Build(trees, prompts, options, checkpoint.Tokenizer, settings);
             if (data.Train.Count == 0 && data.Eval.Count > 0)
                 throw new UserError($"--eval-fraction {settings.EvalFraction} holds out all {data.EvalProblems} problems that have pairs: lower it, or search more problems");
             if (data.Train.Count == 0)
@@ -197,10 +203,10 @@ static class TrainCommand
         };
     }
 
-    private static StepPairOptions PairOptions(string[] runDirs, ParseResult parse, Option<string> value, Option<string> pairs, Option<string> groups,
+    private static StepPairOptions PairOptions(IReadOnlyList<PreferenceTree> trees, ParseResult parse, Option<string> value, Option<string> pairs, Option<string> groups,
         Option<double> margin, Option<string> continuation)
     {
-        var ranking = EnumOption.ValueOrNull<NodeValueKind>(parse, value) ?? ExportCommand.RankingValue(runDirs.Select(d => TreeStore.Open(d)));
+        var ranking = EnumOption.ValueOrNull<NodeValueKind>(parse, value) ?? ExportCommand.RankingValue(trees.Select(t => t.Search.Algorithm));
         return new StepPairOptions
         {
             Value = NodeValues.Of(ranking),
@@ -270,33 +276,24 @@ static class TrainCommand
 /// <summary>A run's pairs in tokens, split by problem into training and held-out pairs.</summary>
 sealed record PairSet(IReadOnlyList<TokenizedPair> Train, IReadOnlyList<TokenizedPair> Eval, int Trees, int Texts, int TooLong, int Empty, int EvalProblems)
 {
-    public static PairSet Build(string[] runDirs, Core.Prompts.PromptLibrary prompts, StepPairOptions options, Models.Tokenization.HfTokenizer tokenizer,
-        DpoSettings settings, CliContext context)
+    public static PairSet Build(IReadOnlyList<PreferenceTree> trees, Core.Prompts.PromptLibrary prompts, StepPairOptions options,
+        Models.Tokenization.HfTokenizer tokenizer, DpoSettings settings)
     {
-        int trees = 0, texts = 0, tooLong = 0, empty = 0;
+        int texts = 0, tooLong = 0, empty = 0;
         var all = new List<TokenizedPair>();
-        foreach (var dir in runDirs)
+        foreach (var text in trees.SelectMany(tree => StepPairData.FromTree(tree, prompts, options)))
         {
-            var damage = new List<StoreDamage>();
-            foreach (var tree in TreeStore.Open(dir).ReadAll(damage.Add))
-            {
-                trees++;
-                foreach (var text in StepPairData.FromTree(tree, prompts, options))
-                {
-                    texts++;
-                    var pair = StepPairData.Tokenize(text, tokenizer);
-                    if (pair.Chosen.Length == 0 || pair.Rejected.Length == 0) empty++;
-                    else if (pair.Length > settings.MaxLength) tooLong++;
-                    else all.Add(pair);
-                }
-            }
-            ShowCommand.ReportDamage(context, damage);
+            texts++;
+            var pair = StepPairData.Tokenize(text, tokenizer);
+            if (pair.Chosen.Length == 0 || pair.Rejected.Length == 0) empty++;
+            else if (pair.Length > settings.MaxLength) tooLong++;
+            else all.Add(pair);
         }
         // Hold out whole problems, so the held-out accuracy measures problems the policy was not trained on.
         var problems = all.Select(p => p.ProblemId).Distinct().Order(StringComparer.Ordinal).ToArray();
         new Random(settings.Seed).Shuffle(problems);
         var held = problems.Take((int)Math.Round(problems.Length * settings.EvalFraction)).ToHashSet();
         return new PairSet(all.Where(p => !held.Contains(p.ProblemId)).ToArray(), all.Where(p => held.Contains(p.ProblemId)).ToArray(),
-            trees, texts, tooLong, empty, held.Count);
+            trees.Count, texts, tooLong, empty, held.Count);
     }
 }
