@@ -14,7 +14,7 @@ namespace Reasoner.Models;
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
-    private readonly double eps;
+    private readonly Scalar eps;
 
     public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
     {
@@ -27,9 +27,29 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x32 = x.to(float32);
-        var normed = x32 * rsqrt(x32.pow(2).mean([-1L], keepdim: true) + eps);
+        var normed = x32 * rsqrt(x32.square().mean([-1L], keepdim: true).add(eps, KeptScalars.One));
         return (weight * normed.to(x.dtype)).MoveToOuterDisposeScope();
     }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) eps.Dispose();
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// Scalars the forward pass passes to libtorch, held for the life of the process. TorchSharp turns a .NET number into a
+/// native Scalar that only a finalizer frees, and hands libtorch its handle without keeping the object alive: a garbage
+/// collection during the call can free it while libtorch reads it ("Expected false to be true" from Scalar::toFloat,
+/// seen in parallel test runs). Every tensor add also builds such a Scalar for its alpha of 1, so the hot path adds
+/// with <see cref="Add"/>.
+/// </summary>
+internal static class KeptScalars
+{
+    public static readonly Scalar One = 1;
+
+    public static Tensor Add(Tensor a, Tensor b) => a.add(b, One);
 }
 
 /// <summary>
@@ -88,7 +108,7 @@ public sealed class RotaryEmbedding
         using var scope = NewDisposeScope();
         long half = x.shape[^1] / 2;
         var rotated = cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1);
-        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+        return KeptScalars.Add(x * cos, rotated * sin).MoveToOuterDisposeScope();
     }
 }
 
@@ -181,8 +201,8 @@ public sealed class DecoderLayer : nn.Module
 
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache, int layer)
     {
-        x = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, allowed, cache, layer);
-        return x + mlp.forward(post_attention_layernorm.forward(x));
+        x = KeptScalars.Add(x, self_attn.Forward(input_layernorm.forward(x), cos, sin, allowed, cache, layer));
+        return KeptScalars.Add(x, mlp.forward(post_attention_layernorm.forward(x)));
     }
 }
 
