@@ -9,6 +9,12 @@ public enum NodeValueKind
     Outcome,
     StepValue,
     VerifierScore,
+
+    /// <summary>
+    /// The oracle: 1 where the path down to the node is sound by the gold step labels of the built-in tasks, else 0
+    /// (<see cref="Judging.GoldValues"/>). Not stored in trees; judged as they are read.
+    /// </summary>
+    Gold,
 }
 
 /// <summary>
@@ -33,6 +39,7 @@ public static class NodeValues
         NodeValueKind.Outcome => Outcome,
         NodeValueKind.StepValue => StepValue,
         NodeValueKind.VerifierScore => VerifierScore,
+        NodeValueKind.Gold => throw new ArgumentException("gold values are judged per tree: use GoldValues.Resolve", nameof(kind)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }

@@ -38,7 +38,7 @@ public sealed record BeamSettings : StepSearchSettings
 /// </remarks>
 public sealed class BeamSearch : ISearchAlgorithm
 {
-    public const string AlgorithmName = "beam";
+    public const string AlgorithmName = AlgorithmNames.Beam;
 
     private readonly SearchRunner _runner;
 

@@ -45,7 +45,7 @@ public sealed record BestFirstSettings : StepSearchSettings
 /// </remarks>
 public sealed class BestFirstSearch : ISearchAlgorithm
 {
-    public const string AlgorithmName = "best-first";
+    public const string AlgorithmName = AlgorithmNames.BestFirst;
 
     private readonly SearchRunner _runner;
 

@@ -77,7 +77,7 @@ public sealed record MctsSettings : StepSearchSettings
 /// </remarks>
 public sealed class MonteCarloTreeSearch : ISearchAlgorithm
 {
-    public const string AlgorithmName = "mcts";
+    public const string AlgorithmName = AlgorithmNames.Mcts;
 
     private readonly SearchRunner _runner;
 
