@@ -1,9 +1,9 @@
 using System.CommandLine;
 using Reasoner.Cli.Hosting;
 using Reasoner.Core.Export;
+using Reasoner.Core.Judging;
 using Reasoner.Core.Storage;
 using Reasoner.Core.Trees;
-using Reasoner.Search;
 using Spectre.Console;
 
 namespace Reasoner.Cli.Commands;
@@ -25,7 +25,8 @@ static class ExportCommand
             ExportFormat.TrlPairs, "-f");
         var output = new Option<string?>("--out", "-o") { Description = "Output file ('-' for standard output). Default: <run>/export/<format>.jsonl." };
         var value = EnumOption.Create<NodeValueKind>("--value",
-            "Node score that ranks steps. Default: for trl-pairs and trl-stepwise, the value the run's search ranked steps by (q for mcts, monte-carlo-value for best-first, step-value for beam); outcome (of the terminal) for tpo.",
+            "Node score that ranks steps. Default: for trl-pairs and trl-stepwise, the value the run's search ranked steps by (q for mcts, monte-carlo-value for best-first, step-value for beam); outcome (of the terminal) for tpo. " +
+            "gold: the oracle, ranking by gold step labels (built-in tasks only; an upper bound, written to *.gold-oracle.jsonl).",
             null);
         var margin = new Option<double>("--min-margin") { Description = "trl-pairs: keep a pair only when chosen's value exceeds rejected's by at least this (Tree-PLV uses 0.375).", DefaultValueFactory = _ => 0.375 };
         var pairs = EnumOption.Create<PairMode>("--pairs",
@@ -44,15 +45,18 @@ static class ExportCommand
             var runDir = RunLocation.Resolve(parse.GetValue(run)!, context.Settings);
             var chosenFormat = EnumOption.Value<ExportFormat>(parse, format);
             using var store = TreeStore.Open(runDir);
-            var selector = NodeValues.Of(EnumOption.ValueOrNull<NodeValueKind>(parse, value) ?? chosenFormat switch
+            var kind = EnumOption.ValueOrNull<NodeValueKind>(parse, value) ?? chosenFormat switch
             {
                 ExportFormat.Tpo => NodeValueKind.Outcome,
                 // A pass over the run of its own, so that the export itself still streams.
                 ExportFormat.TrlPairs or ExportFormat.TrlStepwise => RankingValue(store.ReadAll(_ => { }).Select(t => t.Search.Algorithm)),
                 _ => NodeValueKind.StepValue, // plain trees carry every value; none is chosen
-            });
+            };
+            bool oracle = kind == NodeValueKind.Gold;
+            if (oracle && store.ReadAll(_ => { }).Select(t => t.Problem.Family).FirstOrDefault(f => !StepJudges.Supports(f)) is { } family)
+                throw new UserError($"--value gold ranks steps by gold step labels, which only the built-in tasks arith and logic have; the run holds {family} trees");
             var damage = new List<StoreDamage>();
-            var trees = store.ReadAll(damage.Add);
+            var (trees, selector) = GoldValues.Resolve(store.ReadAll(damage.Add), kind);
             Func<Stream, ExportCounts> write = chosenFormat switch
             {
                 ExportFormat.TrlPairs => s => TrlPreferenceExport.Write(trees, s, new TrlPreferenceOptions
@@ -69,7 +73,10 @@ static class ExportCommand
                 ExportFormat.Tpo => s => TpoListExport.Write(trees, s, new TpoListOptions { Lists = new TrajectoryListOptions { Score = selector } }),
                 _ => s => TreeJsonlExport.Write(trees, s),
             };
-            var target = parse.GetValue(output) ?? Path.Combine(runDir, "export", $"{EnumOption.Kebab(chosenFormat.ToString())}.jsonl");
+            // An oracle export is an upper bound to compare trainers with, never training data a method produced: its name says so.
+            var target = parse.GetValue(output) ?? Path.Combine(runDir, "export", $"{EnumOption.Kebab(chosenFormat.ToString())}{(oracle ? ".gold-oracle" : "")}.jsonl");
+            if (oracle)
+                context.Errors.WriteLine("oracle: steps ranked by gold step labels (the built-in tasks' step judge), an upper bound for comparison, not a method's data");
             ExportCounts counts;
             if (target == "-")
             {
@@ -88,22 +95,10 @@ static class ExportCommand
         return command;
     }
 
-    /// <summary>
-    /// The node value the run's search ranked steps by, which its step pairs and labels default to: Q for MCTS trees
-    /// (MCTS-DPO's pairs), the Monte Carlo value for best-first trees (Tree-PLV's), the combined step value for beam
-    /// trees. Runs of several algorithms have no one answer: --value must say.
-    /// </summary>
-    /// <param name="treeAlgorithms">Each tree's search algorithm.</param>
+    /// <summary>The value the run's search ranked steps by (<see cref="PairDefaults.RankingValue"/>); a mixed run must name one.</summary>
     internal static NodeValueKind RankingValue(IEnumerable<string> treeAlgorithms)
     {
-        var algorithms = treeAlgorithms.Distinct().Order(StringComparer.Ordinal).ToList();
-        return algorithms switch
-        {
-            [MonteCarloTreeSearch.AlgorithmName] => NodeValueKind.Q,
-            [BeamSearch.AlgorithmName] => NodeValueKind.StepValue,
-            [] or [BestFirstSearch.AlgorithmName] => NodeValueKind.MonteCarloValue,
-            [_] => NodeValueKind.StepValue,
-            _ => throw new UserError($"the run holds trees of {string.Join(" and ", algorithms)}, ranked by different values: choose one with --value"),
-        };
+        try { return PairDefaults.RankingValue(treeAlgorithms); }
+        catch (ArgumentException e) { throw new UserError(e.Message + " with --value"); }
     }
 }

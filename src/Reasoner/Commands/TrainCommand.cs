@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Reasoner.Cli.Generation;
 using Reasoner.Cli.Hosting;
+using Reasoner.Core.Judging;
 using Reasoner.Core.Storage;
 using Reasoner.Core.Trees;
 using Reasoner.Models;
@@ -45,7 +46,7 @@ static class TrainCommand
         var maxLength = new Option<int>("--max-length") { Description = "Pairs whose prompt plus longer side exceed this many tokens are left out.", DefaultValueFactory = _ => defaults.MaxLength };
         var evalFraction = new Option<double>("--eval-fraction") { Description = "Share of problems held out: their pairs measure the implicit reward's accuracy on unseen problems.", DefaultValueFactory = _ => defaults.EvalFraction };
         var evalEvery = new Option<int>("--eval-every") { Description = "Measure the held-out pairs every this many steps (and at the end).", DefaultValueFactory = _ => defaults.EvalEvery };
-        var value = EnumOption.Create<NodeValueKind>("--value", "Node value that ranks sibling steps. Default: the value the run's search ranked by (q for mcts, monte-carlo-value for best-first).", null);
+        var value = EnumOption.Create<NodeValueKind>("--value", "Node value that ranks sibling steps. Default: the value the run's search ranked by (q for mcts, monte-carlo-value for best-first). gold: the oracle (gold step labels; built-in tasks only).", null);
         var pairs = EnumOption.Create<ExportCommand.PairMode>("--pairs", "best-vs-worst sibling per group (MCTS-DPO) or all sibling pairs past --min-margin (Tree-PLV).", ExportCommand.PairMode.BestVsWorst);
         var groups = EnumOption.Create<SiblingGroups>("--groups", "Sibling groups pairs come from: along the most visited path (MCTS-DPO; the default for mcts runs) or every node with two or more children (the default otherwise).", null);
         var margin = new Option<double>("--min-margin") { Description = "Keep a pair only when chosen's value exceeds rejected's by at least this.", DefaultValueFactory = _ => 0 };
@@ -99,7 +100,14 @@ static class TrainCommand
             ShowCommand.ReportDamage(context, damage);
             var baseModel = Path.GetFullPath(parse.GetValue(modelDir) ?? SearchingModel(trees.Select(t => t.ModelId)) ?? BuiltinModel.Locate());
 
-            var options = PairOptions(trees, parse, value, pairs, groups, margin, continuation);
+            var ranking = EnumOption.ValueOrNull<NodeValueKind>(parse, value) ?? ExportCommand.RankingValue(trees.Select(t => t.Search.Algorithm));
+            if (ranking == NodeValueKind.Gold && trees.FirstOrDefault(t => !StepJudges.Supports(t.Problem.Family)) is { } other)
+                throw new UserError($"--value gold ranks steps by gold step labels, which only the built-in tasks arith and logic have; the runs hold {other.Problem.Family} trees");
+            (var valued, var selector) = GoldValues.Resolve(trees, ranking);
+            trees = [.. valued];
+            if (ranking == NodeValueKind.Gold)
+                context.Console.MarkupLine("[yellow]oracle: pairs ranked by gold step labels, an upper bound for comparison, not a method[/]");
+            var options = PairOptions(ranking, selector, parse, pairs, groups, margin, continuation);
             var prompts = PromptFolder.Open(context.Settings);
             torch.set_num_threads(parse.GetValue(threads));
             torch.manual_seed(settings.Seed);
@@ -203,16 +211,15 @@ static class TrainCommand
         };
     }
 
-    private static StepPairOptions PairOptions(IReadOnlyList<PreferenceTree> trees, ParseResult parse, Option<string> value, Option<string> pairs, Option<string> groups,
+    private static StepPairOptions PairOptions(NodeValueKind ranking, Func<Core.Trees.TreeNode, double?> selector, ParseResult parse, Option<string> pairs, Option<string> groups,
         Option<double> margin, Option<string> continuation)
     {
-        var ranking = EnumOption.ValueOrNull<NodeValueKind>(parse, value) ?? ExportCommand.RankingValue(trees.Select(t => t.Search.Algorithm));
-        return new StepPairOptions
+        var defaults = PairDefaults.ForTraining(ranking, selector);
+        return defaults with
         {
-            Value = NodeValues.Of(ranking),
             MinMargin = parse.GetValue(margin),
             Selection = EnumOption.Value<ExportCommand.PairMode>(parse, pairs) == ExportCommand.PairMode.All ? PairSelection.AllPairs : PairSelection.BestVsWorst,
-            Groups = EnumOption.ValueOrNull<SiblingGroups>(parse, groups) ?? (ranking == NodeValueKind.Q ? SiblingGroups.MostVisitedPath : SiblingGroups.All),
+            Groups = EnumOption.ValueOrNull<SiblingGroups>(parse, groups) ?? defaults.Groups,
             Continuation = EnumOption.Value<ContinuationMode>(parse, continuation),
         };
     }

@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Reasoner.Cli.Hosting;
+using Reasoner.Core.Export;
+using Reasoner.Core.Quality;
+using Reasoner.Core.Storage;
+using Reasoner.Core.Trees;
+using Spectre.Console;
+
+namespace Reasoner.Cli.Commands;
+
+/// <summary><c>report data RUN…</c>: stored runs of the built-in tasks graded against gold step labels.</summary>
+static class ReportCommand
+{
+    public static Command Create(CliContext context) => new("report", "Reports on stored runs.") { Data(context) };
+
+    private static Command Data(CliContext context)
+    {
+        var runs = new Argument<string[]>("runs") { Description = "Run folders, or run names under the runs folder (RunsDir), of built-in task trees (arith, logic).", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string?>("--json") { Description = "Write the report as JSON here ('-' for standard output, which then carries the JSON alone). Default: <first run>/report/data-quality.json." };
+        var command = new Command("data",
+            "Grade search trees of the built-in tasks against gold step labels (a step judge per task, no model): outcome false positives, " +
+            "pair precision of the pairs train dpo and export take, stepwise-label accuracy, and the AUC of self-evaluation and Monte Carlo values.")
+        {
+            runs, output,
+        };
+        command.SetAction(parse =>
+        {
+            var runDirs = parse.GetValue(runs)!.Select(r => RunLocation.Resolve(r, context.Settings)).ToArray();
+            var damage = new List<StoreDamage>();
+            var trees = new List<PreferenceTree>();
+            foreach (var dir in runDirs)
+                using (var store = TreeStore.Open(dir)) trees.AddRange(store.ReadAll(damage.Add));
+            ShowCommand.ReportDamage(context, damage);
+            if (trees.Count == 0) throw new UserError($"no trees in {string.Join(", ", runDirs)}");
+            var report = DataQuality.Measure(trees);
+            if (report.Families.Count == 0)
+                throw new UserError($"none of the {trees.Count} trees can be graded: gold step labels exist for the built-in tasks arith and logic only"
+                    + (report.NotJudgedFamilies.Count > 0 ? $" (these are {string.Join(", ", report.NotJudgedFamilies)})" : " (the completed ones)"));
+
+            var json = JsonSerializer.Serialize(new { runs = runDirs, report }, JsonOptions) + "\n";
+            var target = parse.GetValue(output) ?? Path.Combine(runDirs[0], "report", "data-quality.json");
+            if (target == "-")
+            {
+                context.Output.Write(json);
+                // Standard output carries the JSON alone; the tables go to standard error.
+                Print(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Errors) }), report, runDirs);
+                return 0;
+            }
+            Print(context.Console, report, runDirs);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
+            AtomicFile.Write(target, stream => { stream.Write(System.Text.Encoding.UTF8.GetBytes(json)); return 0; });
+            context.Console.MarkupLineInterpolated($"[grey]JSON → {target}[/]");
+            return 0;
+        });
+        return command;
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private static string Percent(double? share) => share is { } s ? s.ToString("P1", CultureInfo.InvariantCulture) : "–";
+
+    private static string Number(int n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Value(NodeValueKind kind) => EnumOption.Kebab(kind.ToString());
+
+    private static void Print(IAnsiConsole console, DataQualityReport report, IReadOnlyList<string> runDirs)
+    {
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"[bold]data quality[/] of {string.Join(", ", runDirs)}: {report.Trees - report.NotJudged} of {report.Trees} trees graded against gold step labels; default ranking value {(report.RankingValue is { } r ? Value(r) : "none (several algorithms)")}");
+        if (report.NotJudged > 0)
+            console.MarkupLineInterpolated($"[grey]{report.NotJudged} trees not graded (failed, or of {(report.NotJudgedFamilies.Count > 0 ? string.Join(", ", report.NotJudgedFamilies) : "no other family")}, which have no gold labels)[/]");
+
+        var steps = new Table().Title("steps and outcomes")
+            .AddColumns("task", "trees", "correct path", "sound correct path", "steps", "valid", "neutral", "invalid", "correct", "incorrect", "correct answers", "through an invalid step");
+        foreach (var f in report.Families)
+            steps.AddRow(f.Family, Number(f.Trees), Number(f.TreesWithCorrectPath), Number(f.TreesWithSoundCorrectPath), Number(f.Labels.Total),
+                Number(f.Labels.Valid), Number(f.Labels.Neutral), Number(f.Labels.Invalid), Number(f.Labels.Correct), Number(f.Labels.Incorrect),
+                Number(f.Outcomes.CorrectTerminals), $"{Number(f.Outcomes.ThroughInvalidStep)} ({Percent(f.Outcomes.Share)})");
+        console.Write(steps);
+
+        var pairs = new Table().Title("pair precision (sides on a sound prefix: chosen sound and rejected not = right, the reverse = wrong)")
+            .AddColumns("task", "pairs of", "value", "margin", "pairs", "invalid prefix", "right", "wrong", "both sound", "both unsound", "precision");
+        foreach (var f in report.Families)
+            foreach (var p in f.Pairs)
+                pairs.AddRow(f.Family, p.Source, Value(p.Value) + (p.IsDefault ? " (default)" : ""), p.MinMargin.ToString("0.###", CultureInfo.InvariantCulture),
+                    Number(p.Pairs), Number(p.OnInvalidPrefix), Number(p.Right), Number(p.Wrong), Number(p.BothSound), Number(p.BothUnsound), Percent(p.Precision));
+        console.Write(pairs);
+
+        var stepwise = new Table().Title("trl-stepwise labels (value > 0) against gold (the path down to the step is sound)")
+            .AddColumns("task", "value", "steps", "accuracy", "good, labelled good", "bad, labelled good", "good, labelled bad", "bad, labelled bad");
+        foreach (var f in report.Families)
+            foreach (var s in f.Stepwise)
+                stepwise.AddRow(f.Family, Value(s.Value) + (s.IsDefault ? " (default)" : ""), Number(s.Steps), Percent(s.Accuracy),
+                    Number(s.TruePositive), Number(s.FalsePositive), Number(s.FalseNegative), Number(s.TrueNegative));
+        console.Write(stepwise);
+
+        var auc = new Table().Title("AUC against gold validity, non-terminal steps (valid vs invalid; 0.5 is chance)")
+            .AddColumns("task", "value", "valid steps", "invalid steps", "AUC");
+        foreach (var f in report.Families)
+            foreach (var a in f.Auc)
+                auc.AddRow(f.Family, Value(a.Value), Number(a.Valid), Number(a.Invalid), a.Auc is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "–");
+        console.Write(auc);
+    }
+}
