@@ -28,7 +28,7 @@ public static class PairDefaults
             [AlgorithmNames.Beam] => NodeValueKind.StepValue,
             [] or [AlgorithmNames.BestFirst] => NodeValueKind.MonteCarloValue,
             [_] => NodeValueKind.StepValue,
-            _ => throw new ArgumentException($"the trees come from {string.Join(" and ", algorithms)}, ranked by different values: name the value to rank by"),
+            _ => throw new ArgumentException($"the trees come from {string.Join(" and ", algorithms)}, ranked by different values: choose one"),
         };
     }
 

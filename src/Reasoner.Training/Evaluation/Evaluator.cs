@@ -1,4 +1,6 @@
 using Reasoner.Core.Answers;
+using Reasoner.Core.Judging;
+using Reasoner.Core.Statistics;
 using Reasoner.Core.Problems;
 using Reasoner.Models.Backends;
 
@@ -30,20 +32,47 @@ public sealed record EvalSettings
     }
 }
 
-/// <summary>One problem's results: the greedy solution, and n samples judged one by one.</summary>
-public sealed record ProblemOutcome(Problem Problem, string GreedyText, string? GreedyAnswer, bool GreedyCorrect,
+/// <summary>
+/// One problem's results: the greedy solution, and n samples judged one by one. <see cref="GreedySound"/> says, for a
+/// correct greedy solution of a built-in task, whether every step of it is sound by the gold step labels (null where
+/// the greedy answer is wrong or the task has no gold labels).
+/// </summary>
+public sealed record ProblemOutcome(string ProblemId, string GreedyText, string? GreedyAnswer, bool GreedyCorrect, bool? GreedySound,
     IReadOnlyList<string?> SampleAnswers, int CorrectSamples, double PassAtK, string? MajorityAnswer, bool MajorityCorrect);
 
-/// <summary>Accuracies over a problem set, as fractions in [0,1].</summary>
-public sealed record EvalSummary(int Problems, int K, int Samples, double Greedy, double PassAtK, double MajorityAtK, double SampleAccuracy)
+/// <summary>A measured share with its 95 % interval.</summary>
+public sealed record Estimate(double Value, Interval Interval);
+
+/// <summary>
+/// Accuracies over a problem set, as fractions in [0,1], with 95 % intervals: Wilson's for greedy accuracy and maj@k
+/// (one yes/no per problem), a bootstrap over problems for pass@k and sample accuracy (per-problem fractions).
+/// <see cref="SoundGreedy"/> is the share of correct greedy solutions whose every step is gold-sound, where known.
+/// </summary>
+public sealed record EvalSummary(int Problems, int K, int Samples, Estimate Greedy, Estimate PassAtK, Estimate MajorityAtK, Estimate SampleAccuracy,
+    SoundShare? SoundGreedy)
 {
-    public static EvalSummary From(IReadOnlyList<ProblemOutcome> outcomes, EvalSettings settings)
+    public static EvalSummary From(IReadOnlyList<ProblemOutcome> outcomes, int k, int samples)
     {
-        double Mean(Func<ProblemOutcome, double> f) => outcomes.Count == 0 ? 0 : outcomes.Average(f);
-        return new EvalSummary(outcomes.Count, settings.K, settings.Samples,
-            Mean(o => o.GreedyCorrect ? 1 : 0), Mean(o => o.PassAtK), Mean(o => o.MajorityCorrect ? 1 : 0),
-            Mean(o => (double)o.CorrectSamples / Math.Max(1, o.SampleAnswers.Count)));
+        int n = outcomes.Count;
+        int greedy = outcomes.Count(o => o.GreedyCorrect), majority = outcomes.Count(o => o.MajorityCorrect);
+        var passAtK = outcomes.Select(o => o.PassAtK).ToList();
+        var sampleAccuracy = outcomes.Select(o => (double)o.CorrectSamples / Math.Max(1, o.SampleAnswers.Count)).ToList();
+        var judged = outcomes.Where(o => o.GreedySound is not null).ToList();
+        return new EvalSummary(n, k, samples,
+            new Estimate(Share(greedy, n), Intervals.Wilson(greedy, n)),
+            new Estimate(n == 0 ? 0 : passAtK.Average(), Intervals.BootstrapMean(passAtK)),
+            new Estimate(Share(majority, n), Intervals.Wilson(majority, n)),
+            new Estimate(n == 0 ? 0 : sampleAccuracy.Average(), Intervals.BootstrapMean(sampleAccuracy)),
+            judged.Count == 0 ? null : new SoundShare(judged.Count, judged.Count(o => o.GreedySound == true)));
     }
+
+    private static double Share(int count, int n) => n == 0 ? 0 : (double)count / n;
+}
+
+/// <summary>Of the correct greedy solutions gold labels can judge, how many have every step sound.</summary>
+public sealed record SoundShare(int CorrectGreedy, int Sound)
+{
+    public Estimate Share => new(CorrectGreedy == 0 ? 0 : (double)Sound / CorrectGreedy, Intervals.Wilson(Sound, CorrectGreedy));
 }
 
 /// <summary>
@@ -64,9 +93,18 @@ public sealed class Evaluator(ILanguageModel model, Func<Problem, string> prompt
         int correct = checks.Count(c => c.IsCorrect);
         // maj@k votes over the first k samples, the same k that pass@k is about.
         var majority = MajorityVote.Winner(checks.Take(settings.K).Select(c => c.Extracted), problem.Kind);
-        return new ProblemOutcome(problem, greedy, greedyCheck.Extracted, greedyCheck.IsCorrect,
+        return new ProblemOutcome(problem.Id, greedy, greedyCheck.Extracted, greedyCheck.IsCorrect, greedyCheck.IsCorrect ? GoldSound(problem, greedy) : null,
             checks.Select(c => c.Extracted).ToArray(), correct, PassAtK.Estimate(checks.Length, correct, settings.K),
             majority, majority is not null && AnswerChecker.IsEquivalent(majority, problem.Answer, problem.Kind));
+    }
+
+    /// <summary>Whether every step of a solution is sound by gold step labels; null for tasks without them.</summary>
+    public static bool? GoldSound(Problem problem, string solution)
+    {
+        if (!StepJudges.Supports(problem.Family) || problem.ReferenceSteps is null) return null;
+        var delimiter = TaskFamilies.Get(problem.Family).StepDelimiter;
+        var steps = solution.Split(delimiter).Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim());
+        return StepJudges.For(problem).JudgeSolution(steps).All(j => j.IsSound);
     }
 
     private CompletionRequest Request(string prompt, int n, double temperature, int index) =>

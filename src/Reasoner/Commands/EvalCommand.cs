@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using Reasoner.Cli.Generation;
 using Reasoner.Cli.Hosting;
 using Reasoner.Core.Datasets;
+using Reasoner.Core.Export;
 using Reasoner.Core.Problems;
 using Reasoner.Core.Prompts;
 using Reasoner.Core.Tasks;
@@ -15,14 +17,15 @@ using TorchSharp;
 
 namespace Reasoner.Cli.Commands;
 
-/// <summary><c>eval</c>: greedy accuracy, pass@k and maj@k of a model on a task's evaluation set.</summary>
+/// <summary><c>eval</c>: greedy accuracy, pass@k and maj@k of a model with 95 % intervals, saved per problem; or two evaluations compared.</summary>
 static class EvalCommand
 {
     public static Command Create(CliContext context)
     {
         var defaults = new EvalSettings();
-        var task = new Option<string>("--task") { Description = "Task family: arith, logic (fixed test sets), gsm8k, math, arc, csqa, strategyqa.", Required = true };
+        var task = new Option<string?>("--task") { Description = "Task family: arith, logic (fixed 1,000-problem test sets), gsm8k, math, arc, csqa, strategyqa. Required unless --compare reads two saved reports." };
         var modelDir = new Option<string?>("--model") { Description = "Model folder (Hugging Face layout). Default: the built-in model, models/builtin." };
+        var difficulty = new Option<int>("--difficulty") { Description = "Built-in tasks: the test set of this difficulty (2 or 3; 1 also works).", DefaultValueFactory = _ => BuiltinTasks.DefaultDifficulty };
         var problems = new Option<int?>("--problems") { Description = "Evaluate the first N problems (default: all)." };
         var data = new Option<string?>("--data") { Description = "Data-set tasks: read this file instead of the family's default under DataDir." };
         var k = new Option<int>("--k") { Description = "k of pass@k and maj@k.", DefaultValueFactory = _ => defaults.K };
@@ -33,13 +36,22 @@ static class EvalCommand
         var seed = new Option<int>("--seed") { Description = "Sampling seed (problem i uses seed + i).", DefaultValueFactory = _ => context.Settings.Seed };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => context.Settings.Device };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => 2 };
-        var command = new Command("eval", "Greedy accuracy, pass@k and maj@k (majority vote over extracted answers) of a model on a task's evaluation set.")
+        var output = new Option<string?>("--out", "-o") { Description = "Where to save the report (JSON with every problem's outcome). Default: <RunsDir>/eval/<model>-<task>[-d<difficulty>][-n<problems>].json. With --compare: where to save the comparison." };
+        var compare = new Option<string[]>("--compare")
         {
-            task, modelDir, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads,
+            Description = "Compare two evaluations on the same problems: A B, each a model folder (evaluated now with these settings, its report saved) or a saved report (.json). Prints B − A with a 95 % interval and McNemar's exact p.",
+            Arity = new ArgumentArity(2, 2),
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var command = new Command("eval",
+            "Greedy accuracy, pass@k and maj@k (majority vote over extracted answers) of a model on a task's evaluation set, with 95 % intervals " +
+            "(Wilson for greedy and maj@k, a bootstrap over problems for pass@k and sample accuracy); on built-in tasks also the share of correct greedy " +
+            "solutions whose every step is gold-sound. Saves every problem's outcome, so that --compare can pair two saved reports.")
+        {
+            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, output, compare,
         };
         command.SetAction(async (parse, cancel) =>
         {
-            var family = TaskFamilies.Get(parse.GetValue(task)!);
             var settings = new EvalSettings
             {
                 K = parse.GetValue(k),
@@ -51,54 +63,166 @@ static class EvalCommand
             };
             try { settings.Validate(); }
             catch (ArgumentException e) { throw new UserError(e.Message); }
-            var set = LoadProblems(context, family, parse.GetValue(data));
-            if (parse.GetValue(problems) is { } n) set = set.Take(n).ToArray();
-
-            var directory = Path.GetFullPath(parse.GetValue(modelDir) ?? BuiltinModel.Locate());
-            // Models trained from scratch say in reasoner.json which prompt they know; others get the family's few-shot prompt.
-            var promptSettings = ModelPromptSettings.Load(directory);
-            var template = PromptFolder.Open(context.Settings).Get(promptSettings?.Prompt ?? PromptLibrary.SolvePromptFor(family.Name));
-            settings = settings with { Stop = promptSettings?.Stop ?? PromptLibrary.FewShotStops };
+            if (parse.GetValue(threads) < 1) throw new UserError($"--threads must be at least 1, got {parse.GetValue(threads)}");
             torch.set_num_threads(parse.GetValue(threads));
-            using ILanguageModel model = TorchEngine.Load(directory, TorchRuntime.ParseDevice(parse.GetValue(device)!));
-            var evaluator = new Evaluator(model, p => template.Render(new Dictionary<string, string> { ["question"] = PromptLibrary.FormatQuestion(p) }), settings);
 
-            var outcomes = new List<ProblemOutcome>();
-            await context.Console.Progress()
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .StartAsync(async progress =>
+            // The problems and prompt for a model folder, loaded once: both sides of a comparison see the same set.
+            IReadOnlyList<Problem>? set = null;
+            TaskFamily? family = null;
+            async Task<EvalReport> Evaluate(string directory)
+            {
+                family ??= TaskFamilies.Get(parse.GetValue(task) ?? throw new UserError("--task is required to evaluate a model"));
+                if (!family.IsBuiltin && parse.GetValue(difficulty) != BuiltinTasks.DefaultDifficulty) throw new UserError($"--difficulty applies to the built-in tasks, not {family.Name}");
+                if (set is null)
                 {
-                    var bar = progress.AddTask($"{family.Name}: {set.Count} problems", maxValue: set.Count);
-                    for (int i = 0; i < set.Count; i++)
+                    set = LoadProblems(context, family, parse.GetValue(data), parse.GetValue(difficulty));
+                    if (parse.GetValue(problems) is { } n) set = set.Take(n).ToArray();
+                }
+                var report = await Run(context, family, set, directory, settings, parse.GetValue(device)!, family.IsBuiltin && parse.GetValue(data) is null ? parse.GetValue(difficulty) : null, parse.GetValue(data), cancel);
+                Print(context.Console, report);
+                return report;
+            }
+
+            if (parse.GetValue(compare) is { Length: 2 } pair)
+            {
+                var reports = new List<(string Name, EvalReport Report)>();
+                foreach (var item in pair)
+                {
+                    if (File.Exists(item))
                     {
-                        outcomes.Add(await evaluator.EvaluateAsync(set[i], i, cancel));
-                        var so = EvalSummary.From(outcomes, settings);
-                        bar.Description = string.Create(CultureInfo.InvariantCulture, $"{family.Name}: greedy {so.Greedy:P0} pass@{settings.K} {so.PassAtK:P0} maj@{settings.K} {so.MajorityAtK:P0}");
-                        bar.Increment(1);
+                        try { reports.Add((item, EvalReport.Load(item))); }
+                        catch (InvalidDataException e) { throw new UserError(e.Message); }
+                        continue;
                     }
-                });
-            Report(context.Console, family.Name, directory, template.Source, settings, EvalSummary.From(outcomes, settings));
+                    if (!File.Exists(Path.Combine(item, "config.json")))
+                        throw new UserError($"--compare: '{item}' is neither a saved eval report nor a model folder (no config.json)");
+                    var report = await Evaluate(Path.GetFullPath(item));
+                    reports.Add((Save(context, report, DefaultReportPath(context, report, parse.GetValue(problems), avoid: reports.Select(r => r.Name))), report));
+                }
+                EvalComparison comparison;
+                try { comparison = EvalComparison.Compare(reports[0].Report, reports[1].Report); }
+                catch (ArgumentException e) { throw new UserError(e.Message); }
+                PrintComparison(context.Console, reports[0], reports[1], comparison);
+                if (parse.GetValue(output) is { } comparisonPath) Save(context, new { a = reports[0].Name, b = reports[1].Name, comparison }, comparisonPath);
+                return 0;
+            }
+
+            var single = await Evaluate(Path.GetFullPath(parse.GetValue(modelDir) ?? BuiltinModel.Locate()));
+            Save(context, single, parse.GetValue(output) ?? DefaultReportPath(context, single, parse.GetValue(problems), avoid: []));
             return 0;
         });
         return command;
     }
 
-    static IReadOnlyList<Problem> LoadProblems(CliContext context, TaskFamily family, string? data)
+    static async Task<EvalReport> Run(CliContext context, TaskFamily family, IReadOnlyList<Problem> set, string directory, EvalSettings settings, string device,
+        int? difficulty, string? data, CancellationToken cancel)
     {
-        if (family.IsBuiltin && data is null) return BuiltinTasks.TestSet(family.Name);
+        // Models trained from scratch say in reasoner.json which prompt they know; others get the family's few-shot prompt.
+        var promptSettings = ModelPromptSettings.Load(directory);
+        var template = PromptFolder.Open(context.Settings).Get(promptSettings?.Prompt ?? PromptLibrary.SolvePromptFor(family.Name));
+        settings = settings with { Stop = promptSettings?.Stop ?? PromptLibrary.FewShotStops };
+        using ILanguageModel model = TorchEngine.Load(directory, TorchRuntime.ParseDevice(device));
+        var evaluator = new Evaluator(model, p => template.Render(new Dictionary<string, string> { ["question"] = PromptLibrary.FormatQuestion(p) }), settings);
+
+        var outcomes = new List<ProblemOutcome>();
+        await context.Console.Progress()
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .StartAsync(async progress =>
+            {
+                var bar = progress.AddTask($"{family.Name}: {set.Count} problems", maxValue: set.Count);
+                int greedy = 0, majority = 0;
+                double passAtK = 0;
+                for (int i = 0; i < set.Count; i++)
+                {
+                    var outcome = await evaluator.EvaluateAsync(set[i], i, cancel);
+                    outcomes.Add(outcome);
+                    (greedy, majority, passAtK) = (greedy + (outcome.GreedyCorrect ? 1 : 0), majority + (outcome.MajorityCorrect ? 1 : 0), passAtK + outcome.PassAtK);
+                    double n = outcomes.Count;
+                    bar.Description = string.Create(CultureInfo.InvariantCulture,
+                        $"{Path.GetFileName(directory)} {family.Name}: greedy {greedy / n:P0} pass@{settings.K} {passAtK / n:P0} maj@{settings.K} {majority / n:P0}");
+                    bar.Increment(1);
+                }
+            });
+        var run = new EvalRun(family.Name, difficulty, data is null ? null : Path.GetFullPath(data), directory, template.Source,
+            settings.K, settings.Samples, settings.Temperature, settings.TopP, settings.MaxTokens, settings.Seed);
+        return EvalReport.Create(run, outcomes);
+    }
+
+    static IReadOnlyList<Problem> LoadProblems(CliContext context, TaskFamily family, string? data, int difficulty)
+    {
+        if (family.IsBuiltin && data is null)
+        {
+            if (difficulty is < 1 or > 3) throw new UserError($"--difficulty must be 1, 2 or 3, got {difficulty}");
+            return BuiltinTasks.TestSet(family.Name, difficulty);
+        }
         var path = data ?? Path.Combine(DataDirectory.Resolve(context.Settings), family.DefaultData ?? throw new UserError($"task '{family.Name}' is built in: pass --data FILE to read problems from a file"));
         if (!File.Exists(path)) throw new UserError($"data file not found: {path}");
         return DatasetLoader.Load(path, family.DataFormat).Problems;
     }
 
-    static void Report(IAnsiConsole console, string task, string model, string prompt, EvalSettings settings, EvalSummary summary)
+    /// <summary><c>&lt;RunsDir&gt;/eval/&lt;model&gt;-&lt;task&gt;[-d&lt;difficulty&gt;][-&lt;data file&gt;][-n&lt;problems&gt;].json</c>, made distinct from <paramref name="avoid"/>.</summary>
+    static string DefaultReportPath(CliContext context, EvalReport report, int? problems, IEnumerable<string> avoid)
     {
-        string Percent(double v) => v.ToString("P1", CultureInfo.InvariantCulture);
+        var run = report.Run;
+        var name = $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(run.Model))}-{run.Task}"
+            + (run.Difficulty is { } d ? $"-d{d}" : "")
+            + (run.Data is { } file ? "-" + Path.GetFileNameWithoutExtension(file) : "")
+            + (problems is { } n ? $"-n{n}" : "");
+        var path = Path.GetFullPath(Path.Combine(context.Settings.RunsDir, "eval", name + ".json"));
+        for (int i = 2; avoid.Contains(path); i++) path = Path.GetFullPath(Path.Combine(context.Settings.RunsDir, "eval", $"{name}-{i}.json"));
+        return path;
+    }
+
+    static string Save(CliContext context, object value, string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var json = value is EvalReport report ? report.ToJson() : System.Text.Json.JsonSerializer.Serialize(value, new System.Text.Json.JsonSerializerOptions
+        {
+            WriteIndented = true,
+            PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
+            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        }) + "\n";
+        AtomicFile.Write(path, stream => { stream.Write(System.Text.Encoding.UTF8.GetBytes(json)); return 0; });
+        context.Console.MarkupLineInterpolated($"[grey]report → {path}[/]");
+        return path;
+    }
+
+    static string Percent(double v) => v.ToString("0.0", CultureInfo.InvariantCulture) + " %";
+
+    static string WithInterval(Estimate e) => $"{Percent(e.Value * 100)} {e.Interval.Format()}";
+
+    // Table cells are markup: the intervals' brackets must not open tags.
+    static string Cell(string text) => Markup.Escape(text);
+
+    static void Print(IAnsiConsole console, EvalReport report)
+    {
+        var (run, s) = (report.Run, report.Summary);
         var table = new Table()
-            .AddColumns("task", "problems", "greedy", $"pass@{settings.K}", $"maj@{settings.K}", "sample accuracy")
-            .AddRow(task, summary.Problems.ToString(CultureInfo.InvariantCulture), Percent(summary.Greedy), Percent(summary.PassAtK), Percent(summary.MajorityAtK), Percent(summary.SampleAccuracy));
+            .AddColumns("task", "problems", "greedy [[95 % CI]]", $"pass@{run.K}", $"maj@{run.K}", "sample accuracy")
+            .AddRow(Cell(run.Task + (run.Difficulty is { } d ? $" (difficulty {d})" : "")), s.Problems.ToString(CultureInfo.InvariantCulture),
+                Cell(WithInterval(s.Greedy)), Cell(WithInterval(s.PassAtK)), Cell(WithInterval(s.MajorityAtK)), Cell(WithInterval(s.SampleAccuracy)));
         console.Write(table);
+        if (s.SoundGreedy is { } sound)
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"correct greedy solutions with every step gold-sound: {sound.Sound} of {sound.CorrectGreedy} ({WithInterval(sound.Share)})");
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-            $"[grey]model {model}; prompt {prompt}; {settings.Samples} samples per problem at temperature {settings.Temperature}, top-p {settings.TopP}, max {settings.MaxTokens} tokens, seed {settings.Seed}[/]");
+            $"[grey]model {run.Model}; prompt {run.Prompt}; {run.Samples} samples per problem at temperature {run.Temperature}, top-p {run.TopP}, max {run.MaxTokens} tokens, seed {run.Seed}; intervals: Wilson (greedy, maj@k), bootstrap over problems (pass@k, sample accuracy)[/]");
+    }
+
+    static void PrintComparison(IAnsiConsole console, (string Name, EvalReport Report) a, (string Name, EvalReport Report) b, EvalComparison comparison)
+    {
+        console.MarkupLineInterpolated($"A: {a.Name} ({a.Report.Run.Model})");
+        console.MarkupLineInterpolated($"B: {b.Name} ({b.Report.Run.Model})");
+        var table = new Table().Title($"B − A on {comparison.Problems} shared problems")
+            .AddColumns("metric", "A", "B", "B − A", "95 % CI (paired bootstrap)", "only A right", "only B right", "McNemar exact p");
+        foreach (var m in comparison.Metrics)
+            table.AddRow(Cell(m.Name), Percent(m.A * 100), Percent(m.B * 100), (m.Difference * 100).ToString("+0.0;−0.0;0.0", CultureInfo.InvariantCulture) + " pts",
+                Cell(m.DifferenceInterval.Format("+0.0;−0.0;0.0")),
+                m.OnlyA?.ToString(CultureInfo.InvariantCulture) ?? "", m.OnlyB?.ToString(CultureInfo.InvariantCulture) ?? "",
+                m.McNemarP is { } p ? p.ToString(p < 0.001 ? "0.0e0" : "0.000", CultureInfo.InvariantCulture) : "");
+        console.Write(table);
+        if (comparison.OnlyInA > 0 || comparison.OnlyInB > 0)
+            console.MarkupLineInterpolated($"[yellow]{comparison.OnlyInA} problems only in A and {comparison.OnlyInB} only in B were left out[/]");
+        if (comparison.SamplingNote is { } note) console.MarkupLineInterpolated($"[yellow]{note}[/]");
     }
 }

@@ -87,9 +87,9 @@ static class GenerateCommand
         if (dataFile is null && family.IsBuiltin)
         {
             var test = generate.Split == "test";
-            var problems = test && generate.Difficulty == BuiltinTasks.DefaultDifficulty
-                ? BuiltinTasks.TestSet(family.Name)
-                : BuiltinTasks.Generate(family.Name, test ? Split.Test : Split.Train, seed, generate.Difficulty);
+            var problems = test
+                ? BuiltinTasks.TestSet(family.Name, generate.Difficulty)
+                : BuiltinTasks.Generate(family.Name, Split.Train, seed, generate.Difficulty);
             return new LoadedProblems(test ? $"{family.Name}-test" : family.Name, [.. problems.Take(generate.Problems)], 0);
         }
         var path = dataFile ?? Path.Combine(DataDirectory.Resolve(settings), family.DefaultData!);

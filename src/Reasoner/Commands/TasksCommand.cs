@@ -45,11 +45,11 @@ static class TasksCommand
             if (family.IsBuiltin && parse.GetValue(data) is null)
             {
                 var chosenSeed = parse.GetValue(seed);
-                problems = chosenSeed is null && EnumOption.Value<Split>(parse, split) == Split.Test && parse.GetValue(difficulty) == BuiltinTasks.DefaultDifficulty
-                    ? BuiltinTasks.TestSet(family.Name)
+                problems = chosenSeed is null && EnumOption.Value<Split>(parse, split) == Split.Test
+                    ? BuiltinTasks.TestSet(family.Name, parse.GetValue(difficulty))
                     : BuiltinTasks.Generate(family.Name, EnumOption.Value<Split>(parse, split), chosenSeed ?? context.Settings.Seed, parse.GetValue(difficulty)).Take(parse.GetValue(size)).ToArray();
-                source = chosenSeed is null && problems == BuiltinTasks.TestSet(family.Name)
-                    ? $"fixed {family.Name} test set"
+                source = chosenSeed is null && problems == BuiltinTasks.TestSet(family.Name, parse.GetValue(difficulty))
+                    ? $"fixed {family.Name} test set, difficulty {parse.GetValue(difficulty)}"
                     : $"{family.Name} {EnumOption.Value<Split>(parse, split).ToString().ToLowerInvariant()} split, seed {chosenSeed ?? context.Settings.Seed}, difficulty {parse.GetValue(difficulty)}";
             }
             else

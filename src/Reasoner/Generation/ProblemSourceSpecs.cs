@@ -36,7 +36,7 @@ public static class ProblemSourceSpecs
             return rest switch
             {
                 "" or "train" => new BuiltinStreamSource(family.Name, c.Seed, c.Difficulty),
-                "test" => new ProblemListSource($"{family.Name}:test", BuiltinTasks.TestSet(family.Name)),
+                "test" => new ProblemListSource($"{family.Name}:test", BuiltinTasks.TestSet(family.Name, c.Difficulty)),
                 _ => throw new ArgumentException($"problem source '{spec}': a built-in task takes :train or :test"),
             };
         }

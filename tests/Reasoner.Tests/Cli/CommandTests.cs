@@ -29,8 +29,8 @@ public sealed class CommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("arith", "200/200")]
-    [InlineData("logic", "200/200")]
+    [InlineData("arith", "1000/1000")]
+    [InlineData("logic", "1000/1000")]
     [InlineData("gsm8k", "300/300")]
     [InlineData("math", "400/400")]
     public async Task TasksChecksEveryReferenceSolution(string task, string expected)

@@ -32,17 +32,34 @@ public class EvaluatorTests
         Assert.Equal([false, true, false], outcomes.Select(o => o.MajorityCorrect));
         Assert.Null(outcomes[2].GreedyAnswer);
 
-        var summary = EvalSummary.From(outcomes, settings);
-        Assert.Equal(1.0 / 3, summary.Greedy, 10);
-        Assert.Equal(2.0 / 3, summary.PassAtK, 10);
-        Assert.Equal(1.0 / 3, summary.MajorityAtK, 10);
-        Assert.Equal(4.0 / 12, summary.SampleAccuracy, 10);
+        var summary = EvalSummary.From(outcomes, settings.K, settings.Samples);
+        Assert.Equal(1.0 / 3, summary.Greedy.Value, 10);
+        Assert.Equal(2.0 / 3, summary.PassAtK.Value, 10);
+        Assert.Equal(1.0 / 3, summary.MajorityAtK.Value, 10);
+        Assert.Equal(4.0 / 12, summary.SampleAccuracy.Value, 10);
+        Assert.Equal(Reasoner.Core.Statistics.Intervals.Wilson(1, 3), summary.Greedy.Interval);
+        Assert.True(summary.PassAtK.Interval.Contains(2.0 / 3));
+        // These problems have no reference steps: no gold labels, so no sound share.
+        Assert.Null(summary.SoundGreedy);
 
         // Greedy at temperature 0, samples at the given settings, problem i seeded Seed + i.
         Assert.All(model.Requests, r => Assert.Equal(99, r.MaxTokens));
         Assert.Equal([0.0, 0.7], model.Requests.Where(r => r.Prompt == "question b").Select(r => r.Temperature));
         Assert.All(model.Requests.Where(r => r.Prompt == "question c"), r => Assert.Equal(102, r.Seed));
         Assert.All(model.Requests, r => Assert.Equal(["\n\n"], r.Stop));
+    }
+
+    [Fact]
+    public async Task CorrectGreedySolutionsOfBuiltinTasksAreJudgedStepByStep()
+    {
+        var problem = Reasoner.Core.Tasks.BuiltinTasks.TestSet("arith")[0];
+        var reference = string.Join("\n", problem.ReferenceSteps!);
+        var guessed = "Ravi has 9 stamps and loses 3, so he has 9 - 3 = 5 stamps.\nThe answer is " + problem.Answer + ".";
+        var model = new FakeLanguageModel(new() { [problem.Question] = (reference, [guessed]) });
+        var outcome = await new Evaluator(model, p => p.Question, new EvalSettings { K = 1, Samples = 1 }).EvaluateAsync(problem, 0);
+        Assert.True(outcome.GreedySound);
+        Assert.False(Evaluator.GoldSound(problem, guessed));
+        Assert.Null(Evaluator.GoldSound(problem with { Family = "gsm8k" }, reference));
     }
 
     [Fact]

@@ -23,15 +23,22 @@ public class BuiltinTaskTests
     /// score is no longer comparable with new ones.
     /// </summary>
     [Theory]
-    [InlineData("arith", "arith-dd963f46a412c548")]
-    [InlineData("logic", "logic-6c00fc34da1688a2")]
-    public void TestSetIsPinned(string task, string firstId)
+    [InlineData("arith", 2, "arith-dd963f46a412c548", "fc02ecd4dcf55160")]
+    [InlineData("logic", 2, "logic-6c00fc34da1688a2", "16b161cc3cb1c62c")]
+    [InlineData("arith", 3, "arith-a68e4db5c59a2ecf", "a2f17b3e3af9badc")]
+    [InlineData("logic", 3, "logic-5436127db2f09449", "18f7652c8d702062")]
+    public void TestSetIsPinned(string task, int difficulty, string firstId, string first200Hash)
     {
-        var testSet = BuiltinTasks.TestSet(task);
+        var testSet = BuiltinTasks.TestSet(task, difficulty);
 
-        Assert.Equal(BuiltinTasks.TestSetSize, testSet.Count);
+        Assert.Equal(1000, testSet.Count);
         Assert.Equal(firstId, testSet[0].Id);
-        Assert.Same(testSet, BuiltinTasks.TestSet(task));
+        // The difficulty-2 hashes are those of the 200-problem sets the project evaluated on before the sets grew to 1,000:
+        // the larger sets extend them, so earlier scores on 200 problems stay scores on the same problems.
+        Assert.Equal(first200Hash, StableHash.Fnv1a64(string.Join(",", testSet.Take(200).Select(p => p.Id))).ToString("x16"));
+        Assert.Equal(testSet.Count, testSet.Select(p => p.Id).Distinct().Count());
+        Assert.All(testSet, p => Assert.Equal(Split.Test, BuiltinTasks.SplitOf(ulong.Parse(p.Id[(task.Length + 1)..], System.Globalization.NumberStyles.HexNumber))));
+        Assert.Same(testSet, BuiltinTasks.TestSet(task, difficulty));
     }
 
     [Theory]

@@ -73,6 +73,8 @@ public class PreferenceTreeTests
     public void NodeValueSelectorsReadTheNamedScore()
     {
         var node = new TreeNode { Q = 1, MonteCarloValue = 2, SelfEval = 3, Outcome = 4, StepValue = 5, VerifierScore = 6 };
-        Assert.Equal([1.0, 2, 3, 4, 5, 6], Enum.GetValues<NodeValueKind>().Select(k => NodeValues.Of(k)(node)!.Value));
+        Assert.Equal([1.0, 2, 3, 4, 5, 6], Enum.GetValues<NodeValueKind>().Where(k => k != NodeValueKind.Gold).Select(k => NodeValues.Of(k)(node)!.Value));
+        // Gold is no stored score: it is judged per tree (GoldValues).
+        Assert.Throws<ArgumentException>(() => NodeValues.Of(NodeValueKind.Gold));
     }
 }

@@ -1,0 +1,47 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Reasoner.Training.Evaluation;
+
+/// <summary>What was evaluated and how: enough to tell whether two reports can be compared problem by problem.</summary>
+public sealed record EvalRun(string Task, int? Difficulty, string? Data, string Model, string Prompt, int K, int Samples, double Temperature, double TopP, int MaxTokens, long Seed);
+
+/// <summary>
+/// A saved evaluation: the run, the summary with its intervals, and every problem's outcome, so that two saved reports
+/// can be compared on the same problems without running the models again (<see cref="EvalComparison"/>).
+/// </summary>
+public sealed record EvalReport(EvalRun Run, EvalSummary Summary, IReadOnlyList<ProblemOutcome> Problems)
+{
+    public const int CurrentVersion = 1;
+
+    public int Version { get; init; } = CurrentVersion;
+
+    public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;
+
+    public static EvalReport Create(EvalRun run, IReadOnlyList<ProblemOutcome> problems) =>
+        new(run, EvalSummary.From(problems, run.K, run.Samples), problems);
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
+
+    /// <summary>Reads a saved report; an <see cref="InvalidDataException"/> naming the file and what is wrong otherwise.</summary>
+    public static EvalReport Load(string path)
+    {
+        EvalReport? report;
+        try { report = JsonSerializer.Deserialize<EvalReport>(File.ReadAllText(path), Json); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not an eval report: {e.Message}"); }
+        if (report is null || report.Run is null || report.Problems is null)
+            throw new InvalidDataException($"{path}: not an eval report (no 'run' or 'problems')");
+        if (report.Version != CurrentVersion)
+            throw new InvalidDataException($"{path}: eval report version {report.Version}, this build reads version {CurrentVersion}");
+        if (report.Problems.FirstOrDefault(p => p.ProblemId is null || p.SampleAnswers is null) is { } bad)
+            throw new InvalidDataException($"{path}: problem {report.Problems.ToList().IndexOf(bad)} lacks 'problemId' or 'sampleAnswers'");
+        return report;
+    }
+}
