@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Reasoner.Cli.Hosting;
+using Reasoner.Core.Judging;
 using Reasoner.Core.Storage;
 using Reasoner.Core.Trees;
 using Spectre.Console;
@@ -86,20 +87,29 @@ static class ShowCommand
         console.MarkupLineInterpolated($"[grey]model {tree.ModelId}; {tree.Search.Algorithm} ({settings}); seed {tree.Seed}; {tree.Nodes.Count} nodes; {tree.Timings.ElapsedMs / 1000.0:0.0} s; schema v{tree.SchemaVersion}[/]");
         if (tree.Status == TreeStatus.Failed) console.MarkupLineInterpolated($"[red]failed: {tree.Error}[/]");
         var root = new Tree(new Markup($"[bold]root[/] {Scores(tree.Root)}"));
-        AddChildren(root, tree, tree.Root, maxDepth, width);
+        // Built-in tasks know the truth of every step: each node shows its gold label (docs/gold-labels.md).
+        var gold = tree.Status == TreeStatus.Completed && StepJudges.Supports(p.Family) && p.ReferenceSteps is not null ? GoldLabels.Of(tree) : null;
+        AddChildren(root, tree, tree.Root, maxDepth, width, gold);
         console.Write(root);
     }
 
-    static void AddChildren(IHasTreeNodes parent, PreferenceTree tree, TreeNode node, int maxDepth, int width)
+    static void AddChildren(IHasTreeNodes parent, PreferenceTree tree, TreeNode node, int maxDepth, int width, GoldLabels? gold)
     {
         if (node.Depth >= maxDepth) return;
         foreach (var child in tree.Children(node))
         {
             var text = child.Text.Length > width ? child.Text[..width] + "…" : child.Text;
             var mark = child.IsCorrect switch { true => "[green]✓[/] ", false => "[red]✗[/] ", null => "" };
-            var added = parent.AddNode(new Markup($"{mark}{Markup.Escape(text)} {Scores(child)}"));
-            AddChildren(added, tree, child, maxDepth, width);
+            var label = gold?.Judgement(child) is { } j ? $" {GoldMark(j)}" : "";
+            var added = parent.AddNode(new Markup($"{mark}{Markup.Escape(text)} {Scores(child)}{label}"));
+            AddChildren(added, tree, child, maxDepth, width, gold);
         }
+    }
+
+    static string GoldMark(StepJudgement j)
+    {
+        var colour = j.Label switch { StepLabel.Valid or StepLabel.Correct => "green", StepLabel.Neutral => "grey", _ => "red" };
+        return $"[{colour}]gold={j.Label.ToString().ToLowerInvariant()}[/][grey] ({Markup.Escape(j.Reason)})[/]";
     }
 
     static string Scores(TreeNode n)
