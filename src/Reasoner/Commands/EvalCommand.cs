@@ -85,6 +85,7 @@ static class EvalCommand
 
             if (parse.GetValue(compare) is { Length: 2 } pair)
             {
+                if (parse.GetValue(modelDir) is not null) throw new UserError("--compare names both sides itself: leave out --model");
                 var reports = new List<(string Name, EvalReport Report)>();
                 foreach (var item in pair)
                 {
