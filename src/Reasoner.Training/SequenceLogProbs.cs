@@ -31,7 +31,7 @@ public static class SequenceLogProbs
     public static TokenLogProbs Compute(CausalLanguageModel model, TokenBatch batch)
     {
         using var scope = NewDisposeScope();
-        var logits = model.Forward(batch.InputIds, attentionMask: batch.AttentionMask);      // [B,T,V]
+        var logits = model.ForwardRightPadded(batch.InputIds);                                  // [B,T,V]; batches are right-padded
         long width = batch.Width;
         // Logits at t predict token t+1; log_softmax in fp32 whatever the model's dtype.
         var predicted = logits.narrow(1, 0, width - 1).to(ScalarType.Float32).log_softmax(-1);

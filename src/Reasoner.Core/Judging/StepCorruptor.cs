@@ -30,6 +30,21 @@ public enum CorruptionKind
 
     /// <summary>The final answer replaced by a wrong one.</summary>
     WrongAnswer,
+
+    /// <summary>arith: the step counts another object ("coins" in a problem about stamps).</summary>
+    WrongObject,
+
+    /// <summary>arith: a person the problem does not have.</summary>
+    Stranger,
+
+    /// <summary>arith: the change done with an amount the question never gives ("buys 6 more" for "buys 5 more").</summary>
+    InventedChange,
+
+    /// <summary>logic: a category the problem does not have, in place of the one the step starts from.</summary>
+    UnknownCategory,
+
+    /// <summary>logic: the property hop concludes another property than its rule gives.</summary>
+    WrongProperty,
 }
 
 /// <summary>A reference step made wrong: which step of the reference solution, how, and the broken text.</summary>
@@ -44,10 +59,16 @@ public sealed record Corruption(CorruptionKind Kind, int StepIndex, string Origi
 public static partial class StepCorruptor
 {
     public static IReadOnlyList<CorruptionKind> ArithKinds { get; } =
-        [CorruptionKind.ChangedNumber, CorruptionKind.WrongOperation, CorruptionKind.InventedQuantity, CorruptionKind.SkippedStep, CorruptionKind.WrongAnswer];
+    [
+        CorruptionKind.ChangedNumber, CorruptionKind.WrongOperation, CorruptionKind.InventedQuantity, CorruptionKind.SkippedStep, CorruptionKind.WrongAnswer,
+        CorruptionKind.WrongObject, CorruptionKind.Stranger, CorruptionKind.InventedChange,
+    ];
 
     public static IReadOnlyList<CorruptionKind> LogicKinds { get; } =
-        [CorruptionKind.SkippedStep, CorruptionKind.WrongHop, CorruptionKind.FlippedNegation, CorruptionKind.UnsupportedPremise, CorruptionKind.WrongAnswer];
+    [
+        CorruptionKind.SkippedStep, CorruptionKind.WrongHop, CorruptionKind.FlippedNegation, CorruptionKind.UnsupportedPremise, CorruptionKind.WrongAnswer,
+        CorruptionKind.UnknownCategory, CorruptionKind.WrongProperty,
+    ];
 
     /// <summary>A random corruption of a random step of the problem's reference solution; null if a few tries find none.</summary>
     public static Corruption? Any(Problem problem, Random random)
@@ -148,6 +169,31 @@ public static partial class StepCorruptor
                 var nextText = steps[index + 1];
                 return nextText[..next.Match.Index] + $"{eq.A} {next.Op} {next.B} = {result}" + nextText[(next.Match.Index + next.Match.Length)..];
             }
+            case CorruptionKind.WrongObject:
+            {
+                var counted = ObjectRegex().Match(problem.Question).Groups["obj"].Value;
+                var others = Tasks.ArithGenerator.ObjectNames.Where(o => o != counted && !problem.Question.Contains(o)).ToList();
+                if (counted.Length == 0 || !text.Contains(counted) || others.Count == 0) return null;
+                return new Regex($@"\b{counted}\b").Replace(text, others[random.Next(others.Count)]);
+            }
+            case CorruptionKind.Stranger:
+            {
+                var named = NameRegex().Matches(text).Select(m => m.Value).FirstOrDefault(n => Tasks.ArithGenerator.PersonNames.Contains(n));
+                var strangers = Tasks.ArithGenerator.PersonNames.Where(n => !problem.Question.Contains(n)).ToList();
+                if (named is null || strangers.Count == 0) return null;
+                return new Regex($@"\b{named}\b").Replace(text, strangers[random.Next(strangers.Count)], 1);
+            }
+            case CorruptionKind.InventedChange:
+            {
+                // The change's own amount, where the text states it ("buys 5 more", "3 times as many"): replaced in both places.
+                var stated = new Regex($@"\b{eq.B}\b").Matches(text).FirstOrDefault(m => m.Index < eq.Match.Index);
+                if (stated is null || text.StartsWith("Together", StringComparison.Ordinal)) return null;
+                var amounts = Enumerable.Range(2, 12).Where(b => b != eq.B && !given.Contains(b) && Apply(eq.A, eq.Op, b) >= 0).ToList();
+                if (amounts.Count == 0) return null;
+                int amount = amounts[random.Next(amounts.Count)];
+                var equation = $"{eq.A} {eq.Op} {amount} = {Apply(eq.A, eq.Op, amount)}";
+                return text[..stated.Index] + amount + text[(stated.Index + stated.Length)..eq.Match.Index] + equation + text[(eq.Match.Index + eq.Match.Length)..];
+            }
             default:
                 return null;
         }
@@ -202,6 +248,20 @@ public static partial class StepCorruptor
             case CorruptionKind.UnsupportedPremise:
                 // The next hop's step in place of this one: its first fact is not derived yet.
                 return index + 1 < hops.Count ? steps[index + 1] : null;
+            case CorruptionKind.UnknownCategory:
+            {
+                var strangers = Tasks.LogicGenerator.CategoryNames.Where(c => !problem.Question.Contains(c)).ToList();
+                if (strangers.Count == 0) return null;
+                return new Regex($@"\b{from}\b").Replace(steps[index], strangers[random.Next(strangers.Count)]);
+            }
+            case CorruptionKind.WrongProperty:
+            {
+                if (!isPropertyHop) return null;
+                var property = hop.Groups["t"].Value;
+                var others = Tasks.LogicGenerator.PropertyNames.Where(p => p != property).ToList();
+                var other = others[random.Next(others.Count)];
+                return $"{premise} So {person} is {(hop.Groups["not"].Success ? "not " : "")}{other}.";
+            }
             default:
                 return null;
         }
@@ -212,6 +272,12 @@ public static partial class StepCorruptor
 
     [GeneratedRegex(@"\d+")]
     private static partial Regex NumberRegex();
+
+    [GeneratedRegex(@"How many (?<obj>[a-z]+) ")]
+    private static partial Regex ObjectRegex();
+
+    [GeneratedRegex(@"\b[A-Z][a-z]+\b")]
+    private static partial Regex NameRegex();
 
     [GeneratedRegex(@"^(?<x>\w+) is a (?<c>\w+)\. (?<rule>Every \k<c> is (?<not>not )?(?<a>a )?(?<t>\w+))\. So (?<concl>\k<x> is (?:not )?(?:a )?\k<t>)\.$")]
     private static partial Regex LogicHopRegex();

@@ -12,6 +12,9 @@ public sealed partial class PromptLibrary(string root)
 {
     public const string SelfEval = "self-eval";
 
+    /// <summary>The self-evaluation prompt without worked examples, for models trained from scratch on the bare format.</summary>
+    public const string SelfEvalBare = "self-eval-bare";
+
     /// <summary>The family-independent solve prompt for models trained on the tasks' own solutions (no few-shot examples).</summary>
     public const string SolveBare = "solve-bare";
 

@@ -12,6 +12,10 @@ internal sealed class ArithGenerator(ArithOptions options) : IProblemGenerator
 
     private enum Change { Add, Subtract, Multiply, Divide, MoreThan, FewerThan, TimesAs }
 
+    internal static IEnumerable<string> PersonNames => Boys.Concat(Girls).Select(p => p.Name);
+
+    internal static IReadOnlyList<string> ObjectNames => Objects;
+
     private static readonly Person[] Boys = [.. new[] { "Tom", "Sam", "Ben", "Leo", "Max", "Jack", "Omar", "Ravi", "Hugo", "Dan" }.Select(n => new Person(n, "he"))];
     private static readonly Person[] Girls = [.. new[] { "Ann", "Mia", "Eva", "Lily", "Zoe", "Nora", "Ella", "Maya", "Rosa", "Kate" }.Select(n => new Person(n, "she"))];
     private static readonly string[] Objects = ["apples", "marbles", "stickers", "cookies", "pencils", "stamps", "cards", "coins", "shells", "books"];

@@ -7,6 +7,10 @@ namespace Reasoner.Core.Tasks;
 /// </summary>
 internal sealed class LogicGenerator(LogicOptions options) : IProblemGenerator
 {
+    internal static IReadOnlyList<string> CategoryNames => Categories;
+
+    internal static IReadOnlyList<string> PropertyNames => Properties;
+
     private static readonly string[] Categories =
     [
         "wumpus", "yumpus", "zumpus", "dumpus", "rompus", "numpus", "tumpus", "vumpus", "jompus", "gorpus",

@@ -16,6 +16,9 @@ public sealed record ModelPromptSettings
     /// <summary>Prompt name in the prompt library, e.g. "solve-bare".</summary>
     public required string Prompt { get; init; }
 
+    /// <summary>The self-evaluation prompt the model learned (e.g. "self-eval-bare"); null: the few-shot "self-eval".</summary>
+    public string? SelfEvalPrompt { get; init; }
+
     /// <summary>Strings that end a solution besides EOS (none for a model that emits EOS itself).</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
 

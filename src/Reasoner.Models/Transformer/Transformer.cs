@@ -137,8 +137,9 @@ public sealed class Attention : nn.Module
     }
 
     /// <param name="x">[B,T,hidden]</param>
-    /// <param name="allowed">[B,1,T,S] bool, true where a query may attend a key (S = cached + new positions).</param>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache, int layer)
+    /// <param name="allowed">[B,1,T,S] bool, true where a query may attend a key (S = cached + new positions); null for plain
+    /// causal attention without a cache, which lets libtorch use its fused kernel.</param>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, int layer)
     {
         long b = x.shape[0], t = x.shape[1];
         var q = q_proj.forward(x).view(b, t, heads, headDim);
@@ -154,7 +155,9 @@ public sealed class Attention : nn.Module
             k = RepeatKeyValueHeads(k);
             v = RepeatKeyValueHeads(v);
         }
-        var attended = nn.functional.scaled_dot_product_attention(q, k, v, allowed); // scale 1/sqrt(headDim)
+        var attended = allowed is null
+            ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
+            : nn.functional.scaled_dot_product_attention(q, k, v, allowed); // scale 1/sqrt(headDim)
         return o_proj.forward(attended.transpose(1, 2).reshape(b, t, heads * headDim));
     }
 
@@ -199,7 +202,7 @@ public sealed class DecoderLayer : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache, int layer)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, int layer)
     {
         x = KeptScalars.Add(x, self_attn.Forward(input_layernorm.forward(x), cos, sin, allowed, cache, layer));
         return KeptScalars.Add(x, mlp.forward(post_attention_layernorm.forward(x)));
@@ -223,7 +226,7 @@ public sealed class DecoderStack : nn.Module
 
     public Parameter EmbeddingWeight => embed_tokens.weight!;
 
-    public Tensor Forward(Tensor inputIds, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache)
+    public Tensor Forward(Tensor inputIds, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache)
     {
         var x = embed_tokens.forward(inputIds);
         for (int i = 0; i < layers.Count; i++)
@@ -304,6 +307,20 @@ public sealed class CausalLanguageModel : nn.Module
         var hidden = model.Forward(inputIds, cos, sin, allowed.unsqueeze(1), cache);
         cache?.Commit(newIsToken);
         return hidden.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Logits [B,T,V] of rows that are right-padded or not padded at all, as training batches are: plain causal attention
+    /// at positions 0…T−1, with no mask to build. Padding sits after every real token of its row, so no real token ever
+    /// sees it, and real tokens get exactly the logits <see cref="Forward"/> gives them with the padding mask.
+    /// </summary>
+    public Tensor ForwardRightPadded(Tensor inputIds)
+    {
+        if (inputIds.dim() != 2) throw new ArgumentException($"inputIds must be [batch, tokens], got [{string.Join(", ", inputIds.shape)}]");
+        using var scope = NewDisposeScope();
+        var positions = arange(inputIds.shape[1], device: inputIds.device).unsqueeze(0).expand(inputIds.shape[0], -1);
+        var (cos, sin) = rotary.Tables(positions, model.EmbeddingWeight.dtype);
+        return Logits(model.Forward(inputIds, cos, sin, null, null)).MoveToOuterDisposeScope();
     }
 
     public Tensor Logits(Tensor hidden) =>

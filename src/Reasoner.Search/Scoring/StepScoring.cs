@@ -13,9 +13,13 @@ public sealed record ScoringSettings
 
     public MonteCarloSettings MonteCarlo { get; init; } = new();
 
+    /// <summary>The self-evaluation prompt (<c>self-eval</c>, few-shot; <c>self-eval-bare</c> for models that learned the bare format).</summary>
+    public string SelfEvalPrompt { get; init; } = PromptLibrary.SelfEval;
+
     internal void Record(SettingsRecorder recorder, IStepVerifier? verifier)
     {
         Weights.Record(recorder);
+        if (Weights.SelfEval != 0) recorder.Add("selfEval.prompt", SelfEvalPrompt);
         MonteCarlo.Record(recorder);
         recorder.Add("verifier", verifier?.Id ?? "none");
     }
@@ -33,7 +37,7 @@ public sealed class StepScoring
     {
         Settings = settings;
         var weights = settings.Weights;
-        if (weights.SelfEval != 0) _scorers.Add(new SelfEvaluationScorer(prompts.Get(PromptLibrary.SelfEval)));
+        if (weights.SelfEval != 0) _scorers.Add(new SelfEvaluationScorer(prompts.Get(settings.SelfEvalPrompt)));
         if (weights.MonteCarlo != 0) _scorers.Add(new MonteCarloScorer(settings.MonteCarlo));
         if (weights.Verifier != 0)
             _scorers.Add(new VerifierScorer(verifier ?? throw new ArgumentException("the verifier weight is not zero but no verifier was given", nameof(verifier))));

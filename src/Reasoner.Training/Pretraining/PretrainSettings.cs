@@ -63,6 +63,18 @@ public sealed record PretrainSettings
 
     public int TokenizerProblemsPerTask { get; init; } = 2000;
 
+    /// <summary>
+    /// Share of training sequences that are self-evaluation examples (<see cref="SelfEvalCorpus"/>) instead of solutions;
+    /// 0 trains solutions only, and the model then knows nothing of the self-evaluation prompt.
+    /// </summary>
+    public double SelfEvalShare { get; init; } = 0.25;
+
+    /// <summary>Store the final model's weights as float16 (half the bytes; loaders convert them back to float32). The resumable checkpoint stays float32.</summary>
+    public bool StoreFloat16 { get; init; } = true;
+
+    /// <summary>Held-out self-evaluation examples per task (from the fixed test sets' first problems) for the AUC monitor.</summary>
+    public int SelfEvalProblems { get; init; } = 200;
+
     /// <summary>SwiGLU width: 8/3 of the hidden size as in Llama, rounded up to a multiple of 64.</summary>
     public int Intermediate => (8 * Hidden / 3 + 63) / 64 * 64;
 
@@ -94,6 +106,7 @@ public sealed record PretrainSettings
         if (Steps is < 1 || Minutes is <= 0) throw new ArgumentException("--steps and --minutes must be positive");
         if (Layers < 1 || Hidden < 8 || Heads < 1 || KvHeads < 1 || Hidden % Heads != 0 || Heads % KvHeads != 0)
             throw new ArgumentException($"need hidden ({Hidden}) divisible by heads ({Heads}) and heads divisible by kv-heads ({KvHeads})");
+        if (SelfEvalShare is < 0 or >= 1) throw new ArgumentException($"--self-eval-share must be in [0, 1), got {SelfEvalShare}");
         if (VocabSize < 256) throw new ArgumentException($"--vocab-size must be at least 256 (the byte alphabet), got {VocabSize}");
         if (Batch < 1 || Accumulation < 1 || SeqLen < 16 || EvalEvery < 1 || SaveEvery < 1 || Threads < 1)
             throw new ArgumentException("batch, accumulation, eval/save intervals and threads must be positive, and --seq-len at least 16");

@@ -9,7 +9,19 @@ using TorchSharp;
 
 namespace Reasoner.Training.Pretraining;
 
-public sealed record PretrainResult(string ModelDirectory, TrainingProgress Progress, long Parameters, IReadOnlyDictionary<string, double> Accuracy);
+public sealed record PretrainResult(string ModelDirectory, TrainingProgress Progress, long Parameters, IReadOnlyDictionary<string, double> Accuracy,
+    IReadOnlyDictionary<string, double?> SelfEvalAuc, ThroughputSummary Throughput);
+
+/// <summary>
+/// Model FLOPs per second over the training time (evaluation and checkpoints excluded), and the fp32 matmul peak of the
+/// same device and threads measured in the same run: <see cref="Utilisation"/> is their ratio (MFU).
+/// </summary>
+public sealed record ThroughputSummary(double ModelFlops, double Seconds, double PeakFlopsPerSecond)
+{
+    public double FlopsPerSecond => Seconds > 0 ? ModelFlops / Seconds : 0;
+
+    public double Utilisation => PeakFlopsPerSecond > 0 ? FlopsPerSecond / PeakFlopsPerSecond : 0;
+}
 
 /// <summary>
 /// Trains a small Llama-architecture model from scratch on the built-in tasks' reference solutions: learn a
@@ -17,7 +29,7 @@ public sealed record PretrainResult(string ModelDirectory, TrainingProgress Prog
 /// bare prompt. The run folder gets the final model (Hugging Face layout plus reasoner.json), a resumable
 /// <c>checkpoint/</c> and <c>train_log.jsonl</c>.
 /// </summary>
-public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt)
+public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt, PromptTemplate selfEvalPrompt)
 {
     public const string CheckpointFolder = "checkpoint";
 
@@ -35,6 +47,9 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt)
     /// <summary>After each accuracy measurement: the step and per-task greedy accuracy with one example solution.</summary>
     public Action<int, IReadOnlyDictionary<string, (double Accuracy, string Example)>>? OnEvaluation { get; init; }
 
+    /// <summary>After each self-evaluation measurement: the step and per-task AUC against gold labels.</summary>
+    public Action<int, IReadOnlyDictionary<string, double?>>? OnSelfEvaluation { get; init; }
+
     public PretrainResult Run(CancellationToken cancel = default)
     {
         settings.Validate();
@@ -42,10 +57,11 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt)
         torch.manual_seed(settings.Seed);
         var device = TorchRuntime.ParseDevice(settings.Device);
         var corpus = new SolutionCorpus(prompt);
+        var selfEval = new SelfEvalCorpus(selfEvalPrompt);
         string output = Path.GetFullPath(settings.OutputDirectory), checkpoint = Path.Combine(output, CheckpointFolder);
         bool resuming = settings.Resume && TrainingCheckpoint.Exists(checkpoint);
 
-        var tokenizer = resuming ? HfTokenizer.Load(checkpoint) : TrainTokenizer(corpus);
+        var tokenizer = resuming ? HfTokenizer.Load(checkpoint) : TrainTokenizer(corpus, selfEval);
         var model = new CausalLanguageModel(settings.ModelConfig(tokenizer.VocabSize, tokenizer.EosId));
         model.InitializeWeights();
         model.to(device);
@@ -71,18 +87,33 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt)
         using var log = new TrainingLog(output);
         var heldOut = settings.Tasks.Names.ToDictionary(t => t, t => (IReadOnlyList<Problem>)BuiltinTasks.TestSet(t).Take(settings.EvalProblems).ToArray());
         var monitor = new AccuracyMonitor(heldOut, corpus, maxTokens: settings.SeqLen);
+        var selfEvalMonitor = settings.SelfEvalShare > 0 ? new SelfEvalMonitor(HeldOutSelfEval(selfEval, tokenizer), selfEval) : null;
         // Deterministic stream: a resumed run skips exactly the micro-batches it has already trained on.
-        using var batches = Batches(corpus, tokenizer).Skip(progress.Step * settings.Accumulation).GetEnumerator();
+        using var batches = Batches(corpus, selfEval, tokenizer).Skip(progress.Step * settings.Accumulation).GetEnumerator();
         var accuracy = new Dictionary<string, double>();
+        IReadOnlyDictionary<string, double?> selfEvalAuc = new Dictionary<string, double?>();
+        long parameters = model.ParameterCount();
+        // Throughput counts this invocation's training time only: evaluation and checkpoints are timed out of it.
+        double peak = TrainingFlops.MeasureMatmulPeak(device);
+        OnMessage?.Invoke($"fp32 matmul peak on {device} with {settings.Threads} threads: {peak / 1e9:0.0} GFLOP/s");
+        double runFlops = 0, runSeconds = 0, windowFlops = 0, windowSeconds = 0;
 
         while (trainer.Step < trainer.Schedule.TotalSteps && !cancel.IsCancellationRequested)
         {
             if (settings.Minutes is { } budget && progress.Seconds >= budget * 60) break;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var micro = new List<TokenBatch>();
-            while (micro.Count < settings.Accumulation && batches.MoveNext()) micro.Add(TokenBatch.Collate(batches.Current, tokenizer.EosId, device));
+            double stepFlops = 0;
+            while (micro.Count < settings.Accumulation && batches.MoveNext())
+            {
+                micro.Add(TokenBatch.Collate(batches.Current, tokenizer.EosId, device));
+                stepFlops += TrainingFlops.ForSequences(model.Config, parameters, batches.Current.Select(s => s.Length));
+            }
             var step = trainer.TrainStep(micro, batch => SequenceLogProbs.Compute(model, batch).MeanNegativeLogLikelihood());
             foreach (var batch in micro) batch.Dispose();
             progress = progress.After(step);
+            double seconds = clock.Elapsed.TotalSeconds;
+            (runFlops, runSeconds, windowFlops, windowSeconds) = (runFlops + stepFlops, runSeconds + seconds, windowFlops + stepFlops, windowSeconds + seconds);
             if (settings.Minutes is { } minutes && step.Step == CalibrationSteps && !resuming)
             {
                 int total = step.Step + (int)((minutes * 60 - progress.Seconds) / (progress.Seconds / step.Step));
@@ -91,43 +122,82 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt)
             }
             progress = progress with { TotalSteps = trainer.Schedule.TotalSteps };
 
-            if (step.Step % settings.LogEvery == 0) log.Write(step);
+            if (step.Step % settings.LogEvery == 0)
+            {
+                double flopsPerSecond = windowFlops / Math.Max(windowSeconds, 1e-9);
+                log.Write(step.Step,
+                [
+                    new("loss", step.Loss), new("lr", step.LearningRate), new("grad_norm", step.GradientNorm), new("tokens", step.Tokens),
+                    new("tokens_per_s", step.TokensPerSecond), new("model_flops_per_s", flopsPerSecond), new("mfu", flopsPerSecond / peak),
+                ]);
+                (windowFlops, windowSeconds) = (0, 0);
+            }
             OnStep?.Invoke(step, trainer.Schedule.TotalSteps);
-            if (step.Step % settings.EvalEvery == 0) accuracy = Evaluate(monitor, model, tokenizer, log, step.Step);
+            if (step.Step % settings.EvalEvery == 0) (accuracy, selfEvalAuc) = Evaluate(monitor, selfEvalMonitor, model, tokenizer, log, step.Step);
             if (step.Step % settings.SaveEvery == 0) SaveCheckpoint(checkpoint, trainer, tokenizer, progress);
         }
 
-        if (progress.Step % settings.EvalEvery != 0) accuracy = Evaluate(monitor, model, tokenizer, log, progress.Step);
+        if (progress.Step % settings.EvalEvery != 0) (accuracy, selfEvalAuc) = Evaluate(monitor, selfEvalMonitor, model, tokenizer, log, progress.Step);
+        var throughput = new ThroughputSummary(runFlops, runSeconds, peak);
+        log.Write(progress.Step,
+        [
+            new("run_model_flops", runFlops), new("run_train_seconds", runSeconds), new("run_model_flops_per_s", throughput.FlopsPerSecond),
+            new("peak_flops_per_s", peak), new("run_mfu", throughput.Utilisation),
+        ]);
         SaveCheckpoint(checkpoint, trainer, tokenizer, progress);
-        CheckpointWriter.Save(model, tokenizer, output);
+        CheckpointWriter.Save(model, tokenizer, output, dtype: settings.StoreFloat16 ? torch.ScalarType.Float16 : null);
         PromptSettings().Save(output);
-        return new PretrainResult(output, progress, model.ParameterCount(), accuracy);
+        return new PretrainResult(output, progress, model.ParameterCount(), accuracy, selfEvalAuc, throughput);
     }
 
-    private HfTokenizer TrainTokenizer(SolutionCorpus corpus)
+    private HfTokenizer TrainTokenizer(SolutionCorpus corpus, SelfEvalCorpus selfEval)
     {
-        var tokenizer = ByteLevelBpeTrainer.Train(
-            corpus.TokenizerText(settings.Tasks.Names, settings.Difficulty, settings.Seed, settings.TokenizerProblemsPerTask), settings.VocabSize);
+        // Self-evaluation text in the same share as in training, so that its frame gets merges of its own.
+        var random = new Random(settings.Seed + 2000);
+        var text = corpus.TokenizerText(settings.Tasks.Names, settings.Difficulty, settings.Seed, settings.TokenizerProblemsPerTask)
+            .Concat(SolutionCorpus.TrainProblems(settings.Tasks, settings.Difficulty, settings.Seed + 3000)
+                .Take((int)(settings.TokenizerProblemsPerTask * settings.Tasks.Names.Count * settings.SelfEvalShare))
+                .Select(p => selfEval.Text(p, selfEval.Example(p, random))));
+        var tokenizer = ByteLevelBpeTrainer.Train(text, settings.VocabSize);
         // The pre-tokenizer isolates every digit, so numbers are digit sequences and arithmetic stays digit-aligned.
         if (tokenizer.Encode("123").Length != 3) throw new InvalidOperationException("the trained tokenizer merges digits; arithmetic needs one token per digit");
         OnMessage?.Invoke($"tokenizer: {tokenizer.VocabSize} tokens learned from {settings.TokenizerProblemsPerTask} problems per task");
         return tokenizer;
     }
 
-    private IEnumerable<IReadOnlyList<TrainingSequence>> Batches(SolutionCorpus corpus, HfTokenizer tokenizer)
+    private IEnumerable<IReadOnlyList<TrainingSequence>> Batches(SolutionCorpus corpus, SelfEvalCorpus selfEval, HfTokenizer tokenizer)
     {
+        // Each drawn problem becomes its solution, or with SelfEvalShare's chance a self-evaluation example on it.
+        var random = new Random(settings.Seed + 1);
         var sequences = SolutionCorpus.TrainProblems(settings.Tasks, settings.Difficulty, settings.Seed)
-            .Select(p => corpus.Encode(p, tokenizer))
+            .Select(p => random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer) : corpus.Encode(p, tokenizer))
             .Where(s => s.Length <= settings.SeqLen);
         return LengthBuckets.Batch(sequences, settings.Batch, BucketWindow, new Random(settings.Seed));
     }
 
-    private Dictionary<string, double> Evaluate(AccuracyMonitor monitor, CausalLanguageModel model, HfTokenizer tokenizer, TrainingLog log, int step)
+    private (Dictionary<string, double>, IReadOnlyDictionary<string, double?>) Evaluate(AccuracyMonitor monitor, SelfEvalMonitor? selfEvalMonitor,
+        CausalLanguageModel model, HfTokenizer tokenizer, TrainingLog log, int step)
     {
         var results = monitor.Measure(model, tokenizer);
         log.Write(step, results.Select(r => new KeyValuePair<string, double>($"greedy_{r.Key}", r.Value.Accuracy)));
         OnEvaluation?.Invoke(step, results);
-        return results.ToDictionary(r => r.Key, r => r.Value.Accuracy);
+        IReadOnlyDictionary<string, double?> auc = new Dictionary<string, double?>();
+        if (selfEvalMonitor is not null)
+        {
+            auc = selfEvalMonitor.Measure(model, tokenizer);
+            log.Write(step, auc.Select(r => new KeyValuePair<string, double>($"self_eval_auc_{r.Key}", r.Value ?? double.NaN)));
+            OnSelfEvaluation?.Invoke(step, auc);
+        }
+        return (results.ToDictionary(r => r.Key, r => r.Value.Accuracy), auc);
+    }
+
+    /// <summary>Self-evaluation examples on the first problems of each fixed test set, drawn from a fixed seed so every measurement sees the same ones.</summary>
+    private Dictionary<string, IReadOnlyList<(Problem, SelfEvalExample)>> HeldOutSelfEval(SelfEvalCorpus selfEval, HfTokenizer tokenizer)
+    {
+        var random = new Random(settings.Seed + 4000);
+        return settings.Tasks.Names.ToDictionary(t => t, t => (IReadOnlyList<(Problem, SelfEvalExample)>)BuiltinTasks.TestSet(t)
+            .Take(settings.SelfEvalProblems).Select(p => (p, selfEval.Example(p, random)))
+            .Where(x => selfEval.Encode(x.p, x.Item2, tokenizer).Length <= settings.SeqLen).ToArray());
     }
 
     private void SaveCheckpoint(string directory, Trainer trainer, HfTokenizer tokenizer, TrainingProgress progress)
@@ -146,6 +216,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt)
     private ModelPromptSettings PromptSettings() => new()
     {
         Prompt = PromptLibrary.SolveBare,
+        SelfEvalPrompt = settings.SelfEvalShare > 0 ? PromptLibrary.SelfEvalBare : null,
         Oversampling = SearchOversampling,
         TrainedOn = settings.Tasks.Names,
         Difficulty = settings.Difficulty,

@@ -36,9 +36,10 @@ static class PretrainCommand
         var evalProblems = new Option<int>("--eval-problems") { Description = "Problems per task (from each fixed test set) for that measurement.", DefaultValueFactory = _ => defaults.EvalProblems };
         var saveEvery = new Option<int>("--save-every") { Description = "Save a resumable checkpoint every this many steps.", DefaultValueFactory = _ => defaults.SaveEvery };
         var resume = new Option<bool>("--resume") { Description = "Continue from the run folder's checkpoint." };
+        var selfEvalShare = new Option<double>("--self-eval-share") { Description = "Share of training sequences that are self-evaluation examples (prompts/self-eval-bare.txt over reference and corrupted steps, answered as the gold step labels judge them); 0 for solutions only.", DefaultValueFactory = _ => defaults.SelfEvalShare };
         var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
         {
-            output, minutes, steps, layers, hidden, heads, kvHeads, lr, warmup, batch, accumulation, seqLen, difficulty, seed, tasks, vocabSize, device, threads, evalEvery, evalProblems, saveEvery, resume,
+            output, minutes, steps, layers, hidden, heads, kvHeads, lr, warmup, batch, accumulation, seqLen, difficulty, seed, tasks, vocabSize, device, threads, evalEvery, evalProblems, saveEvery, resume, selfEvalShare,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -65,16 +66,17 @@ static class PretrainCommand
                 EvalProblems = parse.GetValue(evalProblems),
                 SaveEvery = parse.GetValue(saveEvery),
                 Resume = parse.GetValue(resume),
+                SelfEvalShare = parse.GetValue(selfEvalShare),
             };
             try { settings = settings with { Tasks = TaskMix.Parse(parse.GetValue(tasks)!) }; settings.Validate(); }
             catch (ArgumentException e) { throw new UserError(e.Message); }
-            var prompt = PromptFolder.Open(context.Settings).Get(PromptLibrary.SolveBare);
-            return Task.FromResult(Run(context.Console, settings, prompt, cancel));
+            var prompts = PromptFolder.Open(context.Settings);
+            return Task.FromResult(Run(context.Console, settings, prompts.Get(PromptLibrary.SolveBare), prompts.Get(PromptLibrary.SelfEvalBare), cancel));
         });
         return command;
     }
 
-    static int Run(IAnsiConsole console, PretrainSettings settings, PromptTemplate prompt, CancellationToken cancel)
+    static int Run(IAnsiConsole console, PretrainSettings settings, PromptTemplate prompt, PromptTemplate selfEvalPrompt, CancellationToken cancel)
     {
         PretrainResult? result = null;
         console.Progress()
@@ -84,7 +86,7 @@ static class PretrainCommand
             {
                 var bar = progress.AddTask("starting", maxValue: 1);
                 string accuracy = "";
-                var pretrainer = new Pretrainer(settings, prompt)
+                var pretrainer = new Pretrainer(settings, prompt, selfEvalPrompt)
                 {
                     OnMessage = message => console.MarkupLineInterpolated($"[grey]{message}[/]"),
                     OnStep = (step, total) =>
@@ -103,6 +105,8 @@ static class PretrainCommand
                         foreach (var (task, r) in results)
                             console.MarkupLineInterpolated($"  [grey]{task}: {r.Example.ReplaceLineEndings(" | ")}[/]");
                     },
+                    OnSelfEvaluation = (step, auc) => console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                        $"step {step}: self-evaluation AUC against gold{string.Concat(auc.Select(a => $" {a.Key} {(a.Value is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "–")}"))}"),
                 };
                 result = pretrainer.Run(cancel);
                 bar.Value = bar.MaxValue;
@@ -111,7 +115,13 @@ static class PretrainCommand
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"saved [bold]{r.ModelDirectory}[/]: {r.Parameters:N0} parameters, {r.Progress.Step} steps, {r.Progress.Tokens:N0} tokens in {TimeSpan.FromSeconds(r.Progress.Seconds):hh\\:mm\\:ss} ({r.Progress.Tokens / Math.Max(1, r.Progress.Seconds):N0} tok/s), final loss {r.Progress.LastLoss:0.000}");
         foreach (var (task, accuracy) in r.Accuracy)
-            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  {task}: greedy {accuracy:P1} on the first {settings.EvalProblems} test problems");
+        {
+            var auc = r.SelfEvalAuc.GetValueOrDefault(task) is { } a ? string.Create(CultureInfo.InvariantCulture, $", self-evaluation AUC {a:0.000}") : "";
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  {task}: greedy {accuracy:P1} on the first {settings.EvalProblems} test problems{auc}");
+        }
+        var t = r.Throughput;
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"throughput: {t.FlopsPerSecond / 1e9:0.0} GFLOP/s of model FLOPs (6·N per token plus attention, real tokens only, over {TimeSpan.FromSeconds(t.Seconds):hh\\:mm\\:ss} of training), {t.Utilisation:P1} of the {t.PeakFlopsPerSecond / 1e9:0.0} GFLOP/s fp32 matmul peak measured in this run with {settings.Threads} threads");
         return 0;
     }
 }

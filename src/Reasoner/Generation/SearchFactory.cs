@@ -62,6 +62,7 @@ public static class SearchFactory
         },
         Scoring = settings.Scoring with
         {
+            SelfEvalPrompt = modelSettings?.SelfEvalPrompt ?? settings.Scoring.SelfEvalPrompt,
             MonteCarlo = settings.Scoring.MonteCarlo with { Rollouts = o.Rollouts ?? settings.Scoring.MonteCarlo.Rollouts },
         },
     };

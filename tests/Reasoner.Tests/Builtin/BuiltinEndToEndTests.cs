@@ -48,9 +48,13 @@ public sealed class BuiltinEndToEndTests : IDisposable
     [Fact]
     public async Task EvalWithoutAModelEvaluatesTheBuiltinModel()
     {
-        var r = await CliRunner.Run("eval", "--task", "logic", "--problems", "4", "--k", "2");
+        var r = await CliRunner.Run(new Dictionary<string, string?> { ["RunsDir"] = _runs }, "eval", "--task", "logic", "--problems", "4", "--k", "2");
         Assert.True(r.ExitCode == 0, r.Err + r.Out);
         Assert.Contains("builtin", r.Out);
         Assert.Contains("pass@2", r.Out);
+        // The report goes to the runs folder, with every problem's outcome.
+        var report = Reasoner.Training.Evaluation.EvalReport.Load(Path.Combine(_runs, "eval", "builtin-logic-d2-n4.json"));
+        Assert.Equal(4, report.Problems.Count);
+        Assert.Equal(2, report.Run.K);
     }
 }

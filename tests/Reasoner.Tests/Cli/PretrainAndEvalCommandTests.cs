@@ -26,15 +26,26 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
             Assert.True(File.Exists(Path.Combine(output, file)), file);
         Assert.True(TrainingCheckpoint.Exists(Path.Combine(output, "checkpoint")));
         Assert.Equal("solve-bare", ModelPromptSettings.Load(output)!.Prompt);
+        Assert.Equal("self-eval-bare", ModelPromptSettings.Load(output)!.SelfEvalPrompt);
         var log = TrainingLog.Read(Path.Combine(output, TrainingLog.FileName));
         Assert.Contains(log, line => line["greedy_arith"] is not null && line["step"]!.GetValue<int>() == 4);
+        Assert.Contains(log, line => line["self_eval_auc_logic"] is not null);
+        var summary = Assert.Single(log, line => line["run_mfu"] is not null);
+        Assert.InRange(summary["run_mfu"]!.GetValue<double>(), 1e-4, 1.5);
+        Assert.Contains("of the", first.Out);
+        // The model is stored in float16 and loads as float32.
+        using (var stored = SafeTensorsReader.Open(Path.Combine(output, "model.safetensors")))
+            Assert.All(stored.Entries.Values, e => Assert.Equal("F16", e.Dtype));
+        using (var loaded = CheckpointLoader.Load(output).Model)
+            Assert.Equal(TorchSharp.torch.ScalarType.Float32, loaded.parameters().First().dtype);
 
         var resumed = await CliRunner.Run(Tiny(output, 6, "--resume"));
         Assert.True(resumed.ExitCode == 0, resumed.Err + resumed.Out);
         Assert.Contains("resumed from", resumed.Out);
         Assert.Equal(6, TrainingCheckpoint.ReadProgress(Path.Combine(output, "checkpoint")).Step);
 
-        var eval = await CliRunner.Run("eval", "--task", "arith", "--model", output, "--problems", "2", "--k", "2", "--max-tokens", "8", "--threads", "1");
+        var eval = await CliRunner.Run("eval", "--task", "arith", "--model", output, "--problems", "2", "--k", "2", "--max-tokens", "8", "--threads", "1",
+            "--out", Path.Combine(_runs, "eval.json"));
         Assert.True(eval.ExitCode == 0, eval.Err + eval.Out);
         Assert.Contains("pass@2", eval.Out);
         Assert.Contains("solve-bare", eval.Out);

@@ -47,6 +47,24 @@ public class TransformerTests
         Assert.True(worst < 1e-4, $"max |difference| {worst}");
     }
 
+    /// <summary>Training's mask-free causal forward gives real tokens of right-padded rows the logits the masked forward gives them.</summary>
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("qwen3")]
+    public void RightPaddedForwardEqualsTheMaskedForwardOnRealTokens(string modelType)
+    {
+        using var model = TinyModels.Create(TinyModels.Config(modelType));
+        // Row 0: six tokens; row 1: four tokens, then two pads (id 0).
+        var input = tensor(new long[] { 5, 17, 42, 8, 99, 3, 21, 22, 23, 24, 0, 0 }, [2, 6]);
+        var mask = tensor(new[] { true, true, true, true, true, true, true, true, true, true, false, false }, [2, 6]);
+        using var noGrad = no_grad();
+        var masked = model.Forward(input, attentionMask: mask);
+        var causal = model.ForwardRightPadded(input);
+        double worstFull = (masked[0] - causal[0]).abs().max().item<float>();
+        double worstReal = (masked[1].narrow(0, 0, 4) - causal[1].narrow(0, 0, 4)).abs().max().item<float>();
+        Assert.True(worstFull < 1e-5 && worstReal < 1e-5, $"{worstFull} {worstReal}");
+    }
+
     private static double[] ReferenceForward(ModelConfig c, Dictionary<string, float[]> w, long[] tokens)
     {
         int t = tokens.Length, hidden = c.HiddenSize, heads = c.NumAttentionHeads, kvHeads = c.NumKeyValueHeads, d = c.HeadDim;

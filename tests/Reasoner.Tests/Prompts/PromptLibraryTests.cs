@@ -14,6 +14,7 @@ public partial class PromptLibraryTests
         ["logic/solve"] = ["question"],
         ["math/solve"] = ["question"],
         ["self-eval"] = ["question", "steps", "step"],
+        ["self-eval-bare"] = ["question", "steps", "step"],
         ["solve-bare"] = ["question"],
         ["yesno/solve"] = ["question"],
     };
@@ -61,6 +62,10 @@ public partial class PromptLibraryTests
         Assert.EndsWith("Question: Q?\nSteps so far:\n(none)\nLatest step:\nS1\nIs the latest step correct?\nAnswer: (", rendered);
         Assert.Contains("(A) correct", rendered);
         Assert.Contains("(B) incorrect", rendered);
+        // The bare prompt is the few-shot prompt's last block: a model trained on it sees the same text either way.
+        var bare = Render("self-eval-bare", ("question", "Q?"), ("steps", PromptLibrary.FormatSteps([])), ("step", "S1"));
+        Assert.Equal("Question: Q?\nSteps so far:\n(none)\nLatest step:\nS1\nIs the latest step correct?\nAnswer: (", bare);
+        Assert.EndsWith("\n\n" + bare, rendered);
     }
 
     [Fact]

@@ -1,0 +1,65 @@
+using Reasoner.Core.Judging;
+using Reasoner.Core.Prompts;
+using Reasoner.Core.Tasks;
+using Reasoner.Models;
+using Reasoner.Training;
+using Reasoner.Training.Pretraining;
+
+namespace Reasoner.Tests.Training;
+
+public class SelfEvalCorpusTests
+{
+    private static readonly PromptLibrary Prompts = new(PromptLibrary.FindDefaultRoot());
+
+    [Theory]
+    [InlineData("arith")]
+    [InlineData("logic")]
+    public void ExamplesAreLabelledByTheJudgeAndMixBothAnswers(string task)
+    {
+        var corpus = new SelfEvalCorpus(Prompts.Get(PromptLibrary.SelfEvalBare));
+        var random = new Random(3);
+        var examples = BuiltinTasks.Generate(task, Split.Train, seed: 9).Take(600).Select(p => (Problem: p, Example: corpus.Example(p, random))).ToList();
+
+        foreach (var (problem, example) in examples)
+            Assert.Equal(StepJudges.For(problem).JudgeSolution([.. example.Prefix, example.Step])[^1].IsSound, example.Sound);
+        double soundShare = examples.Count(x => x.Example.Sound) / (double)examples.Count;
+        Assert.InRange(soundShare, 0.3, 0.7);
+        // Some prefixes hold a corrupted step, so that steps after a mistake are judged too.
+        Assert.Contains(examples, x => x.Example.Prefix.Where((s, i) => s != x.Problem.ReferenceSteps![i]).Any());
+        // Every kind of step is judged: first steps, middle ones and answers.
+        Assert.Contains(examples, x => x.Example.Prefix.Count == 0);
+        Assert.Contains(examples, x => x.Example.Step.StartsWith("The answer is", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheOnlyTargetIsTheAnswerLetterAfterTheScorersText()
+    {
+        var corpus = new SelfEvalCorpus(Prompts.Get(PromptLibrary.SelfEvalBare));
+        var problem = BuiltinTasks.TestSet("arith")[0];
+        var example = new SelfEvalExample(problem.Id, [problem.ReferenceSteps![0]], problem.ReferenceSteps![1], Sound: true);
+        var tokenizer = Models.TinyModels.ArithmeticTokenizer;
+
+        var sequence = corpus.Encode(problem, example, tokenizer);
+
+        Assert.Equal(sequence.Tokens.Length - 1, sequence.PromptLength);
+        // The text is the self-evaluation prompt with the step in place, answered A: what the scorer compares with B.
+        var expected = Prompts.Get(PromptLibrary.SelfEvalBare).Render(new Dictionary<string, string>
+        {
+            ["question"] = PromptLibrary.FormatQuestion(problem),
+            ["steps"] = problem.ReferenceSteps![0],
+            ["step"] = problem.ReferenceSteps![1],
+        }) + "A";
+        Assert.Equal(expected, tokenizer.Decode(sequence.Tokens));
+        Assert.EndsWith("(B", tokenizer.Decode(corpus.Encode(problem, example with { Sound = false }, tokenizer).Tokens));
+    }
+
+    [Fact]
+    public void TrainingFlopsFollowThePalmCount()
+    {
+        var config = Models.TinyModels.Config() with { NumHiddenLayers = 2, NumAttentionHeads = 4, HiddenSize = 32 };
+        // 6·N·T + 12·L·(heads·head_dim)·T² per sequence: 6·1000·10 + 12·2·32·100, and the same for T = 5.
+        double expected = 6.0 * 1000 * 10 + 12 * 2 * 32 * 100 + 6.0 * 1000 * 5 + 12 * 2 * 32 * 25;
+        Assert.Equal(expected, TrainingFlops.ForSequences(config, 1000, [10, 5]));
+        Assert.True(TrainingFlops.MeasureMatmulPeak(n: 128, repeats: 2) > 1e8);
+    }
+}
