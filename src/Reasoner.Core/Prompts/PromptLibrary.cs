@@ -15,6 +15,9 @@ public sealed partial class PromptLibrary(string root)
     /// <summary>The self-evaluation prompt without worked examples, for models trained from scratch on the bare format.</summary>
     public const string SelfEvalBare = "self-eval-bare";
 
+    /// <summary>Look-up drills in pretraining: the question, then its statements again.</summary>
+    public const string LookupBare = "lookup-bare";
+
     /// <summary>The family-independent solve prompt for models trained on the tasks' own solutions (no few-shot examples).</summary>
     public const string SolveBare = "solve-bare";
 

@@ -72,6 +72,9 @@ public sealed record PretrainSettings
     /// <summary>Store the final model's weights as float16 (half the bytes; loaders convert them back to float32). The resumable checkpoint stays float32.</summary>
     public bool StoreFloat16 { get; init; } = true;
 
+    /// <summary>Share of logic problems drawn that become look-up drills (<see cref="LookupDrills"/>) instead of solutions.</summary>
+    public double LookupShare { get; init; } = 0.3;
+
     /// <summary>Held-out self-evaluation examples per task (from the fixed test sets' first problems) for the AUC monitor.</summary>
     public int SelfEvalProblems { get; init; } = 200;
 
@@ -107,6 +110,7 @@ public sealed record PretrainSettings
         if (Layers < 1 || Hidden < 8 || Heads < 1 || KvHeads < 1 || Hidden % Heads != 0 || Heads % KvHeads != 0)
             throw new ArgumentException($"need hidden ({Hidden}) divisible by heads ({Heads}) and heads divisible by kv-heads ({KvHeads})");
         if (SelfEvalShare is < 0 or >= 1) throw new ArgumentException($"--self-eval-share must be in [0, 1), got {SelfEvalShare}");
+        if (LookupShare is < 0 or >= 1) throw new ArgumentException($"--lookup-share must be in [0, 1), got {LookupShare}");
         if (VocabSize < 256) throw new ArgumentException($"--vocab-size must be at least 256 (the byte alphabet), got {VocabSize}");
         if (Batch < 1 || Accumulation < 1 || SeqLen < 16 || EvalEvery < 1 || SaveEvery < 1 || Threads < 1)
             throw new ArgumentException("batch, accumulation, eval/save intervals and threads must be positive, and --seq-len at least 16");

@@ -29,7 +29,7 @@ public sealed record ThroughputSummary(double ModelFlops, double Seconds, double
 /// bare prompt. The run folder gets the final model (Hugging Face layout plus reasoner.json), a resumable
 /// <c>checkpoint/</c> and <c>train_log.jsonl</c>.
 /// </summary>
-public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt, PromptTemplate selfEvalPrompt)
+public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt, PromptTemplate selfEvalPrompt, PromptTemplate lookupPrompt)
 {
     public const string CheckpointFolder = "checkpoint";
 
@@ -167,10 +167,14 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
 
     private IEnumerable<IReadOnlyList<TrainingSequence>> Batches(SolutionCorpus corpus, SelfEvalCorpus selfEval, HfTokenizer tokenizer)
     {
-        // Each drawn problem becomes its solution, or with SelfEvalShare's chance a self-evaluation example on it.
+        // Each drawn problem becomes its solution, or with SelfEvalShare's chance a self-evaluation example on it, or (logic,
+        // with LookupShare's chance) a look-up drill.
         var random = new Random(settings.Seed + 1);
+        var lookups = new LookupDrills(lookupPrompt);
         var sequences = SolutionCorpus.TrainProblems(settings.Tasks, settings.Difficulty, settings.Seed)
-            .Select(p => random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer) : corpus.Encode(p, tokenizer))
+            .Select(p => random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)
+                : LookupDrills.Applies(p) && random.NextDouble() < settings.LookupShare ? lookups.Encode(p, random, tokenizer)
+                : corpus.Encode(p, tokenizer))
             .Where(s => s.Length <= settings.SeqLen);
         return LengthBuckets.Batch(sequences, settings.Batch, BucketWindow, new Random(settings.Seed));
     }

@@ -63,3 +63,22 @@ public class SelfEvalCorpusTests
         Assert.True(TrainingFlops.MeasureMatmulPeak(n: 128, repeats: 2) > 1e8);
     }
 }
+
+public class LookupDrillTests
+{
+    [Fact]
+    public void ADrillRestatesEveryStatementOfTheQuestionOnceInARandomOrder()
+    {
+        var problem = BuiltinTasks.TestSet("logic")[0];
+        var statements = problem.Question.Split(". ").Select(s => s.TrimEnd('.')).Where(s => !s.Contains('?')).Select(s => s + ".").ToList();
+
+        var a = LookupDrills.Target(problem, new Random(1)).Split('\n');
+        var b = LookupDrills.Target(problem, new Random(2)).Split('\n');
+
+        Assert.Equal(statements.Order(), a.Order());
+        Assert.Equal(statements.Order(), b.Order());
+        Assert.NotEqual(a, b);
+        Assert.True(LookupDrills.Applies(problem));
+        Assert.False(LookupDrills.Applies(BuiltinTasks.TestSet("arith")[0]));
+    }
+}
