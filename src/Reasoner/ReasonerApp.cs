@@ -60,7 +60,7 @@ public static class ReasonerApp
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                var userMistake = e is UserError or FileNotFoundException or DirectoryNotFoundException or ArgumentException or Core.Datasets.DatasetFormatException;
+                var userMistake = e is UserError or Training.Framework.TrainingRunException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or Core.Datasets.DatasetFormatException;
                 await stderr.WriteLineAsync($"error: {OneLine(e)}");
                 if (Environment.GetEnvironmentVariable("REASONER_DEBUG") == "1") await stderr.WriteLineAsync(e.ToString());
                 return userMistake ? 2 : 1;

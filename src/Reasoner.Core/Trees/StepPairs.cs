@@ -6,7 +6,7 @@ namespace Reasoner.Core.Trees;
 public enum PairSelection
 {
     /// <summary>Every pair far enough apart (Tree-PLV, arXiv 2407.00390).</summary>
-    AllPairs,
+    All,
 
     /// <summary>Only the best sibling against the worst (MCTS-DPO, arXiv 2405.00451, flag --choose_worst).</summary>
     BestVsWorst,
@@ -49,7 +49,7 @@ public sealed record StepPairOptions
     /// </summary>
     public double MinMargin { get; init; } = 0.375;
 
-    public PairSelection Selection { get; init; } = PairSelection.AllPairs;
+    public PairSelection Selection { get; init; } = PairSelection.All;
 
     public SiblingGroups Groups { get; init; } = SiblingGroups.All;
 

@@ -82,3 +82,23 @@ public static class StepPairData
             pair.Chosen.Visits, pair.Rejected.Visits);
     }
 }
+
+/// <summary>The step pairs of some trees in tokens, with what was left out and why.</summary>
+public sealed record StepPairSet(IReadOnlyList<TokenizedPair> Pairs, int Texts, int TooLong, int Empty)
+{
+    /// <summary>Every pair the options give, tokenized; pairs with an empty side, or longer than <paramref name="maxLength"/> tokens, are left out.</summary>
+    public static StepPairSet Build(IEnumerable<PreferenceTree> trees, PromptLibrary prompts, StepPairOptions options, ITextTokenizer tokenizer, int maxLength)
+    {
+        int texts = 0, tooLong = 0, empty = 0;
+        var kept = new List<TokenizedPair>();
+        foreach (var text in trees.SelectMany(tree => StepPairData.FromTree(tree, prompts, options)))
+        {
+            texts++;
+            var pair = StepPairData.Tokenize(text, tokenizer);
+            if (pair.Chosen.Length == 0 || pair.Rejected.Length == 0) empty++;
+            else if (pair.Length > maxLength) tooLong++;
+            else kept.Add(pair);
+        }
+        return new StepPairSet(kept, texts, tooLong, empty);
+    }
+}

@@ -13,8 +13,6 @@ static class ExportCommand
 {
     public enum ExportFormat { TrlPairs, TrlStepwise, Tpo, Trees }
 
-    public enum PairMode { All, BestVsWorst }
-
     public static Command Create(CliContext context)
     {
         var run = new Argument<string>("run") { Description = "Run folder, or a run name under the runs folder (RunsDir)." };
@@ -29,8 +27,8 @@ static class ExportCommand
             "gold: the oracle, ranking by gold step labels (built-in tasks only; an upper bound, written to *.gold-oracle.jsonl).",
             null);
         var margin = new Option<double>("--min-margin") { Description = "trl-pairs: keep a pair only when chosen's value exceeds rejected's by at least this (Tree-PLV uses 0.375).", DefaultValueFactory = _ => 0.375 };
-        var pairs = EnumOption.Create<PairMode>("--pairs",
-            "trl-pairs: all sibling pairs past the margin (Tree-PLV) or only best vs worst sibling (MCTS-DPO).", PairMode.All);
+        var pairs = EnumOption.Create<PairSelection>("--pairs",
+            "trl-pairs: all sibling pairs past the margin (Tree-PLV) or only best vs worst sibling (MCTS-DPO).", PairSelection.All);
         var continuation = EnumOption.Create<ContinuationMode>("--continuation",
             "trl-pairs: the step alone (none), the step and the single-child chain below it (as MCTS-DPO), or the step and its best child down to a leaf.",
             ContinuationMode.None);
@@ -65,7 +63,7 @@ static class ExportCommand
                     {
                         Value = selector,
                         MinMargin = parse.GetValue(margin),
-                        Selection = EnumOption.Value<PairMode>(parse, pairs) == PairMode.All ? PairSelection.AllPairs : PairSelection.BestVsWorst,
+                        Selection = EnumOption.Value<PairSelection>(parse, pairs),
                         Continuation = EnumOption.Value<ContinuationMode>(parse, continuation),
                     },
                 }),

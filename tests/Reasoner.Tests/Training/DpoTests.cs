@@ -75,7 +75,7 @@ public class StepDpoTrainerTests
     {
         torch.manual_seed(3);
         using var model = TinyTraining.Model(seed: 5);
-        var settings = new DpoSettings { Loss = DpoLossKind.Sigmoid, NllWeight = 0, Beta = 0.5, LearningRate = 5e-3, Epochs = 6, BatchPairs = 4, EvalEvery = 1000 };
+        var settings = new DpoSettings { Loss = DpoLossKind.Sigmoid, NllWeight = 0, Beta = 0.5, LearningRate = 5e-3, Epochs = 6, Batch = 4, EvalEvery = 1000 };
         var metrics = new List<DpoMetrics>();
         var trainer = new StepDpoTrainer(model, TinyTraining.Pad, settings) { OnStep = (_, _, m) => metrics.Add(m) };
 
@@ -99,7 +99,7 @@ public class StepDpoTrainerTests
         using var model = TinyTraining.Model(seed: 5);
         var before = model.parameters().Select(p => p.detach().clone()).ToList();
         var pairs = Pairs(4).Select(p => p with { ChosenVisits = 3, RejectedVisits = 3 }).ToArray();
-        new StepDpoTrainer(model, TinyTraining.Pad, new DpoSettings { NllWeight = 0, LearningRate = 1e-2, Epochs = 2, BatchPairs = 2 }).Train(pairs, []);
+        new StepDpoTrainer(model, TinyTraining.Pad, new DpoSettings { NllWeight = 0, LearningRate = 1e-2, Epochs = 2, Batch = 2 }).Train(pairs, []);
         foreach (var (a, b) in model.parameters().Zip(before)) Assert.True(a.allclose(b, rtol: 0, atol: 1e-7));
     }
 
@@ -121,7 +121,7 @@ public class StepDpoTrainerTests
         }
         var metrics = new List<DpoMetrics>();
         var result = new StepDpoTrainer(model, TinyTraining.Pad,
-            new DpoSettings { Loss = DpoLossKind.Sigmoid, NllWeight = 1, LearningRate = 5e-3, Epochs = 8, BatchPairs = 4 }) { OnStep = (_, _, m) => metrics.Add(m) }
+            new DpoSettings { Loss = DpoLossKind.Sigmoid, NllWeight = 1, LearningRate = 5e-3, Epochs = 8, Batch = 4 }) { OnStep = (_, _, m) => metrics.Add(m) }
             .Train(pairs, []);
         Assert.Equal(Math.Log(2) + nll, metrics[0].Loss, 3);
         Assert.True(metrics[^1].ChosenReward > 0, $"the chosen side's log-ratio rises with the NLL term: {metrics[^1].ChosenReward:0.000}");
@@ -134,7 +134,7 @@ public class StepDpoTrainerTests
         using var dir = new TestData.TempDirectory();
         using var model = TinyTraining.Model(seed: 5);
         using (var log = new TrainingLog(dir.Path))
-            new StepDpoTrainer(model, TinyTraining.Pad, new DpoSettings { Epochs = 1, BatchPairs = 2, EvalEvery = 2 }).Train(Pairs(8), Pairs(2, 50), log);
+            new StepDpoTrainer(model, TinyTraining.Pad, new DpoSettings { Epochs = 1, Batch = 2, EvalEvery = 2 }).Train(Pairs(8), Pairs(2, 50), log);
         var lines = TrainingLog.Read(Path.Combine(dir.Path, TrainingLog.FileName));
         Assert.Equal(4, lines.Count(l => l.ContainsKey("loss")));
         Assert.Equal([0, 2, 4], lines.Where(l => l.ContainsKey("eval/loss")).Select(l => (int)l["step"]!));
@@ -153,7 +153,7 @@ public class StepDpoTrainerTests
                 foreach (var (x, y) in initial.parameters().Zip(model.parameters())) y.copy_(x);
             return model;
         }
-        var settings = new DpoSettings { LearningRate = 1e-2, Epochs = 2, BatchPairs = 2, SaveEvery = 2 };
+        var settings = new DpoSettings { LearningRate = 1e-2, Epochs = 2, Batch = 2, SaveEvery = 2 };
         var pairs = Pairs(6);
 
         using var straight = Copy();

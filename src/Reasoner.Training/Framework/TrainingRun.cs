@@ -1,0 +1,130 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Reasoner.Models;
+using Reasoner.Models.Checkpoints;
+using Reasoner.Models.Tokenization;
+
+namespace Reasoner.Training.Framework;
+
+/// <summary>A training run's output folder cannot be used as asked (a model already there, a checkpoint not resumed …).</summary>
+public sealed class TrainingRunException(string message) : Exception(message);
+
+/// <summary>What a finished run records beside its model: what trained, on what, from what, with which settings, and how it went.</summary>
+/// <param name="Method">The method's name (step-dpo, tpo …).</param>
+/// <param name="ExampleKind">What one example is, for the counts' names: pairs, lists, groups.</param>
+public sealed record TrainingProvenance(string Method, string ExampleKind, string BaseModel, IReadOnlyList<string> Inputs, PolicyTrainingSettings Settings,
+    int Steps, int TrainExamples, int EvalExamples, TimeSpan Elapsed, ITrainingMetrics? EvalBefore, ITrainingMetrics? EvalAfter)
+{
+    private static readonly JsonSerializerOptions SettingsJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    public JsonObject ToJson() => new()
+    {
+        ["method"] = Method,
+        ["base_model"] = BaseModel,
+        ["inputs"] = new JsonArray([.. Inputs.Select(i => JsonValue.Create(i))]),
+        ["settings"] = JsonSerializer.SerializeToNode(Settings, Settings.GetType(), SettingsJson),
+        ["seed"] = Settings.Seed,
+        ["steps"] = Steps,
+        [$"train_{ExampleKind}"] = TrainExamples,
+        [$"eval_{ExampleKind}"] = EvalExamples,
+        ["seconds"] = Math.Round(Elapsed.TotalSeconds, 1),
+        ["eval_before"] = Figures(EvalBefore),
+        ["eval_after"] = Figures(EvalAfter),
+    };
+
+    private static JsonObject? Figures(ITrainingMetrics? metrics) => metrics is null ? null
+        : new JsonObject(metrics.Named("").Select(m => KeyValuePair.Create(m.Key, (JsonNode?)(double.IsFinite(m.Value) ? JsonValue.Create(Math.Round(m.Value, 6)) : null))));
+}
+
+/// <summary>
+/// The life of a training run's output folder, the same for every trainer: a fresh run refuses a folder that holds a
+/// model or an unfinished run unless forced, and clears what it replaces; a resumed run needs the checkpoint and drops
+/// the log lines of steps after it (they are trained again); the finished model, its prompt settings and its
+/// provenance file are written whole to a staging folder and moved in; the resumable checkpoint goes once the model is saved.
+/// </summary>
+public sealed class TrainingRun
+{
+    public const string CheckpointFolder = "checkpoint";
+
+    private TrainingRun(string directory, string provenanceFile, bool resuming)
+    {
+        Directory = directory;
+        ProvenanceFile = provenanceFile;
+        Resuming = resuming;
+    }
+
+    public string Directory { get; }
+
+    /// <summary>The provenance file's name in the folder (dpo.json, tpo.json …).</summary>
+    public string ProvenanceFile { get; }
+
+    public bool Resuming { get; }
+
+    public string CheckpointDirectory => Path.Combine(Directory, CheckpointFolder);
+
+    public string LogPath => Path.Combine(Directory, TrainingLog.FileName);
+
+    /// <summary>Checks the folder against what was asked; nothing is written yet.</summary>
+    public static TrainingRun Open(string directory, string provenanceFile, bool resume, bool force)
+    {
+        directory = Path.GetFullPath(directory);
+        bool unfinished = TrainingCheckpoint.Exists(Path.Combine(directory, CheckpointFolder));
+        if (resume && !unfinished) throw new TrainingRunException($"{directory} holds no checkpoint of an unfinished run to resume");
+        if (unfinished && !resume && !force)
+            throw new TrainingRunException($"{directory} holds the checkpoint of an unfinished run: resume it or start over (--resume or --force)");
+        if (!resume && File.Exists(Path.Combine(directory, "config.json")) && !force)
+            throw new TrainingRunException($"{directory} already holds a model; choose another output folder or replace it (--force)");
+        return new TrainingRun(directory, provenanceFile, resume);
+    }
+
+    /// <summary>Prepares the folder and opens its log: a fresh run starts clean, a resumed one keeps the lines up to its checkpoint.</summary>
+    public TrainingLog StartLog()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        if (!Resuming)
+        {
+            foreach (var file in OutputFiles().Append(LogPath)) File.Delete(file);
+            if (System.IO.Directory.Exists(CheckpointDirectory)) System.IO.Directory.Delete(CheckpointDirectory, recursive: true);
+        }
+        else if (File.Exists(LogPath))
+        {
+            int saved = TrainingCheckpoint.ReadProgress(CheckpointDirectory).Step;
+            File.WriteAllLines(LogPath, File.ReadAllLines(LogPath).Where(l => TrainingLog.StepOf(l) is not { } step || step <= saved).ToList());
+        }
+        return new TrainingLog(Directory);
+    }
+
+    public void SaveCheckpoint(Trainer trainer, HfTokenizer tokenizer, TrainingProgress progress) =>
+        TrainingCheckpoint.Save(CheckpointDirectory, trainer, tokenizer, progress);
+
+    /// <summary>The saved run loaded into <paramref name="trainer"/> when resuming; null for a fresh run.</summary>
+    public TrainingProgress? Restore(Trainer trainer) => Resuming ? TrainingCheckpoint.Restore(CheckpointDirectory, trainer) : null;
+
+    /// <summary>
+    /// Writes the model, the base model's prompt settings and the provenance file whole to a staging folder, moves them
+    /// in, then drops the resumable checkpoint. An interrupted save leaves the staging folder, not a model of mixed files.
+    /// </summary>
+    public void Finish(CausalLanguageModel model, HfTokenizer tokenizer, TrainingProvenance provenance)
+    {
+        var staging = Directory + ".saving";
+        if (System.IO.Directory.Exists(staging)) System.IO.Directory.Delete(staging, recursive: true);
+        CheckpointWriter.Save(model, tokenizer, staging);
+        ModelPromptSettings.Load(provenance.BaseModel)?.Save(staging);
+        File.WriteAllText(Path.Combine(staging, ProvenanceFile), provenance.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        foreach (var file in System.IO.Directory.GetFiles(staging))
+            File.Move(file, Path.Combine(Directory, Path.GetFileName(file)), overwrite: true);
+        System.IO.Directory.Delete(staging);
+        if (System.IO.Directory.Exists(CheckpointDirectory)) System.IO.Directory.Delete(CheckpointDirectory, recursive: true);
+    }
+
+    /// <summary>The files a finished run writes beside its log (a fresh run removes those of the model it replaces).</summary>
+    private IEnumerable<string> OutputFiles() =>
+        System.IO.Directory.GetFiles(Directory, "model*.safetensors*")
+            .Concat(new[] { "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", ModelPromptSettings.FileName, ProvenanceFile }
+                .Select(name => Path.Combine(Directory, name)));
+}

@@ -1,0 +1,220 @@
+using System.CommandLine;
+using System.Globalization;
+using Reasoner.Cli.Hosting;
+using Reasoner.Core.Storage;
+using Reasoner.Core.Trees;
+using Reasoner.Models;
+using Reasoner.Models.Checkpoints;
+using Reasoner.Training;
+using Reasoner.Training.Batching;
+using Reasoner.Training.Framework;
+using Spectre.Console;
+using TorchSharp;
+
+namespace Reasoner.Cli.Commands;
+
+/// <summary>The options every <c>train METHOD</c> command has: inputs, output folder, resume, and the shared loop's knobs.</summary>
+sealed class PolicyTrainingOptions
+{
+    public PolicyTrainingOptions(CliContext context, string method, PolicyTrainingSettings defaults, string examples)
+    {
+        Runs = new Argument<string[]>("runs") { Description = "Run folders, or run names under the runs folder, whose trees give the training data.", Arity = ArgumentArity.OneOrMore };
+        Model = new Option<string?>("--model") { Description = "Policy to start from, also the frozen reference (Hugging Face folder). Default: the model folder that searched the runs (on-policy), else the built-in model." };
+        Output = new Option<string?>("--out", "-o") { Description = $"Folder for the trained model (Hugging Face layout, reasoner.json, train_log.jsonl, {method}.json): a name under RunsDir or a path. Default: {method}-<first run>." };
+        Force = new Option<bool>("--force") { Description = "Replace a model already in the output folder, or start an unfinished run over." };
+        Resume = new Option<bool>("--resume") { Description = "Continue the unfinished run whose checkpoint is in the output folder (same runs and settings)." };
+        SaveEvery = new Option<int>("--save-every") { Description = "Save a resumable checkpoint (output folder's checkpoint/) every this many steps; Ctrl-C and SIGTERM save one too.", DefaultValueFactory = _ => defaults.SaveEvery };
+        LearningRate = new Option<double>("--lr") { Description = "Peak learning rate (warmup, then cosine to 0).", DefaultValueFactory = _ => defaults.LearningRate };
+        Warmup = new Option<double>("--warmup-ratio") { Description = "Share of the steps spent warming up.", DefaultValueFactory = _ => defaults.WarmupRatio };
+        Epochs = new Option<int>("--epochs") { Description = $"Passes over the training {examples}.", DefaultValueFactory = _ => defaults.Epochs };
+        Batch = new Option<int>("--batch") { Description = $"{char.ToUpperInvariant(examples[0])}{examples[1..]} per micro-batch.", DefaultValueFactory = _ => defaults.Batch };
+        Accumulation = new Option<int>("--accumulation") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => defaults.Accumulation };
+        MaxLength = new Option<int>("--max-length") { Description = $"{char.ToUpperInvariant(examples[0])}{examples[1..]} with a row (prompt plus side) over this many tokens are left out.", DefaultValueFactory = _ => defaults.MaxLength };
+        EvalFraction = new Option<double>("--eval-fraction") { Description = $"Share of problems held out: their {examples} measure the objective on unseen problems.", DefaultValueFactory = _ => defaults.EvalFraction };
+        EvalEvery = new Option<int>("--eval-every") { Description = $"Measure the held-out {examples} every this many steps (and at the end).", DefaultValueFactory = _ => defaults.EvalEvery };
+        Seed = new Option<int>("--seed") { Description = $"Seed of the held-out split and the {examples}' order.", DefaultValueFactory = _ => context.Settings.Seed };
+        Device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => context.Settings.Device };
+        Threads = new Option<int>("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => 2 };
+    }
+
+    public Argument<string[]> Runs { get; }
+    public Option<string?> Model { get; }
+    public Option<string?> Output { get; }
+    public Option<bool> Force { get; }
+    public Option<bool> Resume { get; }
+    public Option<int> SaveEvery { get; }
+    public Option<double> LearningRate { get; }
+    public Option<double> Warmup { get; }
+    public Option<int> Epochs { get; }
+    public Option<int> Batch { get; }
+    public Option<int> Accumulation { get; }
+    public Option<int> MaxLength { get; }
+    public Option<double> EvalFraction { get; }
+    public Option<int> EvalEvery { get; }
+    public Option<int> Seed { get; }
+    public Option<string> Device { get; }
+    public Option<int> Threads { get; }
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(Runs);
+        foreach (var option in new Option[] { Model, Output, Force, Resume, SaveEvery, LearningRate, Warmup, Epochs, Batch, Accumulation, MaxLength, EvalFraction, EvalEvery, Seed, Device, Threads })
+            command.Options.Add(option);
+    }
+
+    /// <summary>A method's settings with the shared knobs as parsed.</summary>
+    public T Apply<T>(ParseResult parse, T settings) where T : PolicyTrainingSettings => settings with
+    {
+        LearningRate = parse.GetValue(LearningRate),
+        WarmupRatio = parse.GetValue(Warmup),
+        Epochs = parse.GetValue(Epochs),
+        Batch = parse.GetValue(Batch),
+        Accumulation = parse.GetValue(Accumulation),
+        MaxLength = parse.GetValue(MaxLength),
+        EvalFraction = parse.GetValue(EvalFraction),
+        EvalEvery = parse.GetValue(EvalEvery),
+        SaveEvery = parse.GetValue(SaveEvery),
+        Seed = parse.GetValue(Seed),
+    };
+}
+
+/// <summary>A method's examples built from the runs, with a line that says what was kept and what was left out.</summary>
+sealed record TrainingData<TExample>(IReadOnlyList<TExample> Examples, string Summary);
+
+/// <summary>What one <c>train METHOD</c> command brings to the shared runner: its data, its objective, and how to show its figures.</summary>
+sealed record PolicyMethod<TExample, TReference, TBatch, TMetrics>(
+    string Name,
+    string Title,
+    string ExampleKind,
+    PolicyTrainingSettings Settings,
+    Func<IReadOnlyList<PreferenceTree>, LoadedCheckpoint, TrainingData<TExample>> Data,
+    Func<TExample, string> ProblemId,
+    Func<CausalLanguageModel, int, IPolicyObjective<TExample, TReference, TBatch, TMetrics>> Objective,
+    Func<TMetrics, string> Describe,
+    string SettingsLine)
+    where TBatch : ITokenCounts, IDisposable
+    where TMetrics : class, ITrainingMetrics
+{
+    /// <summary>The provenance file and the default output folder's prefix.</summary>
+    public string ShortName { get; init; } = Name;
+}
+
+/// <summary>
+/// The command side of every policy trainer: read the runs, pick the on-policy model, build and split the data, open
+/// the output folder, run the shared loop with progress, stop gracefully on Ctrl-C or SIGTERM, save and report.
+/// </summary>
+static class PolicyTrainingCommand
+{
+    public static int Run<TExample, TReference, TBatch, TMetrics>(CliContext context, ParseResult parse, CancellationToken cancel,
+        PolicyTrainingOptions options, PolicyMethod<TExample, TReference, TBatch, TMetrics> method)
+        where TBatch : ITokenCounts, IDisposable
+        where TMetrics : class, ITrainingMetrics
+    {
+        var settings = method.Settings;
+        try { settings.Validate(); }
+        catch (ArgumentException e) { throw new UserError(e.Message); }
+        if (parse.GetValue(options.Threads) < 1) throw new UserError($"--threads must be at least 1, got {parse.GetValue(options.Threads)}");
+
+        var runDirs = parse.GetValue(options.Runs)!.Select(r => RunLocation.Resolve(r, context.Settings)).ToArray();
+        var outDir = Generation.GenerationRun.ResolveDirectory(parse.GetValue(options.Output) ?? method.ShortName + "-" + Path.GetFileName(runDirs[0]), context.Settings);
+        var run = TrainingRun.Open(outDir, method.ShortName + ".json", parse.GetValue(options.Resume), parse.GetValue(options.Force));
+        var trees = ReadTrees(context, runDirs);
+        var baseModel = Path.GetFullPath(parse.GetValue(options.Model) ?? SearchingModel(trees.Select(t => t.ModelId)) ?? BuiltinModel.Locate());
+
+        torch.set_num_threads(parse.GetValue(options.Threads));
+        torch.manual_seed(settings.Seed);
+        var checkpoint = CheckpointLoader.Load(baseModel, TorchRuntime.ParseDevice(parse.GetValue(options.Device)!));
+        using var model = checkpoint.Model;
+        var data = method.Data(trees, checkpoint);
+        var split = HeldOutSplit.ByProblem(data.Examples, method.ProblemId, settings.EvalFraction, settings.Seed);
+        if (split.Train.Count == 0 && split.Eval.Count > 0)
+            throw new UserError($"--eval-fraction {settings.EvalFraction} holds out all {split.EvalProblems} problems that have {method.ExampleKind}: lower it, or search more problems");
+        if (split.Train.Count == 0)
+            throw new UserError($"the runs give no training {method.ExampleKind} ({trees.Count} trees; {data.Summary})");
+        context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"[grey]{trees.Count} trees → {data.Summary}: {split.Train.Count} to train on, {split.Eval.Count} held out from {split.EvalProblems} problems[/]");
+        context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"[grey]policy and reference {baseModel} ({model.ParameterCount():N0} parameters); {method.SettingsLine}, lr {settings.LearningRate}, {settings.Epochs} epochs of {settings.Batch}-{method.ExampleKind.TrimEnd('s')} batches[/]");
+
+        TrainingResult<TMetrics>? result = null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using var signals = new StopSignals(stop);
+        using (var log = run.StartLog())
+        {
+            context.Console.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(progress =>
+                {
+                    var bar = progress.AddTask("reference log-probabilities", maxValue: 1);
+                    string held = "";
+                    var trainer = new PolicyTrainer<TExample, TReference, TBatch, TMetrics>(model, method.Objective(model, checkpoint.Tokenizer.EosId), settings)
+                    {
+                        OnStep = (step, total, m) =>
+                        {
+                            bar.MaxValue = total;
+                            bar.Value = step.Step;
+                            bar.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"step {step.Step}/{total} {method.Describe(m)}{held}"));
+                        },
+                        OnEvaluation = (step, m) => held = " | held-out " + method.Describe(m),
+                        SaveCheckpoint = (t, p) => run.SaveCheckpoint(t, checkpoint.Tokenizer, p),
+                        RestoreCheckpoint = t =>
+                        {
+                            var p = run.Restore(t);
+                            if (p is not null) context.Console.MarkupLineInterpolated($"[grey]resumed from {run.CheckpointDirectory} at step {p.Step}[/]");
+                            return p;
+                        },
+                    };
+                    result = trainer.Train(split.Train, split.Eval, log, stop.Token);
+                    bar.Value = bar.MaxValue;
+                });
+        }
+        if (stop.IsCancellationRequested)
+        {
+            if (result!.Steps > 0)
+                context.Console.MarkupLineInterpolated($"stopped after step {result.Steps}; no model saved; the checkpoint in {run.CheckpointDirectory} continues with --resume");
+            else
+                context.Console.MarkupLine("stopped before the first step; nothing saved");
+            return signals.Received is null ? 130 : signals.ExitCode;
+        }
+        run.Finish(model, checkpoint.Tokenizer, new TrainingProvenance(method.Name, method.ExampleKind, baseModel, runDirs, settings,
+            result!.Steps, result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter));
+        Report(context.Console, method, result, outDir, clock.Elapsed);
+        return 0;
+    }
+
+    /// <summary>The trees of every run, read once: they say which model searched and which value ranked steps, and give the data.</summary>
+    public static List<PreferenceTree> ReadTrees(CliContext context, IEnumerable<string> runDirs)
+    {
+        var damage = new List<StoreDamage>();
+        var trees = new List<PreferenceTree>();
+        foreach (var dir in runDirs)
+            using (var store = TreeStore.Open(dir)) trees.AddRange(store.ReadAll(damage.Add));
+        ShowCommand.ReportDamage(context, damage);
+        return trees;
+    }
+
+    /// <summary>The model folder that searched the runs (<see cref="OnPolicyModel.Of"/>); where there is none to pick, --model must name it.</summary>
+    internal static string? SearchingModel(IEnumerable<string> treeModelIds)
+    {
+        try { return OnPolicyModel.Of(treeModelIds); }
+        catch (TrainingRunException e) { throw new UserError(e.Message + " with --model"); }
+    }
+
+    private static void Report<TExample, TReference, TBatch, TMetrics>(IAnsiConsole console, PolicyMethod<TExample, TReference, TBatch, TMetrics> method,
+        TrainingResult<TMetrics> result, string outDir, TimeSpan elapsed)
+        where TBatch : ITokenCounts, IDisposable
+        where TMetrics : class, ITrainingMetrics
+    {
+        var table = new Table().Title(method.Title).AddColumn("").AddColumn(new TableColumn("value"));
+        table.AddRow(method.ExampleKind, $"{result.TrainExamples} trained on, {result.EvalExamples} held out");
+        table.AddRow("optimizer steps", $"{result.Steps} in {elapsed:m\\:ss}");
+        if (result.Last is { } last) table.AddRow("last step", Markup.Escape(method.Describe(last)));
+        if (result.EvalBefore is { } before && result.EvalAfter is { } after)
+            table.AddRow($"held-out {method.ExampleKind}", Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"before: loss {before.Loss:0.000}; after: {method.Describe(after)}")));
+        table.AddRow("model", Markup.Escape(outDir));
+        console.Write(table);
+        console.MarkupLineInterpolated($"next: [bold]eval --task arith --model {outDir}[/], or [bold]generate --model {outDir}[/] for the next on-policy round");
+    }
+}
