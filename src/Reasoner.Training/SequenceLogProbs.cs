@@ -31,7 +31,21 @@ public static class SequenceLogProbs
     public static TokenLogProbs Compute(CausalLanguageModel model, TokenBatch batch)
     {
         using var scope = NewDisposeScope();
-        var logits = model.ForwardRightPadded(batch.InputIds);                                  // [B,T,V]; batches are right-padded
+        var logProbs = FromLogits(model.ForwardRightPadded(batch.InputIds), batch);             // batches are right-padded
+        return new TokenLogProbs(logProbs.Values.MoveToOuterDisposeScope(), logProbs.Mask.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>As <see cref="Compute"/>, from the same forward also the final hidden states [B,T,hidden] (TPO's step embeddings, value heads).</summary>
+    public static (TokenLogProbs LogProbs, Tensor Hidden) ComputeWithHiddenStates(CausalLanguageModel model, TokenBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = model.HiddenStatesRightPadded(batch.InputIds);
+        var logProbs = FromLogits(model.Logits(hidden), batch);
+        return (new TokenLogProbs(logProbs.Values.MoveToOuterDisposeScope(), logProbs.Mask.MoveToOuterDisposeScope()), hidden.MoveToOuterDisposeScope());
+    }
+
+    private static TokenLogProbs FromLogits(Tensor logits, TokenBatch batch)
+    {
         long width = batch.Width;
         // Logits at t predict token t+1; log_softmax in fp32 whatever the model's dtype.
         var predicted = logits.narrow(1, 0, width - 1).to(ScalarType.Float32).log_softmax(-1);
@@ -39,6 +53,6 @@ public static class SequenceLogProbs
         var gathered = predicted.gather(-1, next).squeeze(-1);                                  // [B,T-1]
         var values = nn.functional.pad(gathered, [1, 0]);                                       // [B,T], 0 at t=0
         var mask = batch.LossMask.to(ScalarType.Float32);
-        return new TokenLogProbs((values * mask).MoveToOuterDisposeScope(), mask.clone().MoveToOuterDisposeScope());
+        return new TokenLogProbs(values * mask, mask.clone());
     }
 }

@@ -316,11 +316,18 @@ public sealed class CausalLanguageModel : nn.Module
     /// </summary>
     public Tensor ForwardRightPadded(Tensor inputIds)
     {
+        using var scope = NewDisposeScope();
+        return Logits(HiddenStatesRightPadded(inputIds)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Final-norm hidden states [B,T,hidden] of right-padded rows (see <see cref="ForwardRightPadded"/>).</summary>
+    public Tensor HiddenStatesRightPadded(Tensor inputIds)
+    {
         if (inputIds.dim() != 2) throw new ArgumentException($"inputIds must be [batch, tokens], got [{string.Join(", ", inputIds.shape)}]");
         using var scope = NewDisposeScope();
         var positions = arange(inputIds.shape[1], device: inputIds.device).unsqueeze(0).expand(inputIds.shape[0], -1);
         var (cos, sin) = rotary.Tables(positions, model.EmbeddingWeight.dtype);
-        return Logits(model.Forward(inputIds, cos, sin, null, null)).MoveToOuterDisposeScope();
+        return model.Forward(inputIds, cos, sin, null, null).MoveToOuterDisposeScope();
     }
 
     public Tensor Logits(Tensor hidden) =>

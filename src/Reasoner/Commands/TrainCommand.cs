@@ -4,6 +4,7 @@ using Reasoner.Cli.Hosting;
 using Reasoner.Core.Judging;
 using Reasoner.Core.Trees;
 using Reasoner.Training.Preference;
+using Reasoner.Training.Tpo;
 using Spectre.Console;
 
 namespace Reasoner.Cli.Commands;
@@ -12,7 +13,7 @@ namespace Reasoner.Cli.Commands;
 static class TrainCommand
 {
     public static Command Create(CliContext context) =>
-        new("train", "Train a model on stored search runs.") { Dpo(context) };
+        new("train", "Train a model on stored search runs.") { Dpo(context), Tpo(context) };
 
     /// <summary>The output folder's resumable checkpoint of an unfinished run; removed once the model is saved.</summary>
     public const string CheckpointFolder = Training.Framework.TrainingRun.CheckpointFolder;
@@ -60,6 +61,65 @@ static class TrainCommand
         return command;
     }
 
+    private static Command Tpo(CliContext context)
+    {
+        var defaults = new TpoSettings();
+        var common = new PolicyTrainingOptions(context, "tpo", defaults, "lists");
+        var variant = EnumOption.Create<TpoVariant>("--variant", "paper: λ-weighted ranking of every ordered pair with the adaptive step reward (arXiv 2410.12854 Eq. 7–10). code: the released code's shape (step means weighted against the best branch, plain pairwise loss over all pairs).", defaults.Variant);
+        var beta = new Option<double>("--beta") { Description = "β of the implicit reward β·log π/π_ref (TPO: 0.5).", DefaultValueFactory = _ => defaults.Beta };
+        var noLambda = new Option<bool>("--no-lambda") { Description = "Weight every ranked pair 1 instead of LambdaLoss's λ_ij (paper variant)." };
+        var noStepWeights = new Option<bool>("--no-step-weights") { Description = "Sum each branch's log-ratio plainly instead of weighting aligned steps by 1 + cos of their embeddings." };
+        var minList = new Option<int>("--min-list") { Description = "Fewest terminal-reaching sibling branches a node needs to give a list.", DefaultValueFactory = _ => defaults.MinListSize };
+        var nll = new Option<double>("--nll-weight") { Description = "α of an added α·NLL per token of each list's best branch (RPO, as train dpo's default); 0 is TPO as published.", DefaultValueFactory = _ => defaults.NllWeight };
+        var value = EnumOption.Create<NodeValueKind>("--value", "Node value that scores each branch's first step (a step that ends the solution scores its outcome). Default: the value the run's search ranked by. gold: the oracle (built-in tasks only).", null);
+        var command = new Command("tpo",
+            "TPO (Tree Preference Optimization, ICLR 2025): at every node with several children, the children continued to terminals form a ranked list, " +
+            "and the policy learns the list's order through its implicit rewards against the frozen starting model. Writes a model that eval, generate and a next round of train read.")
+        {
+            variant, beta, noLambda, noStepWeights, minList, nll, value,
+        };
+        common.AddTo(command);
+        command.SetAction((parse, cancel) =>
+        {
+            var settings = common.Apply(parse, defaults with
+            {
+                Variant = EnumOption.Value<TpoVariant>(parse, variant),
+                Beta = parse.GetValue(beta),
+                LambdaWeights = !parse.GetValue(noLambda),
+                StepWeights = !parse.GetValue(noStepWeights),
+                MinListSize = parse.GetValue(minList),
+                NllWeight = parse.GetValue(nll),
+            });
+            var prompts = PromptFolder.Open(context.Settings);
+            var method = new PolicyMethod<TokenizedList, double[][], ListBatch, TpoMetrics>(
+                Name: "tpo", Title: "TPO", ExampleKind: "lists", Settings: settings,
+                Data: (trees, checkpoint) =>
+                {
+                    var (selector, valued) = RankingValues(context, parse, value, trees);
+                    var data = TpoLists.Build(valued, prompts, selector, checkpoint.Tokenizer, settings.MinListSize, settings.MaxLength);
+                    return new(data.Lists, $"{data.Lists.Count} lists from {data.Nodes} nodes with {settings.MinListSize}+ children ({data.TooShort} with fewer branches that reach a terminal and {data.TooLong} over {settings.MaxLength} tokens left out)");
+                },
+                ProblemId: l => l.ProblemId,
+                Objective: (model, pad) => new TpoObjective(model, pad, settings),
+                Describe: m => string.Create(CultureInfo.InvariantCulture, $"loss {m.Loss:0.000} pair acc {m.PairAccuracy:P0} top acc {m.TopAccuracy:P0}"),
+                SettingsLine: string.Create(CultureInfo.InvariantCulture, $"variant {EnumOption.Kebab(settings.Variant.ToString())}, β {settings.Beta}{(settings.LambdaWeights ? "" : ", no λ")}{(settings.StepWeights ? "" : ", no step weights")}"));
+            return Task.FromResult(PolicyTrainingCommand.Run(context, parse, cancel, common, method));
+        });
+        return command;
+    }
+
+    /// <summary>The value that ranks steps (the runs' own unless --value names one) and the trees to read with it (gold judges them as they are read).</summary>
+    internal static (Func<Core.Trees.TreeNode, double?> Value, IReadOnlyList<PreferenceTree> Trees) RankingValues(CliContext context, ParseResult parse, Option<string> value, IReadOnlyList<PreferenceTree> trees)
+    {
+        var ranking = EnumOption.ValueOrNull<NodeValueKind>(parse, value) ?? ExportCommand.RankingValue(trees.Select(t => t.Search.Algorithm));
+        if (ranking == NodeValueKind.Gold && trees.FirstOrDefault(t => !StepJudges.Supports(t.Problem.Family)) is { } other)
+            throw new UserError($"--value gold ranks steps by gold step labels, which only the built-in tasks arith and logic have; the runs hold {other.Problem.Family} trees");
+        var (valued, selector) = GoldValues.Resolve(trees, ranking);
+        if (ranking == NodeValueKind.Gold)
+            context.Console.MarkupLine("[yellow]oracle: steps ranked by gold step labels, an upper bound for comparison, not a method[/]");
+        return (selector, valued.ToList());
+    }
+
     /// <summary>The model folder that searched the runs, which on-policy training starts from.</summary>
     internal static string? SearchingModel(IEnumerable<string> treeModelIds) => PolicyTrainingCommand.SearchingModel(treeModelIds);
 }
@@ -84,12 +144,8 @@ sealed class StepPairCliOptions
     /// </summary>
     public (StepPairOptions Options, IReadOnlyList<PreferenceTree> Trees) Resolve(CliContext context, ParseResult parse, IReadOnlyList<PreferenceTree> trees)
     {
+        var (selector, valued) = TrainCommand.RankingValues(context, parse, value, trees);
         var ranking = EnumOption.ValueOrNull<NodeValueKind>(parse, value) ?? ExportCommand.RankingValue(trees.Select(t => t.Search.Algorithm));
-        if (ranking == NodeValueKind.Gold && trees.FirstOrDefault(t => !StepJudges.Supports(t.Problem.Family)) is { } other)
-            throw new UserError($"--value gold ranks steps by gold step labels, which only the built-in tasks arith and logic have; the runs hold {other.Problem.Family} trees");
-        var (valued, selector) = GoldValues.Resolve(trees, ranking);
-        if (ranking == NodeValueKind.Gold)
-            context.Console.MarkupLine("[yellow]oracle: pairs ranked by gold step labels, an upper bound for comparison, not a method[/]");
         var defaults = PairDefaults.ForTraining(ranking, selector);
         return (defaults with
         {
@@ -97,6 +153,6 @@ sealed class StepPairCliOptions
             Selection = EnumOption.Value<PairSelection>(parse, pairs),
             Groups = EnumOption.ValueOrNull<SiblingGroups>(parse, groups) ?? defaults.Groups,
             Continuation = EnumOption.Value<ContinuationMode>(parse, continuation),
-        }, valued.ToList());
+        }, valued);
     }
 }

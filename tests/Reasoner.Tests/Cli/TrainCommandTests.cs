@@ -159,3 +159,53 @@ public class SearchingModelTests
         Assert.Contains("--model", e.Message);
     }
 }
+
+/// <summary><c>train tpo</c> on a run whose nodes have three or more children, with a tiny checkpoint.</summary>
+public sealed class TrainTpoCommandTests : IDisposable
+{
+    private readonly string _runs = Directory.CreateTempSubdirectory("reasoner-tpo-").FullName;
+    private readonly TinyCheckpoint _checkpoint = new();
+
+    public void Dispose()
+    {
+        Directory.Delete(_runs, recursive: true);
+        _checkpoint.Dispose();
+    }
+
+    private Dictionary<string, string?> Config => new() { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+
+    [Fact]
+    public async Task TpoWritesAModelThatGenerateLoadsWithItsLogAndRecord()
+    {
+        var generated = await CliRunner.Run(Config, "generate", "--model", "reference:0.5", "--problems", "16", "--iterations", "6", "-k", "3");
+        Assert.Equal(0, generated.ExitCode);
+        string[] args = ["train", "tpo", "mcts-arith", "--model", _checkpoint.Path, "--max-length", "4096", "--batch", "2", "--epochs", "1", "--eval-fraction", "0.25", "--eval-every", "1"];
+
+        var r = await CliRunner.Run(Config, args);
+
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.Matches(@"\d+ lists from \d+ nodes with 3\+ children", r.Out);
+        var outDir = Path.Combine(_runs, "tpo-mcts-arith");
+        using (var loaded = CheckpointLoader.Load(outDir).Model)
+            Assert.True(loaded.ParameterCount() > 0);
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "tpo.json")))!;
+        Assert.Equal("tpo", (string)record["method"]!);
+        Assert.Equal("paper", (string)record["settings"]!["variant"]!);
+        int steps = (int)record["steps"]!, lists = (int)record["train_lists"]!;
+        Assert.True(lists > 0);
+        Assert.Equal((lists + 1) / 2, steps);
+        var log = TrainingLog.Read(Path.Combine(outDir, TrainingLog.FileName));
+        Assert.Equal(steps, log.Count(l => l.ContainsKey("loss")));
+        Assert.All(log.Where(l => l.ContainsKey("loss")), l => Assert.InRange((double)l["rewards/pair_accuracy"]!, 0, 1));
+        Assert.False(Directory.Exists(Path.Combine(outDir, "checkpoint")));
+
+        var next = await CliRunner.Run(Config, "generate", "--model", outDir, "--problems", "1", "--iterations", "1", "--max-step-tokens", "4",
+            "--depth-limit", "2", "--out", "round-2");
+        Assert.True(next.ExitCode == 0, next.Err);
+
+        // The same folder again is refused without --force; --force trains it over.
+        var again = await CliRunner.Run(Config, args);
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("already holds a model", again.Err);
+    }
+}
