@@ -5,6 +5,7 @@ using Reasoner.Core.Judging;
 using Reasoner.Core.Trees;
 using Reasoner.Training.Preference;
 using Reasoner.Training.Tpo;
+using Reasoner.Training.Trpa;
 using Spectre.Console;
 
 namespace Reasoner.Cli.Commands;
@@ -13,7 +14,7 @@ namespace Reasoner.Cli.Commands;
 static class TrainCommand
 {
     public static Command Create(CliContext context) =>
-        new("train", "Train a model on stored search runs.") { Dpo(context), Tpo(context) };
+        new("train", "Train a model on stored search runs.") { Dpo(context), Tpo(context), Trpa(context) };
 
     /// <summary>The output folder's resumable checkpoint of an unfinished run; removed once the model is saved.</summary>
     public const string CheckpointFolder = Training.Framework.TrainingRun.CheckpointFolder;
@@ -103,6 +104,52 @@ static class TrainCommand
                 Objective: (model, pad) => new TpoObjective(model, pad, settings),
                 Describe: m => string.Create(CultureInfo.InvariantCulture, $"loss {m.Loss:0.000} pair acc {m.PairAccuracy:P0} top acc {m.TopAccuracy:P0}"),
                 SettingsLine: string.Create(CultureInfo.InvariantCulture, $"variant {EnumOption.Kebab(settings.Variant.ToString())}, β {settings.Beta}{(settings.LambdaWeights ? "" : ", no λ")}{(settings.StepWeights ? "" : ", no step weights")}"));
+            return Task.FromResult(PolicyTrainingCommand.Run(context, parse, cancel, common, method));
+        });
+        return command;
+    }
+
+    private static Command Trpa(CliContext context)
+    {
+        var defaults = new TrpaSettings();
+        var common = new PolicyTrainingOptions(context, "trpa", defaults, "groups");
+        var beta = new Option<double>("--beta") { Description = "β of h = β·(r_w − r_l), r a solution's per-token mean log-ratio (TRPA: 0.1).", DefaultValueFactory = _ => defaults.Beta };
+        var anisotropy = new Option<double>("--anisotropy") { Description = "Factor on h when the winner is at level 1 (TRPA: 2.5).", DefaultValueFactory = _ => defaults.Anisotropy };
+        var trustRegion = new Option<double>("--trust-region") { Description = "Coefficient of the per-token k3 KL to the policy that sampled the solutions (TRPA: 0.001).", DefaultValueFactory = _ => defaults.TrustRegion };
+        var groupSize = new Option<int>("--group-size") { Description = "Most solutions per problem (TRPA: 16 rollouts); a tree with more terminals gives a seeded sample.", DefaultValueFactory = _ => defaults.GroupSize };
+        var levels = new Option<string>("--levels") { Description = "Levels of a correct, incorrect, unparsable and cut-off solution, 1 best (TRPA's rules: 1,2,3,4); equal numbers merge levels.", DefaultValueFactory = _ => string.Join(",", defaults.Levels) };
+        var command = new Command("trpa",
+            "TRPA (Trust Region Preference Approximation): each problem's finished solutions from its tree, at rule-based levels (correct, incorrect, unparsable, cut off); " +
+            "every pair across levels is a preference on per-token mean log-ratios, with a trust region to the policy that searched. Writes a model that eval, generate and a next round of train read.")
+        {
+            beta, anisotropy, trustRegion, groupSize, levels,
+        };
+        common.AddTo(command);
+        command.SetAction((parse, cancel) =>
+        {
+            int[] levelValues;
+            try { levelValues = [.. parse.GetValue(levels)!.Split(',').Select(l => int.Parse(l.Trim(), CultureInfo.InvariantCulture))]; }
+            catch (FormatException) { throw new UserError($"--levels: expected four comma-separated integers, got '{parse.GetValue(levels)}'"); }
+            var settings = common.Apply(parse, defaults with
+            {
+                Beta = parse.GetValue(beta),
+                Anisotropy = parse.GetValue(anisotropy),
+                TrustRegion = parse.GetValue(trustRegion),
+                GroupSize = parse.GetValue(groupSize),
+                Levels = levelValues,
+            });
+            var prompts = PromptFolder.Open(context.Settings);
+            var method = new PolicyMethod<SolutionGroup, float[][], GroupBatch, TrpaMetrics>(
+                Name: "trpa", Title: "TRPA", ExampleKind: "groups", Settings: settings,
+                Data: (trees, checkpoint) =>
+                {
+                    var data = TrpaGroups.FromTrees(trees, prompts, checkpoint.Tokenizer, settings);
+                    return new(data.Groups, $"{data.Groups.Count} groups of finished solutions ({data.TooSmall} trees with fewer than 2 and {data.TooLong} over {settings.MaxLength} tokens left out)");
+                },
+                ProblemId: g => g.ProblemId,
+                Objective: (model, pad) => new TrpaObjective(model, pad, settings),
+                Describe: m => string.Create(CultureInfo.InvariantCulture, $"loss {m.Loss:0.000} pair acc {m.PairAccuracy:P0} kl {m.TrustRegionKl:0.0000}"),
+                SettingsLine: string.Create(CultureInfo.InvariantCulture, $"β {settings.Beta}, anisotropy {settings.Anisotropy}, trust region {settings.TrustRegion}, levels {string.Join(",", settings.Levels)}"));
             return Task.FromResult(PolicyTrainingCommand.Run(context, parse, cancel, common, method));
         });
         return command;

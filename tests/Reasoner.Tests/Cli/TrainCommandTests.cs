@@ -209,3 +209,41 @@ public sealed class TrainTpoCommandTests : IDisposable
         Assert.Contains("already holds a model", again.Err);
     }
 }
+
+/// <summary><c>train trpa</c> on the terminals of a stored run, with a tiny checkpoint.</summary>
+public sealed class TrainTrpaCommandTests : IDisposable
+{
+    private readonly string _runs = Directory.CreateTempSubdirectory("reasoner-trpa-").FullName;
+    private readonly TinyCheckpoint _checkpoint = new();
+
+    public void Dispose()
+    {
+        Directory.Delete(_runs, recursive: true);
+        _checkpoint.Dispose();
+    }
+
+    private Dictionary<string, string?> Config => new() { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+
+    [Fact]
+    public async Task TrpaWritesAModelThatLoadsWithItsRecordAndRefusesBadLevels()
+    {
+        Assert.Equal(0, (await CliRunner.Run(Config, "generate", "--model", "reference:0.5", "--problems", "12", "--iterations", "4")).ExitCode);
+        string[] args = ["train", "trpa", "mcts-arith", "--model", _checkpoint.Path, "--max-length", "4096", "--batch", "2", "--epochs", "1"];
+
+        var bad = await CliRunner.Run(Config, [.. args, "--levels", "1,2,x,4"]);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--levels", bad.Err);
+
+        var r = await CliRunner.Run(Config, args);
+        Assert.True(r.ExitCode == 0, r.Err);
+        var outDir = Path.Combine(_runs, "trpa-mcts-arith");
+        using (var loaded = CheckpointLoader.Load(outDir).Model)
+            Assert.True(loaded.ParameterCount() > 0);
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "trpa.json")))!;
+        Assert.Equal("trpa", (string)record["method"]!);
+        Assert.Equal(2.5, (double)record["settings"]!["anisotropy"]!);
+        int steps = (int)record["steps"]!, groups = (int)record["train_groups"]!;
+        Assert.Equal((groups + 1) / 2, steps);
+        Assert.Equal(steps, TrainingLog.Read(Path.Combine(outDir, TrainingLog.FileName)).Count(l => l.ContainsKey("trust_region_kl")));
+    }
+}

@@ -1,0 +1,72 @@
+using Reasoner.Core.Problems;
+using Reasoner.Core.Prompts;
+using Reasoner.Core.Trees;
+using Reasoner.Models.Tokenization;
+using Reasoner.Training.Batching;
+using Reasoner.Training.Preference;
+
+namespace Reasoner.Training.Trpa;
+
+/// <summary>One whole solution in tokens with its preference level (1 best).</summary>
+public sealed record LeveledSolution(int[] Tokens, int Level);
+
+/// <summary>A problem's solutions: the solve prompt in tokens, and each solution after it.</summary>
+public sealed record SolutionGroup(string ProblemId, int[] Prompt, IReadOnlyList<LeveledSolution> Solutions)
+{
+    public int Length => Prompt.Length + Solutions.Max(s => s.Tokens.Length);
+
+    public IEnumerable<TrainingSequence> Sequences => Solutions.Select(s => new TrainingSequence([.. Prompt, .. s.Tokens], Prompt.Length));
+}
+
+/// <summary>The groups of some trees in tokens, with what was left out and why.</summary>
+public sealed record SolutionGroupSet(IReadOnlyList<SolutionGroup> Groups, int Trees, int TooSmall, int TooLong);
+
+/// <summary>
+/// TRPA's groups from stored trees: every finished root-to-terminal solution of a tree (<see cref="TreeViews.PreferenceLevels"/>),
+/// at most <see cref="TrpaSettings.GroupSize"/> of them (a seeded sample), each at its rule-based level.
+/// </summary>
+public static class TrpaGroups
+{
+    public static SolutionGroupSet FromTrees(IEnumerable<PreferenceTree> trees, PromptLibrary prompts, ITextTokenizer tokenizer, TrpaSettings settings)
+    {
+        int count = 0, tooSmall = 0, tooLong = 0;
+        var groups = new List<SolutionGroup>();
+        var random = new Random(settings.Seed);
+        foreach (var tree in trees.Where(t => t.Status == TreeStatus.Completed))
+        {
+            count++;
+            var paths = TreeViews.PreferenceLevels(tree).BestFirst.ToArray();
+            if (paths.Length > settings.GroupSize)
+            {
+                random.Shuffle(paths);
+                paths = paths.Take(settings.GroupSize).ToArray();
+            }
+            var delimiter = TaskFamilies.Get(tree.Problem.Family).StepDelimiter;
+            bool bare = StepPairData.IsBare(tree);
+            var solutions = paths
+                .Select(p => new LeveledSolution(Encode(tree, p, delimiter, bare, tokenizer), settings.Levels[(int)p.Level - 1]))
+                .Where(s => s.Tokens.Length > 0)
+                .ToList();
+            if (solutions.Count < 2) { tooSmall++; continue; }
+            var group = new SolutionGroup(tree.Problem.Id, tokenizer.Encode(prompts.RenderSolve(tree.Problem, bare)), solutions);
+            if (group.Length > settings.MaxLength) tooLong++;
+            else groups.Add(group);
+        }
+        return new SolutionGroupSet(groups, count, tooSmall, tooLong);
+    }
+
+    /// <summary>The solution as the policy wrote it, step by step (see <see cref="StepPairData"/> for the delimiter and end-of-sequence rules).</summary>
+    private static int[] Encode(PreferenceTree tree, LeveledPath path, string delimiter, bool bare, ITextTokenizer tokenizer)
+    {
+        var end = tree.Nodes[path.TerminalId];
+        bool finished = end.IsTerminal && !end.Truncated;
+        var tokens = new List<int>();
+        for (int k = 0; k < path.Steps.Count; k++)
+        {
+            bool final = k == path.Steps.Count - 1;
+            tokens.AddRange(tokenizer.Encode(path.Steps[k] + (!final || (finished && !bare) ? delimiter : "")));
+        }
+        if (finished && bare) tokens.Add(tokenizer.EosId);
+        return [.. tokens];
+    }
+}
