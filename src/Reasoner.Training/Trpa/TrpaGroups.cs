@@ -44,7 +44,7 @@ public static class TrpaGroups
             var delimiter = TaskFamilies.Get(tree.Problem.Family).StepDelimiter;
             bool bare = StepPairData.IsBare(tree);
             var solutions = paths
-                .Select(p => new LeveledSolution(Encode(tree, p, delimiter, bare, tokenizer), settings.Levels[(int)p.Level - 1]))
+                .Select(p => new LeveledSolution(SolutionTokens.Encode(tree, p.TerminalId, delimiter, bare, tokenizer), settings.Levels[(int)p.Level - 1]))
                 .Where(s => s.Tokens.Length > 0)
                 .ToList();
             if (solutions.Count < 2) { tooSmall++; continue; }
@@ -53,20 +53,5 @@ public static class TrpaGroups
             else groups.Add(group);
         }
         return new SolutionGroupSet(groups, count, tooSmall, tooLong);
-    }
-
-    /// <summary>The solution as the policy wrote it, step by step (see <see cref="StepPairData"/> for the delimiter and end-of-sequence rules).</summary>
-    private static int[] Encode(PreferenceTree tree, LeveledPath path, string delimiter, bool bare, ITextTokenizer tokenizer)
-    {
-        var end = tree.Nodes[path.TerminalId];
-        bool finished = end.IsTerminal && !end.Truncated;
-        var tokens = new List<int>();
-        for (int k = 0; k < path.Steps.Count; k++)
-        {
-            bool final = k == path.Steps.Count - 1;
-            tokens.AddRange(tokenizer.Encode(path.Steps[k] + (!final || (finished && !bare) ? delimiter : "")));
-        }
-        if (finished && bare) tokens.Add(tokenizer.EosId);
-        return [.. tokens];
     }
 }

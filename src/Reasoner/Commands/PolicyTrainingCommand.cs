@@ -136,8 +136,26 @@ static class PolicyTrainingCommand
         context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"[grey]policy and reference {baseModel} ({model.ParameterCount():N0} parameters); {method.SettingsLine}, lr {settings.LearningRate}, {settings.Epochs} epochs of {settings.Batch}-{method.ExampleKind.TrimEnd('s')} batches[/]");
 
-        TrainingResult<TMetrics>? result = null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (result, stopped) = Fit(context, run, method, model, checkpoint.Tokenizer, split, cancel);
+        if (stopped is { } code) return code;
+        run.Finish(model, checkpoint.Tokenizer, new TrainingProvenance(method.Name, method.ExampleKind, baseModel, runDirs, settings,
+            result.Steps, result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter));
+        Report(context.Console, method, result, outDir, clock.Elapsed);
+        return 0;
+    }
+
+    /// <summary>
+    /// The shared loop over the split with progress, checkpoints in <paramref name="run"/>'s folder and a graceful stop on
+    /// Ctrl-C or SIGTERM: the result, and the exit code when the run was stopped (its checkpoint then continues it).
+    /// </summary>
+    public static (TrainingResult<TMetrics> Result, int? StopCode) Fit<TExample, TReference, TBatch, TMetrics>(CliContext context, TrainingRun run,
+        PolicyMethod<TExample, TReference, TBatch, TMetrics> method, CausalLanguageModel model, Models.Tokenization.HfTokenizer tokenizer,
+        HeldOutSplit<TExample> split, CancellationToken cancel)
+        where TBatch : ITokenCounts, IDisposable
+        where TMetrics : class, ITrainingMetrics
+    {
+        TrainingResult<TMetrics>? result = null;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         using var signals = new StopSignals(stop);
         using (var log = run.StartLog())
@@ -149,7 +167,7 @@ static class PolicyTrainingCommand
                 {
                     var bar = progress.AddTask("reference log-probabilities", maxValue: 1);
                     string held = "";
-                    var trainer = new PolicyTrainer<TExample, TReference, TBatch, TMetrics>(model, method.Objective(model, checkpoint.Tokenizer.EosId), settings)
+                    var trainer = new PolicyTrainer<TExample, TReference, TBatch, TMetrics>(model, method.Objective(model, tokenizer.EosId), method.Settings)
                     {
                         OnStep = (step, total, m) =>
                         {
@@ -158,7 +176,7 @@ static class PolicyTrainingCommand
                             bar.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"step {step.Step}/{total} {method.Describe(m)}{held}"));
                         },
                         OnEvaluation = (step, m) => held = " | held-out " + method.Describe(m),
-                        SaveCheckpoint = (t, p) => run.SaveCheckpoint(t, checkpoint.Tokenizer, p),
+                        SaveCheckpoint = (t, p) => run.SaveCheckpoint(t, tokenizer, p),
                         RestoreCheckpoint = t =>
                         {
                             var p = run.Restore(t);
@@ -170,18 +188,12 @@ static class PolicyTrainingCommand
                     bar.Value = bar.MaxValue;
                 });
         }
-        if (stop.IsCancellationRequested)
-        {
-            if (result!.Steps > 0)
-                context.Console.MarkupLineInterpolated($"stopped after step {result.Steps}; no model saved; the checkpoint in {run.CheckpointDirectory} continues with --resume");
-            else
-                context.Console.MarkupLine("stopped before the first step; nothing saved");
-            return signals.Received is null ? 130 : signals.ExitCode;
-        }
-        run.Finish(model, checkpoint.Tokenizer, new TrainingProvenance(method.Name, method.ExampleKind, baseModel, runDirs, settings,
-            result!.Steps, result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter));
-        Report(context.Console, method, result, outDir, clock.Elapsed);
-        return 0;
+        if (!stop.IsCancellationRequested) return (result!, null);
+        if (result!.Steps > 0)
+            context.Console.MarkupLineInterpolated($"stopped after step {result.Steps}; no model saved; the checkpoint in {run.CheckpointDirectory} continues with --resume");
+        else
+            context.Console.MarkupLine("stopped before the first step; nothing saved");
+        return (result, signals.Received is null ? 130 : signals.ExitCode);
     }
 
     /// <summary>The trees of every run, read once: they say which model searched and which value ranked steps, and give the data.</summary>
@@ -202,7 +214,7 @@ static class PolicyTrainingCommand
         catch (TrainingRunException e) { throw new UserError(e.Message + " with --model"); }
     }
 
-    private static void Report<TExample, TReference, TBatch, TMetrics>(IAnsiConsole console, PolicyMethod<TExample, TReference, TBatch, TMetrics> method,
+    public static void Report<TExample, TReference, TBatch, TMetrics>(IAnsiConsole console, PolicyMethod<TExample, TReference, TBatch, TMetrics> method,
         TrainingResult<TMetrics> result, string outDir, TimeSpan elapsed)
         where TBatch : ITokenCounts, IDisposable
         where TMetrics : class, ITrainingMetrics

@@ -14,7 +14,7 @@ namespace Reasoner.Cli.Commands;
 static class TrainCommand
 {
     public static Command Create(CliContext context) =>
-        new("train", "Train a model on stored search runs.") { Dpo(context), Tpo(context), Trpa(context) };
+        new("train", "Train a model on stored search runs.") { Dpo(context), Tpo(context), Trpa(context), OnpoCommand.Create(context) };
 
     /// <summary>The output folder's resumable checkpoint of an unfinished run; removed once the model is saved.</summary>
     public const string CheckpointFolder = Training.Framework.TrainingRun.CheckpointFolder;

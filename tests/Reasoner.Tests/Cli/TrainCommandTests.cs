@@ -247,3 +247,61 @@ public sealed class TrainTrpaCommandTests : IDisposable
         Assert.Equal(steps, TrainingLog.Read(Path.Combine(outDir, TrainingLog.FileName)).Count(l => l.ContainsKey("trust_region_kl")));
     }
 }
+
+/// <summary><c>train onpo</c>: one round's two fits, the auxiliary iterate beside the policy, and a resume that skips a finished first fit.</summary>
+public sealed class TrainOnpoCommandTests : IDisposable
+{
+    private readonly string _runs = Directory.CreateTempSubdirectory("reasoner-onpo-").FullName;
+    private readonly TinyCheckpoint _checkpoint = new();
+
+    public void Dispose()
+    {
+        Directory.Delete(_runs, recursive: true);
+        _checkpoint.Dispose();
+    }
+
+    private Dictionary<string, string?> Config => new() { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+
+    [Fact]
+    public async Task ARoundWritesThePolicyAndItsAuxiliaryIterateAndAStopInTheSecondFitResumesThere()
+    {
+        Assert.Equal(0, (await CliRunner.Run(Config, "generate", "--model", "reference:0.5", "--problems", "16", "--iterations", "4")).ExitCode);
+        var outDir = Path.Combine(_runs, "onpo");
+        string[] args = ["train", "onpo", "mcts-arith", "--model", _checkpoint.Path, "--max-length", "4096", "--batch", "1", "--epochs", "3",
+            "--save-every", "2", "--eval-fraction", "0", "--out", "onpo"];
+        using var cancel = new CancellationTokenSource();
+        var secondFitState = Path.Combine(outDir, "checkpoint", TrainingCheckpoint.StateFile);
+        var watcher = new Thread(() =>
+        {
+            for (var waited = 0; !File.Exists(secondFitState) && waited < 24000; waited++) Thread.Sleep(5);
+            cancel.Cancel();
+        });
+        watcher.Start();
+        var running = Reasoner.Cli.ReasonerApp.RunAsync(args, new StringWriter(), new StringWriter(), Config, cancel.Token);
+        watcher.Join();
+        Assert.Equal(130, await running);
+        Assert.True(File.Exists(Path.Combine(outDir, "auxiliary", "config.json")), "the first fit's model is saved");
+        Assert.False(File.Exists(Path.Combine(outDir, "config.json")), "a stopped second fit saves no policy");
+        var auxiliaryWeights = File.ReadAllBytes(Path.Combine(outDir, "auxiliary", "model.safetensors"));
+
+        var resumed = await CliRunner.Run(Config, [.. args, "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Err);
+        Assert.DoesNotContain("fit 1 of 2", resumed.Out);
+        Assert.Equal(auxiliaryWeights, File.ReadAllBytes(Path.Combine(outDir, "auxiliary", "model.safetensors")));
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "onpo.json")))!;
+        Assert.Equal("onpo", (string)record["method"]!);
+        Assert.Equal(Path.Combine(outDir, "auxiliary"), (string)record["base_model"]!);
+        Assert.Equal("onpo-auxiliary", (string)JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "auxiliary", "onpo.json")))!["method"]!);
+        var logged = TrainingLog.Read(Path.Combine(outDir, TrainingLog.FileName)).Where(l => l.ContainsKey("loss")).Select(l => (int)l["step"]!).ToList();
+        Assert.Equal(Enumerable.Range(1, (int)record["steps"]!), logged);
+
+        // The next round reads the auxiliary iterate beside the policy it starts from.
+        var next = await CliRunner.Run(Config, "train", "onpo", "mcts-arith", "--model", outDir, "--max-length", "4096", "--epochs", "1", "--out", "onpo-2");
+        Assert.True(next.ExitCode == 0, next.Err);
+        Assert.Contains($"auxiliary iterate π′_t {Path.Combine(outDir, "auxiliary")}", next.Out);
+
+        var finished = await CliRunner.Run(Config, [.. args, "--resume"]);
+        Assert.Equal(2, finished.ExitCode);
+        Assert.Contains("nothing to resume", finished.Err);
+    }
+}

@@ -1,0 +1,121 @@
+using System.CommandLine;
+using System.Globalization;
+using Reasoner.Cli.Hosting;
+using Reasoner.Models;
+using Reasoner.Models.Checkpoints;
+using Reasoner.Training;
+using Reasoner.Training.Framework;
+using Reasoner.Training.Onpo;
+using Reasoner.Training.Preference;
+using Spectre.Console;
+using TorchSharp;
+
+namespace Reasoner.Cli.Commands;
+
+/// <summary>
+/// <c>train onpo RUN…</c>: one round t of ONPO (arXiv 2502.16852, Algorithm 1). The runs hold solutions π_t sampled; the
+/// round fits π′_{t+1} anchored at π′_t into OUT/auxiliary, then π_{t+1} anchored at π′_{t+1} into OUT. The next round
+/// reads OUT/auxiliary as its π′.
+/// </summary>
+static class OnpoCommand
+{
+    public const string AuxiliaryFolder = "auxiliary";
+
+    public static Command Create(CliContext context)
+    {
+        var defaults = new OnpoSettings();
+        var common = new PolicyTrainingOptions(context, "onpo", defaults, "pairs");
+        var auxiliary = new Option<string?>("--auxiliary") { Description = "The auxiliary iterate π′_t the first fit is anchored at. Default: the policy folder's auxiliary/ (written by the previous round), else the policy itself (round 1: π′_1 = π_1)." };
+        var eta = new Option<double>("--eta") { Description = "η: each pair's log-ratio margin against the anchor is fitted to η/2 nats (the paper's 1/η = 0.01 is for 8B models and long responses).", DefaultValueFactory = _ => defaults.Eta };
+        var pairs = EnumOption.Create<OnpoPairs>("--pairs", "all: every pair the oracle does not tie. best-vs-worst: the oracle's best solution against its worst, kept when the best wins (INPO).", defaults.Pairs);
+        var samples = new Option<int>("--samples") { Description = "Most solutions per problem (its tree's terminals, sampled by the policy) the pairs come from (INPO: 8).", DefaultValueFactory = _ => defaults.Samples };
+        var command = new Command("onpo",
+            "ONPO (optimistic online mirror descent for a general preference game): one round. Pairs of the runs' finished solutions ordered by the outcome oracle " +
+            "(a correct answer beats a wrong one, otherwise a coin); two square-loss fits on them, first the auxiliary iterate (saved in OUT/auxiliary), then the policy anchored at it.")
+        {
+            auxiliary, eta, pairs, samples,
+        };
+        common.AddTo(command);
+        command.SetAction((parse, cancel) =>
+        {
+            var settings = common.Apply(parse, defaults with
+            {
+                Eta = parse.GetValue(eta),
+                Pairs = EnumOption.Value<OnpoPairs>(parse, pairs),
+                Samples = parse.GetValue(samples),
+            });
+            try { settings.Validate(); }
+            catch (ArgumentException e) { throw new UserError(e.Message); }
+            if (parse.GetValue(common.Threads) < 1) throw new UserError($"--threads must be at least 1, got {parse.GetValue(common.Threads)}");
+
+            var runDirs = parse.GetValue(common.Runs)!.Select(r => RunLocation.Resolve(r, context.Settings)).ToArray();
+            var outDir = Path.GetFullPath(Generation.GenerationRun.ResolveDirectory(parse.GetValue(common.Output) ?? "onpo-" + Path.GetFileName(runDirs[0]), context.Settings));
+            var auxDir = Path.Combine(outDir, AuxiliaryFolder);
+            var (auxRun, mainRun) = OpenRuns(outDir, auxDir, parse.GetValue(common.Resume), parse.GetValue(common.Force));
+            var trees = PolicyTrainingCommand.ReadTrees(context, runDirs);
+            var policy = Path.GetFullPath(parse.GetValue(common.Model) ?? PolicyTrainingCommand.SearchingModel(trees.Select(t => t.ModelId)) ?? BuiltinModel.Locate());
+            var anchor = Path.GetFullPath(parse.GetValue(auxiliary) ?? (File.Exists(Path.Combine(policy, AuxiliaryFolder, "config.json")) ? Path.Combine(policy, AuxiliaryFolder) : policy));
+
+            torch.set_num_threads(parse.GetValue(common.Threads));
+            torch.manual_seed(settings.Seed);
+            var device = TorchRuntime.ParseDevice(parse.GetValue(common.Device)!);
+            var tokenizer = CheckpointLoader.Load(anchor, device);
+            tokenizer.Model.Dispose();
+            var data = OnpoPairSet.Build(trees, PromptFolder.Open(context.Settings), tokenizer.Tokenizer, new OutcomeOracle(), settings);
+            var split = HeldOutSplit.ByProblem(data.Pairs, p => p.ProblemId, settings.EvalFraction, settings.Seed);
+            if (split.Train.Count == 0)
+                throw new UserError($"the runs give no training pairs ({trees.Count} trees, {data.Problems} with 2+ finished solutions, {data.Ties} ties, {data.TooLong} over {settings.MaxLength} tokens; {split.Eval.Count} held out)");
+            context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"[grey]{trees.Count} trees → {data.Pairs.Count} pairs from {data.Problems} problems ({data.Ties} ties and {data.TooLong} over {settings.MaxLength} tokens left out): {split.Train.Count} to train on, {split.Eval.Count} held out from {split.EvalProblems} problems[/]");
+            context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]sampling policy π_t {policy}; auxiliary iterate π′_t {anchor}; η {settings.Eta}, lr {settings.LearningRate}, {settings.Epochs} epochs[/]");
+
+            var method = Method(settings);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            if (auxRun is not null)
+            {
+                context.Console.MarkupLine("fit 1 of 2: π′_{t+1}, anchored at π′_t");
+                using var model = CheckpointLoader.Load(anchor, device).Model;
+                var (result, stopped) = PolicyTrainingCommand.Fit(context, auxRun, method with { Name = "onpo-auxiliary" }, model, tokenizer.Tokenizer, split, cancel);
+                if (stopped is { } code) return Task.FromResult(code);
+                auxRun.Finish(model, tokenizer.Tokenizer, new TrainingProvenance("onpo-auxiliary", "pairs", anchor, runDirs, settings, result.Steps,
+                    result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter));
+            }
+            context.Console.MarkupLine("fit 2 of 2: π_{t+1}, anchored at π′_{t+1}");
+            using (var model = CheckpointLoader.Load(auxDir, device).Model)
+            {
+                var (result, stopped) = PolicyTrainingCommand.Fit(context, mainRun, method, model, tokenizer.Tokenizer, split, cancel);
+                if (stopped is { } code) return Task.FromResult(code);
+                mainRun.Finish(model, tokenizer.Tokenizer, new TrainingProvenance("onpo", "pairs", auxDir, runDirs, settings, result.Steps,
+                    result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter));
+                PolicyTrainingCommand.Report(context.Console, method, result, outDir, clock.Elapsed);
+            }
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// The two fits' folders as asked. A fresh round needs both free (or --force); a resumed one continues the fit that
+    /// was stopped, and skips the first when its model is already saved. A null first run means it is done.
+    /// </summary>
+    private static (TrainingRun? Auxiliary, TrainingRun Policy) OpenRuns(string outDir, string auxDir, bool resume, bool force)
+    {
+        if (!resume)
+            return (TrainingRun.Open(auxDir, "onpo.json", false, force), TrainingRun.Open(outDir, "onpo.json", false, force));
+        bool auxStarted = TrainingCheckpoint.Exists(Path.Combine(auxDir, TrainingRun.CheckpointFolder));
+        bool auxDone = !auxStarted && File.Exists(Path.Combine(auxDir, "config.json"));
+        if (!auxStarted && !auxDone) throw new TrainingRunException($"{outDir} holds no unfinished ONPO round to resume");
+        bool mainStarted = TrainingCheckpoint.Exists(Path.Combine(outDir, TrainingRun.CheckpointFolder));
+        if (auxDone && !mainStarted && File.Exists(Path.Combine(outDir, "config.json")))
+            throw new TrainingRunException($"{outDir} holds a finished ONPO round; nothing to resume");
+        return (auxDone ? null : TrainingRun.Open(auxDir, "onpo.json", true, false), TrainingRun.Open(outDir, "onpo.json", mainStarted, true));
+    }
+
+    private static PolicyMethod<TokenizedPair, (double Chosen, double Rejected), PairBatch, OnpoMetrics> Method(OnpoSettings settings) => new(
+        Name: "onpo", Title: "ONPO round", ExampleKind: "pairs", Settings: settings,
+        Data: (_, _) => throw new InvalidOperationException("ONPO builds its pairs once for both fits"),
+        ProblemId: p => p.ProblemId,
+        Objective: (model, pad) => new OnpoObjective(model, pad, settings),
+        Describe: m => string.Create(CultureInfo.InvariantCulture, $"loss {m.Loss:0.000} margin {m.Margin:0.000} margin>0 {m.Accuracy:P0}"),
+        SettingsLine: string.Create(CultureInfo.InvariantCulture, $"η {settings.Eta}"));
+}
