@@ -116,6 +116,7 @@ public sealed class TrainingRun
         CheckpointWriter.Save(model, tokenizer, staging);
         ModelPromptSettings.Load(provenance.BaseModel)?.Save(staging);
         File.WriteAllText(Path.Combine(staging, ProvenanceFile), provenance.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        TrainingCurves.Write(LogPath, Path.Combine(staging, TrainingCurves.FileName), provenance.Method);
         foreach (var file in System.IO.Directory.GetFiles(staging))
             File.Move(file, Path.Combine(Directory, Path.GetFileName(file)), overwrite: true);
         System.IO.Directory.Delete(staging);
@@ -125,6 +126,6 @@ public sealed class TrainingRun
     /// <summary>The files a finished run writes beside its log (a fresh run removes those of the model it replaces).</summary>
     private IEnumerable<string> OutputFiles() =>
         System.IO.Directory.GetFiles(Directory, "model*.safetensors*")
-            .Concat(new[] { "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", ModelPromptSettings.FileName, ProvenanceFile }
+            .Concat(new[] { "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", ModelPromptSettings.FileName, ProvenanceFile, TrainingCurves.FileName }
                 .Select(name => Path.Combine(Directory, name)));
 }

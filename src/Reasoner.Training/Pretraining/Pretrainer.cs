@@ -147,6 +147,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         SaveCheckpoint(checkpoint, trainer, tokenizer, progress);
         CheckpointWriter.Save(model, tokenizer, output, dtype: settings.StoreFloat16 ? torch.ScalarType.Float16 : null);
         PromptSettings().Save(output);
+        TrainingCurves.Write(log.Path, Path.Combine(output, TrainingCurves.FileName), "pretrain");
         return new PretrainResult(output, progress, model.ParameterCount(), accuracy, selfEvalAuc, throughput);
     }
 

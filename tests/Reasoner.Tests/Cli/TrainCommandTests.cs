@@ -197,6 +197,8 @@ public sealed class TrainTpoCommandTests : IDisposable
         var log = TrainingLog.Read(Path.Combine(outDir, TrainingLog.FileName));
         Assert.Equal(steps, log.Count(l => l.ContainsKey("loss")));
         Assert.All(log.Where(l => l.ContainsKey("loss")), l => Assert.InRange((double)l["rewards/pair_accuracy"]!, 0, 1));
+        var png = File.ReadAllBytes(Path.Combine(outDir, TrainingCurves.FileName));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
         Assert.False(Directory.Exists(Path.Combine(outDir, "checkpoint")));
 
         var next = await CliRunner.Run(Config, "generate", "--model", outDir, "--problems", "1", "--iterations", "1", "--max-step-tokens", "4",
