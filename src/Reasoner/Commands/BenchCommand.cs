@@ -21,7 +21,47 @@ namespace Reasoner.Cli.Commands;
 static class BenchCommand
 {
     public static Command Create(CliContext context) =>
-        new("bench", "Measure parts of the system.") { Generate(context), Search(context) };
+        new("bench", "Measure parts of the system.") { Generate(context), Search(context), Train(context) };
+
+    private static Command Train(CliContext context)
+    {
+        var model = new Option<string?>("--model") { Description = "A Hugging Face model folder. Default: the built-in model." };
+        var problems = new Option<int>("--problems") { Description = "Test problems (half arith, half logic) whose reference and corrupted solutions make the examples.", DefaultValueFactory = _ => 128 };
+        var batch = new Option<int>("--batch") { Description = "Examples per step: sequences for pretraining, pairs, lists or groups for the trainers.", DefaultValueFactory = _ => 8 };
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (the matmul peak is measured with the same).", DefaultValueFactory = _ => 2 };
+        var command = new Command("train",
+            "Optimizer-step throughput of pretraining and of every trainer (step-level DPO, TPO, TRPA, ONPO) on one model, in one run: tokens/s, model FLOP/s " +
+            "(6·N per token plus attention, real tokens only) and their share of an fp32 matmul peak measured in the same run with the same threads. Reference passes and collation are not timed.")
+        {
+            model, problems, batch, threads,
+        };
+        command.SetAction(parse =>
+        {
+            int examples = Positive(parse, problems), perStep = Positive(parse, batch), threadCount = Positive(parse, threads);
+            TorchSharp.torch.set_num_threads(threadCount);
+            TorchSharp.torch.manual_seed(context.Settings.Seed);
+            var device = TorchRuntime.ParseDevice(context.Settings.Device);
+            var directory = parse.GetValue(model) ?? BuiltinModel.Locate();
+            var bench = new TrainingBench(directory, device, PromptFolder.Open(context.Settings), examples, context.Settings.Seed);
+            double peak = Reasoner.Training.TrainingFlops.MeasureMatmulPeak(device);
+            context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"{directory}: {bench.Examples} problems' reference solutions with 3 corrupted copies each, {perStep} examples per step, {threadCount} threads on {device}; fp32 matmul peak {peak / 1e9:0.0} GFLOP/s");
+            var table = new Table().AddColumn("method").AddColumn(new TableColumn("steps").RightAligned()).AddColumn(new TableColumn("tokens/s").RightAligned())
+                .AddColumn(new TableColumn("model GFLOP/s").RightAligned()).AddColumn(new TableColumn("share of peak").RightAligned()).AddColumn(new TableColumn("vs pretraining").RightAligned());
+            var rows = new List<TrainingBenchRow>();
+            foreach (var run in new Func<int, TrainingBenchRow>[] { bench.Pretraining, bench.Dpo, bench.Tpo, bench.Trpa, bench.Onpo })
+            {
+                var row = run(perStep);
+                rows.Add(row);
+                table.AddRow(row.Method, row.Steps.ToString(CultureInfo.InvariantCulture), row.TokensPerSecond.ToString("N0", CultureInfo.InvariantCulture),
+                    (row.FlopsPerSecond / 1e9).ToString("0.0", CultureInfo.InvariantCulture), (row.FlopsPerSecond / peak).ToString("P0", CultureInfo.InvariantCulture),
+                    (row.FlopsPerSecond / rows[0].FlopsPerSecond).ToString("0.00", CultureInfo.InvariantCulture) + "×");
+            }
+            context.Console.Write(table);
+            return 0;
+        });
+        return command;
+    }
 
     private static Command Generate(CliContext context)
     {
