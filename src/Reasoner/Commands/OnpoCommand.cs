@@ -24,7 +24,7 @@ static class OnpoCommand
     public static Command Create(CliContext context)
     {
         var defaults = new OnpoSettings();
-        var common = new PolicyTrainingOptions(context, "onpo", defaults, "pairs");
+        var common = new PolicyTrainingOptions(context, "onpo", defaults, "pairs", "TRL preference JSONL ({prompt, chosen, rejected}: chosen is the winner)");
         var auxiliary = new Option<string?>("--auxiliary") { Description = "The auxiliary iterate π′_t the first fit is anchored at. Default: the policy folder's auxiliary/ (written by the previous round), else the policy itself (round 1: π′_1 = π_1)." };
         var eta = new Option<double>("--eta") { Description = "η: each pair's log-ratio margin against the anchor is fitted to η/2 nats (the paper's 1/η = 0.01 is for 8B models and long responses).", DefaultValueFactory = _ => defaults.Eta };
         var pairs = EnumOption.Create<OnpoPairs>("--pairs", "all: every pair the oracle does not tie. best-vs-worst: the oracle's best solution against its worst, kept when the best wins (INPO).", defaults.Pairs);
@@ -48,12 +48,14 @@ static class OnpoCommand
             catch (ArgumentException e) { throw new UserError(e.Message); }
             if (parse.GetValue(common.Threads) < 1) throw new UserError($"--threads must be at least 1, got {parse.GetValue(common.Threads)}");
 
-            var runDirs = parse.GetValue(common.Runs)!.Select(r => RunLocation.Resolve(r, context.Settings)).ToArray();
-            var outDir = Path.GetFullPath(Generation.GenerationRun.ResolveDirectory(parse.GetValue(common.Output) ?? "onpo-" + Path.GetFileName(runDirs[0]), context.Settings));
+            var inputs = parse.GetValue(common.Runs)!;
+            bool files = PolicyTrainingCommand.InputFiles(inputs, "onpo", "TRL preference JSONL");
+            var runDirs = files ? inputs.Select(Path.GetFullPath).ToArray() : inputs.Select(r => RunLocation.Resolve(r, context.Settings)).ToArray();
+            var outDir = Path.GetFullPath(Generation.GenerationRun.ResolveDirectory(parse.GetValue(common.Output) ?? "onpo-" + Path.GetFileNameWithoutExtension(runDirs[0]), context.Settings));
             var auxDir = Path.Combine(outDir, AuxiliaryFolder);
             var (auxRun, mainRun) = OpenRuns(outDir, auxDir, parse.GetValue(common.Resume), parse.GetValue(common.Force));
-            var trees = PolicyTrainingCommand.ReadTrees(context, runDirs);
-            var policy = Path.GetFullPath(parse.GetValue(common.Model) ?? PolicyTrainingCommand.SearchingModel(trees.Select(t => t.ModelId)) ?? BuiltinModel.Locate());
+            var trees = files ? [] : PolicyTrainingCommand.ReadTrees(context, runDirs);
+            var policy = Path.GetFullPath(parse.GetValue(common.Model) ?? (files ? null : PolicyTrainingCommand.SearchingModel(trees.Select(t => t.ModelId))) ?? BuiltinModel.Locate());
             var anchor = Path.GetFullPath(parse.GetValue(auxiliary) ?? (File.Exists(Path.Combine(policy, AuxiliaryFolder, "config.json")) ? Path.Combine(policy, AuxiliaryFolder) : policy));
 
             torch.set_num_threads(parse.GetValue(common.Threads));
@@ -61,12 +63,15 @@ static class OnpoCommand
             var device = TorchRuntime.ParseDevice(parse.GetValue(common.Device)!);
             var tokenizer = CheckpointLoader.Load(anchor, device);
             tokenizer.Model.Dispose();
-            var data = OnpoPairSet.Build(trees, PromptFolder.Open(context.Settings), tokenizer.Tokenizer, new OutcomeOracle(), settings);
+            // A TRL preference file already holds the oracle's verdicts: chosen won.
+            var data = files
+                ? FromFiles(runDirs, tokenizer.Tokenizer, settings.MaxLength)
+                : OnpoPairSet.Build(trees, PromptFolder.Open(context.Settings), tokenizer.Tokenizer, new OutcomeOracle(), settings);
             var split = HeldOutSplit.ByProblem(data.Pairs, p => p.ProblemId, settings.EvalFraction, settings.Seed);
             if (split.Train.Count == 0)
                 throw new UserError($"the runs give no training pairs ({trees.Count} trees, {data.Problems} with 2+ finished solutions, {data.Ties} ties, {data.TooLong} over {settings.MaxLength} tokens; {split.Eval.Count} held out)");
             context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"[grey]{trees.Count} trees → {data.Pairs.Count} pairs from {data.Problems} problems ({data.Ties} ties and {data.TooLong} over {settings.MaxLength} tokens left out): {split.Train.Count} to train on, {split.Eval.Count} held out from {split.EvalProblems} problems[/]");
+                $"[grey]{(files ? $"{runDirs.Length} file(s)" : $"{trees.Count} trees")} → {data.Pairs.Count} pairs from {data.Problems} problems ({data.Ties} ties and {data.TooLong} over {settings.MaxLength} tokens left out): {split.Train.Count} to train on, {split.Eval.Count} held out from {split.EvalProblems} problems[/]");
             context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]sampling policy π_t {policy}; auxiliary iterate π′_t {anchor}; η {settings.Eta}, lr {settings.LearningRate}, {settings.Epochs} epochs[/]");
 
             var method = Method(settings);
@@ -109,6 +114,13 @@ static class OnpoCommand
         if (auxDone && !mainStarted && File.Exists(Path.Combine(outDir, "config.json")))
             throw new TrainingRunException($"{outDir} holds a finished ONPO round; nothing to resume");
         return (auxDone ? null : TrainingRun.Open(auxDir, "onpo.json", true, false), TrainingRun.Open(outDir, "onpo.json", mainStarted, true));
+    }
+
+    private static OnpoPairSet FromFiles(IEnumerable<string> files, Models.Tokenization.ITextTokenizer tokenizer, int maxLength)
+    {
+        var read = files.SelectMany(f => TrlPreferenceReader.Read(f, tokenizer)).ToList();
+        var kept = read.Where(p => p.Chosen.Length > 0 && p.Rejected.Length > 0 && p.Length <= maxLength).ToList();
+        return new OnpoPairSet(kept, read.Select(p => p.ProblemId).Distinct().Count(), 0, read.Count - kept.Count);
     }
 
     private static PolicyMethod<TokenizedPair, (double Chosen, double Rejected), PairBatch, OnpoMetrics> Method(OnpoSettings settings) => new(

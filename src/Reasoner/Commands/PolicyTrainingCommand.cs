@@ -16,9 +16,13 @@ namespace Reasoner.Cli.Commands;
 /// <summary>The options every <c>train METHOD</c> command has: inputs, output folder, resume, and the shared loop's knobs.</summary>
 sealed class PolicyTrainingOptions
 {
-    public PolicyTrainingOptions(CliContext context, string method, PolicyTrainingSettings defaults, string examples)
+    public PolicyTrainingOptions(CliContext context, string method, PolicyTrainingSettings defaults, string examples, string? fileFormat = null)
     {
-        Runs = new Argument<string[]>("runs") { Description = "Run folders, or run names under the runs folder, whose trees give the training data.", Arity = ArgumentArity.OneOrMore };
+        Runs = new Argument<string[]>("runs")
+        {
+            Description = "Run folders, or run names under the runs folder, whose trees give the training data" + (fileFormat is null ? "." : $"; or {fileFormat} files (then the default policy is the built-in model)."),
+            Arity = ArgumentArity.OneOrMore,
+        };
         Model = new Option<string?>("--model") { Description = "Policy to start from, also the frozen reference (Hugging Face folder). Default: the model folder that searched the runs (on-policy), else the built-in model." };
         Output = new Option<string?>("--out", "-o") { Description = $"Folder for the trained model (Hugging Face layout, reasoner.json, train_log.jsonl, {method}.json): a name under RunsDir or a path. Default: {method}-<first run>." };
         Force = new Option<bool>("--force") { Description = "Replace a model already in the output folder, or start an unfinished run over." };
@@ -97,6 +101,12 @@ sealed record PolicyMethod<TExample, TReference, TBatch, TMetrics>(
 {
     /// <summary>The provenance file and the default output folder's prefix.</summary>
     public string ShortName { get; init; } = Name;
+
+    /// <summary>The method's examples from a file in a standard format (TRL preference, TPO lists), where one fits; null when it reads runs only.</summary>
+    public Func<string, LoadedCheckpoint, TrainingData<TExample>>? FromFile { get; init; }
+
+    /// <summary>The standard format <see cref="FromFile"/> reads, for messages.</summary>
+    public string? FileFormat { get; init; }
 }
 
 /// <summary>
@@ -115,24 +125,27 @@ static class PolicyTrainingCommand
         catch (ArgumentException e) { throw new UserError(e.Message); }
         if (parse.GetValue(options.Threads) < 1) throw new UserError($"--threads must be at least 1, got {parse.GetValue(options.Threads)}");
 
-        var runDirs = parse.GetValue(options.Runs)!.Select(r => RunLocation.Resolve(r, context.Settings)).ToArray();
-        var outDir = Generation.GenerationRun.ResolveDirectory(parse.GetValue(options.Output) ?? method.ShortName + "-" + Path.GetFileName(runDirs[0]), context.Settings);
+        var inputs = parse.GetValue(options.Runs)!;
+        bool files = InputFiles(inputs, method.ShortName, method.FileFormat);
+        var runDirs = files ? inputs.Select(Path.GetFullPath).ToArray() : inputs.Select(r => RunLocation.Resolve(r, context.Settings)).ToArray();
+        var outDir = Generation.GenerationRun.ResolveDirectory(parse.GetValue(options.Output) ?? method.ShortName + "-" + Path.GetFileNameWithoutExtension(runDirs[0]), context.Settings);
         var run = TrainingRun.Open(outDir, method.ShortName + ".json", parse.GetValue(options.Resume), parse.GetValue(options.Force));
-        var trees = ReadTrees(context, runDirs);
-        var baseModel = Path.GetFullPath(parse.GetValue(options.Model) ?? SearchingModel(trees.Select(t => t.ModelId)) ?? BuiltinModel.Locate());
+        var trees = files ? [] : ReadTrees(context, runDirs);
+        // A file says nothing about the model that wrote it: without --model, the built-in model trains on it.
+        var baseModel = Path.GetFullPath(parse.GetValue(options.Model) ?? (files ? null : SearchingModel(trees.Select(t => t.ModelId))) ?? BuiltinModel.Locate());
 
         torch.set_num_threads(parse.GetValue(options.Threads));
         torch.manual_seed(settings.Seed);
         var checkpoint = CheckpointLoader.Load(baseModel, TorchRuntime.ParseDevice(parse.GetValue(options.Device)!));
         using var model = checkpoint.Model;
-        var data = method.Data(trees, checkpoint);
+        var data = files ? FromFiles(runDirs, checkpoint, method.FromFile!) : method.Data(trees, checkpoint);
         var split = HeldOutSplit.ByProblem(data.Examples, method.ProblemId, settings.EvalFraction, settings.Seed);
         if (split.Train.Count == 0 && split.Eval.Count > 0)
             throw new UserError($"--eval-fraction {settings.EvalFraction} holds out all {split.EvalProblems} problems that have {method.ExampleKind}: lower it, or search more problems");
         if (split.Train.Count == 0)
             throw new UserError($"the runs give no training {method.ExampleKind} ({trees.Count} trees; {data.Summary})");
         context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-            $"[grey]{trees.Count} trees → {data.Summary}: {split.Train.Count} to train on, {split.Eval.Count} held out from {split.EvalProblems} problems[/]");
+            $"[grey]{(files ? $"{runDirs.Length} file(s)" : $"{trees.Count} trees")} → {data.Summary}: {split.Train.Count} to train on, {split.Eval.Count} held out from {split.EvalProblems} problems[/]");
         context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"[grey]policy and reference {baseModel} ({model.ParameterCount():N0} parameters); {method.SettingsLine}, lr {settings.LearningRate}, {settings.Epochs} epochs of {settings.Batch}-{method.ExampleKind.TrimEnd('s')} batches[/]");
 
@@ -194,6 +207,25 @@ static class PolicyTrainingCommand
         else
             context.Console.MarkupLine("stopped before the first step; nothing saved");
         return (result, signals.Received is null ? 130 : signals.ExitCode);
+    }
+
+    /// <summary>
+    /// Whether the inputs are files in the method's standard format (true) or runs (false); a mix, or a file for a method
+    /// that reads runs only, is refused.
+    /// </summary>
+    public static bool InputFiles(IReadOnlyList<string> inputs, string method, string? format)
+    {
+        var files = inputs.Where(i => File.Exists(i)).ToList();
+        if (files.Count == 0) return false;
+        if (format is null) throw new UserError($"train {method} learns from runs (folders of trees), and {files[0]} is a file");
+        if (files.Count < inputs.Count) throw new UserError($"the inputs mix files and runs ({files[0]} is a file, {inputs.First(i => !File.Exists(i))} is not): give one kind");
+        return true;
+    }
+
+    private static TrainingData<TExample> FromFiles<TExample>(IReadOnlyList<string> files, LoadedCheckpoint checkpoint, Func<string, LoadedCheckpoint, TrainingData<TExample>> read)
+    {
+        var parts = files.Select(f => read(f, checkpoint)).ToList();
+        return new TrainingData<TExample>([.. parts.SelectMany(p => p.Examples)], string.Join("; ", parts.Select(p => p.Summary)));
     }
 
     /// <summary>The trees of every run, read once: they say which model searched and which value ranked steps, and give the data.</summary>

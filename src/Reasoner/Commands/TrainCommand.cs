@@ -22,7 +22,7 @@ static class TrainCommand
     private static Command Dpo(CliContext context)
     {
         var defaults = new DpoSettings();
-        var common = new PolicyTrainingOptions(context, "dpo", defaults, "pairs");
+        var common = new PolicyTrainingOptions(context, "dpo", defaults, "pairs", "TRL preference JSONL ({prompt, chosen, rejected})");
         var loss = EnumOption.Create<DpoLossKind>("--loss", "sigmoid: DPO. conservative: DPO with label smoothing from visit counts (MCTS-DPO's scripts). ipo: IPO on per-token means.", defaults.Loss);
         var beta = new Option<double>("--beta") { Description = "β of the loss (MCTS-DPO: 0.1).", DefaultValueFactory = _ => defaults.Beta };
         var nll = new Option<double>("--nll-weight") { Description = "α of an added α·NLL(chosen) per token (RPO, Pang et al. 2024: 1); 0 is plain DPO.", DefaultValueFactory = _ => defaults.NllWeight };
@@ -56,7 +56,16 @@ static class TrainCommand
                 Objective: (model, pad) => new StepDpoObjective(model, pad, settings),
                 Describe: m => string.Create(CultureInfo.InvariantCulture, $"loss {m.Loss:0.000} reward acc {m.RewardAccuracy:P0} margin {m.RewardMargin:0.000}"),
                 SettingsLine: string.Create(CultureInfo.InvariantCulture, $"loss {EnumOption.Kebab(settings.Loss.ToString())}, β {settings.Beta}"))
-            { ShortName = "dpo" };
+            {
+                ShortName = "dpo",
+                FileFormat = "TRL preference JSONL",
+                FromFile = (path, checkpoint) =>
+                {
+                    var read = TrlPreferenceReader.Read(path, checkpoint.Tokenizer);
+                    var kept = read.Where(p => p.Chosen.Length > 0 && p.Rejected.Length > 0 && p.Length <= settings.MaxLength).ToList();
+                    return new(kept, $"{read.Count} pairs in {Path.GetFileName(path)} ({read.Count - kept.Count} over {settings.MaxLength} tokens or with an empty side left out)");
+                },
+            };
             return Task.FromResult(PolicyTrainingCommand.Run(context, parse, cancel, common, method));
         });
         return command;
@@ -65,7 +74,7 @@ static class TrainCommand
     private static Command Tpo(CliContext context)
     {
         var defaults = new TpoSettings();
-        var common = new PolicyTrainingOptions(context, "tpo", defaults, "lists");
+        var common = new PolicyTrainingOptions(context, "tpo", defaults, "lists", "TPO list JSONL ({prompt, response_list: [{response: [steps], score}]})");
         var variant = EnumOption.Create<TpoVariant>("--variant", "paper: λ-weighted ranking of every ordered pair with the adaptive step reward (arXiv 2410.12854 Eq. 7–10). code: the released code's shape (step means weighted against the best branch, plain pairwise loss over all pairs).", defaults.Variant);
         var beta = new Option<double>("--beta") { Description = "β of the implicit reward β·log π/π_ref (TPO: 0.5).", DefaultValueFactory = _ => defaults.Beta };
         var noLambda = new Option<bool>("--no-lambda") { Description = "Weight every ranked pair 1 instead of LambdaLoss's λ_ij (paper variant)." };
@@ -103,7 +112,16 @@ static class TrainCommand
                 ProblemId: l => l.ProblemId,
                 Objective: (model, pad) => new TpoObjective(model, pad, settings),
                 Describe: m => string.Create(CultureInfo.InvariantCulture, $"loss {m.Loss:0.000} pair acc {m.PairAccuracy:P0} top acc {m.TopAccuracy:P0}"),
-                SettingsLine: string.Create(CultureInfo.InvariantCulture, $"variant {EnumOption.Kebab(settings.Variant.ToString())}, β {settings.Beta}{(settings.LambdaWeights ? "" : ", no λ")}{(settings.StepWeights ? "" : ", no step weights")}"));
+                SettingsLine: string.Create(CultureInfo.InvariantCulture, $"variant {EnumOption.Kebab(settings.Variant.ToString())}, β {settings.Beta}{(settings.LambdaWeights ? "" : ", no λ")}{(settings.StepWeights ? "" : ", no step weights")}"))
+            {
+                FileFormat = "TPO list JSONL",
+                FromFile = (path, checkpoint) =>
+                {
+                    var (lists, tooShort) = TpoListReader.Read(path, checkpoint.Tokenizer, settings.MinListSize);
+                    var kept = lists.Where(l => l.Length <= settings.MaxLength).ToList();
+                    return new(kept, $"{lists.Count + tooShort} lists in {Path.GetFileName(path)} ({tooShort} with fewer than {settings.MinListSize} responses and {lists.Count - kept.Count} over {settings.MaxLength} tokens left out)");
+                },
+            };
             return Task.FromResult(PolicyTrainingCommand.Run(context, parse, cancel, common, method));
         });
         return command;

@@ -307,3 +307,48 @@ public sealed class TrainOnpoCommandTests : IDisposable
         Assert.Contains("nothing to resume", finished.Err);
     }
 }
+
+/// <summary>Standard formats in place of runs: TRL preference JSONL for DPO and ONPO, TPO lists for TPO.</summary>
+public sealed class TrainFromFilesTests : IDisposable
+{
+    private readonly string _runs = Directory.CreateTempSubdirectory("reasoner-files-").FullName;
+    private readonly TinyCheckpoint _checkpoint = new();
+
+    public void Dispose()
+    {
+        Directory.Delete(_runs, recursive: true);
+        _checkpoint.Dispose();
+    }
+
+    private Dictionary<string, string?> Config => new() { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+
+    [Fact]
+    public async Task ExportedFilesTrainLikeRunsAndABadLineNamesItsFileAndLine()
+    {
+        Assert.Equal(0, (await CliRunner.Run(Config, "generate", "--model", "reference:0.5", "--problems", "12", "--iterations", "4", "-k", "3")).ExitCode);
+        var pairs = Path.Combine(_runs, "pairs.jsonl");
+        var lists = Path.Combine(_runs, "lists.jsonl");
+        Assert.Equal(0, (await CliRunner.Run(Config, "export", "mcts-arith", "--out", pairs)).ExitCode);
+        Assert.Equal(0, (await CliRunner.Run(Config, "export", "mcts-arith", "--format", "tpo", "--out", lists)).ExitCode);
+        string[] common = ["--model", _checkpoint.Path, "--max-length", "4096", "--batch", "2", "--epochs", "1", "--eval-fraction", "0"];
+
+        foreach (var (method, file) in new[] { ("dpo", pairs), ("tpo", lists), ("onpo", pairs) })
+        {
+            var r = await CliRunner.Run(Config, ["train", method, file, .. common]);
+            Assert.True(r.ExitCode == 0, $"{method}: {r.Err}");
+            Assert.Contains("1 file(s)", r.Out);
+            Assert.True(File.Exists(Path.Combine(_runs, $"{method}-{Path.GetFileNameWithoutExtension(file)}", "config.json")), method);
+        }
+
+        var bad = Path.Combine(_runs, "bad.jsonl");
+        File.WriteAllLines(bad, [File.ReadLines(pairs).First(), "{\"prompt\": \"x\", \"chosen\": 3, \"rejected\": \"y\"}"]);
+        var refused = await CliRunner.Run(Config, ["train", "dpo", bad, .. common]);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("bad.jsonl:2: 'chosen' must be a string", refused.Err);
+        Assert.False(Directory.Exists(Path.Combine(_runs, "dpo-bad")) && File.Exists(Path.Combine(_runs, "dpo-bad", "config.json")));
+
+        var trpa = await CliRunner.Run(Config, ["train", "trpa", pairs, .. common]);
+        Assert.Equal(2, trpa.ExitCode);
+        Assert.Contains("learns from runs", trpa.Err);
+    }
+}
