@@ -16,8 +16,8 @@ public enum OnpoPairs
 /// ONPO, optimistic online mirror descent for a general preference game (arXiv 2502.16852, Algorithm 1). The paper's
 /// values, for 8B models: 1/η grid-searched over {0.1, 0.05, 0.02, 0.01, 0.005} and set to 0.01, cosine schedule with
 /// warmup 0.03, global batch 128, T = 3 rounds. Its η multiplies a win rate in [0, 1], so 1/η = 0.01 asks each pair's
-/// log-ratio margin to move by η/2 = 50 nats, far too strong for solutions of 20 to 60 tokens; the default here was
-/// measured on the built-in model (README, "train onpo").
+/// log-ratio margin to move by η/2 = 50 nats, far too strong for solutions of 20 to 60 tokens. The default η = 2 asks for
+/// 1 nat, the size of one token's log-probability; README "train onpo" reports what it gives.
 /// </summary>
 public sealed record OnpoSettings : PolicyTrainingSettings
 {

@@ -65,17 +65,7 @@ public static class TpoLists
         var prompt = tokenizer.Encode(prompts.RenderSolve(tree.Problem, bare) + string.Concat(prefix.Select(s => s + delimiter)));
         var tokenized = branches.Select(branch =>
         {
-            var last = tree.Nodes[branch.LastNodeId];
-            bool finished = last.IsTerminal && !last.Truncated;
-            var steps = branch.Steps;
-            var pieces = new List<int[]>();
-            for (int k = 0; k < steps.Count; k++)
-            {
-                bool final = k == steps.Count - 1;
-                var text = steps[k] + (!final || (finished && !bare) || !last.IsTerminal ? delimiter : "");
-                var ids = tokenizer.Encode(text);
-                pieces.Add(final && finished && bare ? [.. ids, tokenizer.EosId] : ids);
-            }
+            var pieces = SolutionTokens.Steps(branch.Steps, tree.Nodes[branch.LastNodeId], delimiter, bare, tokenizer);
             return new TokenizedBranch([.. pieces.SelectMany(p => p)], [.. pieces.Select(p => p.Length)], branch.Value);
         }).ToList();
         return new TokenizedList(tree.Problem.Id, prompt, tokenized);

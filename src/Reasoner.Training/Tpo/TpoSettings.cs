@@ -20,9 +20,9 @@ public enum TpoVariant
 
 /// <summary>
 /// TPO (Liao, Chu, Wang, ICLR 2025, arXiv 2410.12854). The paper's values, for 7B models with LoRA: β 0.5, lr 5e-7,
-/// LoRA r 8 α 16, weight decay 0.01, 1 epoch, batch 1, max length 1024, lists of 5 to 10 responses. The defaults here
-/// were measured on the built-in model (README, "train tpo"): a model of a few million parameters needs the larger
-/// learning rate step-level DPO uses, and the tree gives lists of 3 to 6 siblings.
+/// LoRA r 8 α 16, weight decay 0.01, 1 epoch, batch 1, max length 1024, lists of 5 to 10 responses. The defaults keep
+/// TPO's β and take step-level DPO's learning rate and RPO term, both measured on the built-in model (README, "train dpo":
+/// a model of a few million parameters does not move at 5e-7); README "train tpo" reports what they give.
 /// </summary>
 public sealed record TpoSettings : PolicyTrainingSettings
 {

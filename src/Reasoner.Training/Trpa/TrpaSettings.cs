@@ -5,8 +5,8 @@ namespace Reasoner.Training.Trpa;
 /// <summary>
 /// TRPA (Su et al., arXiv 2504.04524; code XueruiSu/Trust-Region-Preference-Approximation, main_TRPA.sh). The released
 /// values, for 7B models: β 0.1, anisotropy 2.5, trust-region coefficient 0.001, 16 rollouts per prompt at temperature 1,
-/// lr 4e-7. The defaults here keep the method's own (β, anisotropy, coefficient, group size) and take the learning rate
-/// step-level DPO uses on the built-in model, whose few million parameters do not move at 4e-7.
+/// lr 4e-7. The defaults keep the method's own (β, anisotropy, coefficient, group size) and take the learning rate
+/// measured for step-level DPO on the built-in model (README, "train dpo"), whose few million parameters do not move at 4e-7.
 /// </summary>
 public sealed record TrpaSettings : PolicyTrainingSettings
 {
