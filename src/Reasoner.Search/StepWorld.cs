@@ -5,16 +5,7 @@ using Reasoner.Models.Backends;
 
 namespace Reasoner.Search;
 
-/// <summary>Which solve prompt opens every solution.</summary>
-public enum SolvePromptStyle
-{
-    /// <summary>The family's few-shot prompt (<see cref="PromptLibrary.SolvePromptFor"/>).</summary>
-    FewShot,
-
-    /// <summary><c>solve-bare</c>: question and "Answer:" only, for small models trained on the tasks' own solutions.</summary>
-    Bare,
-}
-
+/// <summary>The world's settings: which solve prompt opens every solution, and the limits on a solution.</summary>
 public sealed record StepWorldSettings
 {
     public SolvePromptStyle SolvePrompt { get; init; } = SolvePromptStyle.FewShot;
@@ -33,7 +24,7 @@ public sealed record StepWorldSettings
     public int MaxSolutionTokens { get; init; } = 512;
 
     internal void Record(SettingsRecorder recorder) => recorder
-        .Add("world.solvePrompt", SolvePrompt == SolvePromptStyle.Bare ? "bare" : "few-shot")
+        .Add(SolvePromptStyles.Setting, SolvePromptStyles.Name(SolvePrompt))
         .Add("world.depthLimit", DepthLimit)
         .Add("world.maxSolutionTokens", MaxSolutionTokens);
 }

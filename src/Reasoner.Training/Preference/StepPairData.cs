@@ -31,18 +31,15 @@ public sealed record TokenizedPair(string ProblemId, int[] Prompt, int[] Chosen,
 /// <summary>Step pairs from stored trees, with the prompt text the search's policy saw (trainers must train on that text).</summary>
 public static class StepPairData
 {
-    /// <summary>The tree setting that says which solve prompt opened its solutions (written by the search's world).</summary>
-    public const string SolvePromptSetting = "world.solvePrompt";
-
     /// <summary>Whether the tree's solutions open with the bare prompt (true) or the family's few-shot prompt (false).</summary>
     public static bool IsBare(PreferenceTree tree)
     {
-        var style = tree.Search.Settings.GetValueOrDefault(SolvePromptSetting);
-        return style switch
+        var style = tree.Search.Settings.GetValueOrDefault(SolvePromptStyles.Setting);
+        return SolvePromptStyles.Parse(style) switch
         {
-            "bare" => true,
-            "few-shot" => false,
-            _ => throw new InvalidDataException($"tree of problem {tree.Problem.Id}: setting '{SolvePromptSetting}' is '{style ?? "missing"}', expected bare or few-shot"),
+            SolvePromptStyle.Bare => true,
+            SolvePromptStyle.FewShot => false,
+            _ => throw new InvalidDataException($"tree of problem {tree.Problem.Id}: setting '{SolvePromptStyles.Setting}' is '{style ?? "missing"}', expected {SolvePromptStyles.Bare} or {SolvePromptStyles.FewShot}"),
         };
     }
 

@@ -47,7 +47,7 @@ sealed class GenerationOptions
         _maxStepTokens = new Option<int?>("--max-step-tokens") { Description = "Token limit of one step (default 128).", DefaultValueFactory = _ => s.MaxStepTokens };
         _oversampling = new Option<int?>("--oversampling") { Description = "Samples drawn per wanted step in one batched request; the first k distinct steps are kept (default: the model folder's reasoner.json, 4 for the built-in model, which repeats its favourite steps; else 1, MCTS-DPO's plain k samples).", DefaultValueFactory = _ => s.Oversampling };
         _prompt = new Option<string?>("--prompt") { Description = "Solve prompt: few-shot or bare (default: bare when the model folder's reasoner.json names solve-bare, as the built-in model's does; few-shot otherwise).", DefaultValueFactory = _ => s.SolvePrompt, HelpName = "few-shot|bare" };
-        _prompt.AcceptOnlyFromAmong("few-shot", "bare");
+        _prompt.AcceptOnlyFromAmong(Core.Prompts.SolvePromptStyles.FewShot, Core.Prompts.SolvePromptStyles.Bare);
     }
 
     public void AddTo(Command command)

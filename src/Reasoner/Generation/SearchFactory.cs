@@ -67,11 +67,7 @@ public static class SearchFactory
         },
     };
 
-    private static SolvePromptStyle SolvePrompt(string? name, bool bareByDefault) => name switch
-    {
-        null or "" => bareByDefault ? SolvePromptStyle.Bare : SolvePromptStyle.FewShot,
-        "bare" => SolvePromptStyle.Bare,
-        "few-shot" => SolvePromptStyle.FewShot,
-        _ => throw new ArgumentException($"unknown solve prompt '{name}': expected few-shot or bare"),
-    };
+    private static SolvePromptStyle SolvePrompt(string? name, bool bareByDefault) =>
+        string.IsNullOrEmpty(name) ? (bareByDefault ? SolvePromptStyle.Bare : SolvePromptStyle.FewShot)
+        : SolvePromptStyles.Parse(name) ?? throw new ArgumentException($"unknown solve prompt '{name}': expected {SolvePromptStyles.FewShot} or {SolvePromptStyles.Bare}");
 }

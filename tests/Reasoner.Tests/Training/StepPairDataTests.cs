@@ -16,7 +16,7 @@ public class StepPairDataTests
         {
             Problem = tree.Problem,
             ModelId = tree.ModelId,
-            Search = new SearchSettings("mcts", new Dictionary<string, string> { [StepPairData.SolvePromptSetting] = solvePrompt }),
+            Search = new SearchSettings("mcts", new Dictionary<string, string> { [Reasoner.Core.Prompts.SolvePromptStyles.Setting] = solvePrompt }),
             Nodes = tree.Nodes,
         };
     }
@@ -83,6 +83,6 @@ public class StepPairDataTests
 
         var e = Assert.Throws<InvalidDataException>(() => StepPairData.FromTree(SampleTrees.Arithmetic(), Prompts, StepPairOptions.MctsDpo).ToList());
         Assert.Contains("p1", e.Message);
-        Assert.Contains(StepPairData.SolvePromptSetting, e.Message);
+        Assert.Contains(Reasoner.Core.Prompts.SolvePromptStyles.Setting, e.Message);
     }
 }
