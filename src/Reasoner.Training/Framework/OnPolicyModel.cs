@@ -16,14 +16,14 @@ public static class OnPolicyModel
         // The reference-solution test backend has no weights to train; anything else must be a model folder here.
         var ids = treeModelIds.Distinct(StringComparer.Ordinal).Where(id => ReferenceSolutionModel.ParseSpec(id) is null).ToList();
         if (ids.FirstOrDefault(id => !File.Exists(Path.Combine(id, "config.json"))) is { } other)
-            throw new TrainingRunException($"the runs were searched with '{other}', which is not a model folder here: name the policy to train");
+            throw new TrainingRunException($"the runs were searched with '{other}', which is not a model folder here: name the policy to train", TrainingRunConflict.AmbiguousModel);
         var folders = ids.Select(id => Path.TrimEndingDirectorySeparator(Path.GetFullPath(id)))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         return folders.Count switch
         {
             0 => null,
             1 => folders[0],
-            _ => throw new TrainingRunException($"the runs were searched with {folders.Count} models ({string.Join(", ", folders)}): name the policy to train"),
+            _ => throw new TrainingRunException($"the runs were searched with {folders.Count} models ({string.Join(", ", folders)}): name the policy to train", TrainingRunConflict.AmbiguousModel),
         };
     }
 }

@@ -7,8 +7,27 @@ using Reasoner.Models.Tokenization;
 
 namespace Reasoner.Training.Framework;
 
-/// <summary>A training run's output folder cannot be used as asked (a model already there, a checkpoint not resumed …).</summary>
-public sealed class TrainingRunException(string message) : Exception(message);
+/// <summary>Why a training run's output folder cannot be used as asked.</summary>
+public enum TrainingRunConflict
+{
+    /// <summary>Resuming was asked, and there is nothing to resume.</summary>
+    NothingToResume,
+
+    /// <summary>A fresh run was asked, and an unfinished one's checkpoint is there.</summary>
+    Unfinished,
+
+    /// <summary>A fresh run was asked, and a finished model is there.</summary>
+    ModelPresent,
+
+    /// <summary>The inputs do not say which model to train.</summary>
+    AmbiguousModel,
+}
+
+/// <summary>A training run's output folder or inputs cannot be used as asked; <see cref="Conflict"/> says why, so a caller can say what to do.</summary>
+public sealed class TrainingRunException(string message, TrainingRunConflict conflict) : Exception(message)
+{
+    public TrainingRunConflict Conflict { get; } = conflict;
+}
 
 /// <summary>What a finished run records beside its model: what trained, on what, from what, with which settings, and how it went.</summary>
 /// <param name="Method">The method's name (step-dpo, tpo …).</param>
@@ -74,11 +93,11 @@ public sealed class TrainingRun
     {
         directory = Path.GetFullPath(directory);
         bool unfinished = TrainingCheckpoint.Exists(Path.Combine(directory, CheckpointFolder));
-        if (resume && !unfinished) throw new TrainingRunException($"{directory} holds no checkpoint of an unfinished run to resume");
+        if (resume && !unfinished) throw new TrainingRunException($"{directory} holds no checkpoint of an unfinished run to resume", TrainingRunConflict.NothingToResume);
         if (unfinished && !resume && !force)
-            throw new TrainingRunException($"{directory} holds the checkpoint of an unfinished run: resume it or start over (--resume or --force)");
+            throw new TrainingRunException($"{directory} holds the checkpoint of an unfinished run: resume it or start over", TrainingRunConflict.Unfinished);
         if (!resume && File.Exists(Path.Combine(directory, "config.json")) && !force)
-            throw new TrainingRunException($"{directory} already holds a model; choose another output folder or replace it (--force)");
+            throw new TrainingRunException($"{directory} already holds a model; choose another output folder or replace it", TrainingRunConflict.ModelPresent);
         return new TrainingRun(directory, provenanceFile, resume);
     }
 

@@ -105,14 +105,14 @@ public sealed record PretrainSettings
     public void Validate()
     {
         Tasks.Validate();
-        if ((Steps is null) == (Minutes is null)) throw new ArgumentException("give exactly one of --steps and --minutes");
-        if (Steps is < 1 || Minutes is <= 0) throw new ArgumentException("--steps and --minutes must be positive");
+        if ((Steps is null) == (Minutes is null)) throw new ArgumentException("give exactly one of a step count and a time budget in minutes");
+        if (Steps is < 1 || Minutes is <= 0) throw new ArgumentException("the step count and the time budget must be positive");
         if (Layers < 1 || Hidden < 8 || Heads < 1 || KvHeads < 1 || Hidden % Heads != 0 || Heads % KvHeads != 0)
             throw new ArgumentException($"need hidden ({Hidden}) divisible by heads ({Heads}) and heads divisible by kv-heads ({KvHeads})");
-        if (SelfEvalShare is < 0 or >= 1) throw new ArgumentException($"--self-eval-share must be in [0, 1), got {SelfEvalShare}");
-        if (LookupShare is < 0 or >= 1) throw new ArgumentException($"--lookup-share must be in [0, 1), got {LookupShare}");
-        if (VocabSize < 256) throw new ArgumentException($"--vocab-size must be at least 256 (the byte alphabet), got {VocabSize}");
+        if (SelfEvalShare is < 0 or >= 1) throw new ArgumentException($"the self-evaluation share must be in [0, 1), got {SelfEvalShare}");
+        if (LookupShare is < 0 or >= 1) throw new ArgumentException($"the look-up drill share must be in [0, 1), got {LookupShare}");
+        if (VocabSize < 256) throw new ArgumentException($"the vocabulary must hold at least 256 tokens (the byte alphabet), got {VocabSize}");
         if (Batch < 1 || Accumulation < 1 || SeqLen < 16 || EvalEvery < 1 || SaveEvery < 1 || Threads < 1)
-            throw new ArgumentException("batch, accumulation, eval/save intervals and threads must be positive, and --seq-len at least 16");
+            throw new ArgumentException("batch, accumulation, eval/save intervals and threads must be positive, and the sequence length at least 16 tokens");
     }
 }

@@ -53,7 +53,7 @@ static class OnpoCommand
             var runDirs = files ? inputs.Select(Path.GetFullPath).ToArray() : inputs.Select(r => RunLocation.Resolve(r, context.Settings)).ToArray();
             var outDir = Path.GetFullPath(Generation.GenerationRun.ResolveDirectory(parse.GetValue(common.Output) ?? "onpo-" + Path.GetFileNameWithoutExtension(runDirs[0]), context.Settings));
             var auxDir = Path.Combine(outDir, AuxiliaryFolder);
-            var (auxRun, mainRun) = OpenRuns(outDir, auxDir, parse.GetValue(common.Resume), parse.GetValue(common.Force));
+            var (auxRun, mainRun) = PolicyTrainingCommand.WithHint(() => OpenRuns(outDir, auxDir, parse.GetValue(common.Resume), parse.GetValue(common.Force)));
             var trees = files ? [] : PolicyTrainingCommand.ReadTrees(context, runDirs);
             var policy = Path.GetFullPath(parse.GetValue(common.Model) ?? (files ? null : PolicyTrainingCommand.SearchingModel(trees.Select(t => t.ModelId))) ?? BuiltinModel.Locate());
             var anchor = Path.GetFullPath(parse.GetValue(auxiliary) ?? (File.Exists(Path.Combine(policy, AuxiliaryFolder, "config.json")) ? Path.Combine(policy, AuxiliaryFolder) : policy));
@@ -109,10 +109,10 @@ static class OnpoCommand
             return (TrainingRun.Open(auxDir, "onpo.json", false, force), TrainingRun.Open(outDir, "onpo.json", false, force));
         bool auxStarted = TrainingCheckpoint.Exists(Path.Combine(auxDir, TrainingRun.CheckpointFolder));
         bool auxDone = !auxStarted && File.Exists(Path.Combine(auxDir, "config.json"));
-        if (!auxStarted && !auxDone) throw new TrainingRunException($"{outDir} holds no unfinished ONPO round to resume");
+        if (!auxStarted && !auxDone) throw new TrainingRunException($"{outDir} holds no unfinished ONPO round to resume", TrainingRunConflict.NothingToResume);
         bool mainStarted = TrainingCheckpoint.Exists(Path.Combine(outDir, TrainingRun.CheckpointFolder));
         if (auxDone && !mainStarted && File.Exists(Path.Combine(outDir, "config.json")))
-            throw new TrainingRunException($"{outDir} holds a finished ONPO round; nothing to resume");
+            throw new TrainingRunException($"{outDir} holds a finished ONPO round; nothing to resume", TrainingRunConflict.NothingToResume);
         return (auxDone ? null : TrainingRun.Open(auxDir, "onpo.json", true, false), TrainingRun.Open(outDir, "onpo.json", mainStarted, true));
     }
 

@@ -129,7 +129,7 @@ static class PolicyTrainingCommand
         bool files = InputFiles(inputs, method.ShortName, method.FileFormat);
         var runDirs = files ? inputs.Select(Path.GetFullPath).ToArray() : inputs.Select(r => RunLocation.Resolve(r, context.Settings)).ToArray();
         var outDir = Generation.GenerationRun.ResolveDirectory(parse.GetValue(options.Output) ?? method.ShortName + "-" + Path.GetFileNameWithoutExtension(runDirs[0]), context.Settings);
-        var run = TrainingRun.Open(outDir, method.ShortName + ".json", parse.GetValue(options.Resume), parse.GetValue(options.Force));
+        var run = WithHint(() => TrainingRun.Open(outDir, method.ShortName + ".json", parse.GetValue(options.Resume), parse.GetValue(options.Force)));
         var trees = files ? [] : ReadTrees(context, runDirs);
         // A file says nothing about the model that wrote it: without --model, the built-in model trains on it.
         var baseModel = Path.GetFullPath(parse.GetValue(options.Model) ?? (files ? null : SearchingModel(trees.Select(t => t.ModelId))) ?? BuiltinModel.Locate());
@@ -240,10 +240,22 @@ static class PolicyTrainingCommand
     }
 
     /// <summary>The model folder that searched the runs (<see cref="OnPolicyModel.Of"/>); where there is none to pick, --model must name it.</summary>
-    internal static string? SearchingModel(IEnumerable<string> treeModelIds)
+    internal static string? SearchingModel(IEnumerable<string> treeModelIds) => WithHint(() => OnPolicyModel.Of(treeModelIds));
+
+    /// <summary>The library's reason, with the option that resolves it.</summary>
+    public static T WithHint<T>(Func<T> open)
     {
-        try { return OnPolicyModel.Of(treeModelIds); }
-        catch (TrainingRunException e) { throw new UserError(e.Message + " with --model"); }
+        try { return open(); }
+        catch (TrainingRunException e)
+        {
+            throw new UserError(e.Message + e.Conflict switch
+            {
+                TrainingRunConflict.Unfinished => " (--resume or --force)",
+                TrainingRunConflict.ModelPresent => " (--force)",
+                TrainingRunConflict.AmbiguousModel => " with --model",
+                _ => "",
+            });
+        }
     }
 
     public static void Report<TExample, TReference, TBatch, TMetrics>(IAnsiConsole console, PolicyMethod<TExample, TReference, TBatch, TMetrics> method,
