@@ -28,10 +28,14 @@ public sealed record LoadedCheckpoint(CausalLanguageModel Model, ModelConfig Con
 /// <summary>Loads a Hugging Face model folder: config.json, model.safetensors (or shards + index), tokenizer files.</summary>
 public static class CheckpointLoader
 {
+    /// <summary>A model folder, or a PEFT LoRA adapter folder (its base model with the adapters merged in, <see cref="LoraAdapters"/>).</summary>
     public static LoadedCheckpoint Load(string directory, Device? device = null, ScalarType dtype = ScalarType.Float32)
     {
         var model = LoadModel(directory, device, dtype);
-        return new LoadedCheckpoint(model, model.Config, HfTokenizer.Load(directory));
+        // An adapter folder written here carries its tokenizer; one from elsewhere has only the adapters.
+        var tokenizerFolder = File.Exists(Path.Combine(directory, "tokenizer.json")) || !LoraAdapters.IsAdapterFolder(directory)
+            ? directory : LoraAdapters.BaseModelOf(directory);
+        return new LoadedCheckpoint(model, model.Config, HfTokenizer.Load(tokenizerFolder));
     }
 
     /// <param name="dtype">Runtime dtype; stored bf16/fp16/fp32 weights are converted to it tensor by tensor.</param>
@@ -39,6 +43,7 @@ public static class CheckpointLoader
     {
         CheckpointFiles.DtypeName(dtype); // rejects an unsupported runtime dtype before any work
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"checkpoint {directory} does not exist");
+        if (LoraAdapters.IsAdapterFolder(directory)) return LoraAdapters.LoadMerged(directory, device, dtype);
         var config = ModelConfig.Load(Path.Combine(directory, CheckpointFiles.Config));
         var model = new CausalLanguageModel(config);
         model.to(dtype);

@@ -142,9 +142,9 @@ public sealed class Attention : nn.Module
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, int layer)
     {
         long b = x.shape[0], t = x.shape[1];
-        var q = q_proj.forward(x).view(b, t, heads, headDim);
-        var k = k_proj.forward(x).view(b, t, kvHeads, headDim);
-        var v = v_proj.forward(x).view(b, t, kvHeads, headDim).transpose(1, 2);
+        var q = q_proj.call(x).view(b, t, heads, headDim);
+        var k = k_proj.call(x).view(b, t, kvHeads, headDim);
+        var v = v_proj.call(x).view(b, t, kvHeads, headDim).transpose(1, 2);
         if (q_norm is not null) q = q_norm.forward(q);
         if (k_norm is not null) k = k_norm.forward(k);
         q = RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin);
@@ -158,7 +158,7 @@ public sealed class Attention : nn.Module
         var attended = allowed is null
             ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
             : nn.functional.scaled_dot_product_attention(q, k, v, allowed); // scale 1/sqrt(headDim)
-        return o_proj.forward(attended.transpose(1, 2).reshape(b, t, heads * headDim));
+        return o_proj.call(attended.transpose(1, 2).reshape(b, t, heads * headDim));
     }
 
     // [B,kvH,S,D] -> [B,H,S,D], each K/V head repeated for its group of query heads (HF repeat_kv).
@@ -183,7 +183,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor x) =>
-        down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x));
+        down_proj.call(nn.functional.silu(gate_proj.call(x)) * up_proj.call(x));
 }
 
 /// <summary>Pre-norm decoder layer: x + attn(norm(x)), then x + mlp(norm(x)).</summary>

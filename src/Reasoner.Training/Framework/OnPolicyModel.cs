@@ -1,3 +1,4 @@
+using Reasoner.Models;
 using Reasoner.Models.Backends;
 
 namespace Reasoner.Training.Framework;
@@ -15,7 +16,7 @@ public static class OnPolicyModel
     {
         // The reference-solution test backend has no weights to train; anything else must be a model folder here.
         var ids = treeModelIds.Distinct(StringComparer.Ordinal).Where(id => ReferenceSolutionModel.ParseSpec(id) is null).ToList();
-        if (ids.FirstOrDefault(id => !File.Exists(Path.Combine(id, "config.json"))) is { } other)
+        if (ids.FirstOrDefault(id => !File.Exists(Path.Combine(id, "config.json")) && !(Directory.Exists(id) && LoraAdapters.IsAdapterFolder(id))) is { } other)
             throw new TrainingRunException($"the runs were searched with '{other}', which is not a model folder here: name the policy to train", TrainingRunConflict.AmbiguousModel);
         var folders = ids.Select(id => Path.TrimEndingDirectorySeparator(Path.GetFullPath(id)))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();

@@ -35,6 +35,15 @@ public abstract record PolicyTrainingSettings
 
     public int Seed { get; init; } = 1234;
 
+    /// <summary>
+    /// Rank of LoRA adapters on every projection (Hu et al. 2021); 0 trains every weight. With a rank only the adapters
+    /// train, and the output is a PEFT adapter folder over the base model (TPO trained with r 8, α 16).
+    /// </summary>
+    public int LoraRank { get; init; }
+
+    /// <summary>LoRA's α: the adapters' product is scaled by α / rank (PEFT's lora_alpha).</summary>
+    public double LoraAlpha { get; init; } = 16;
+
     public virtual void Validate()
     {
         if (!(LearningRate > 0)) throw new ArgumentException($"the learning rate must be positive, got {LearningRate}");
@@ -46,6 +55,8 @@ public abstract record PolicyTrainingSettings
         if (EvalFraction is < 0 or >= 1) throw new ArgumentException($"the held-out fraction must be in [0, 1), got {EvalFraction}");
         if (EvalEvery < 1) throw new ArgumentException($"the evaluation interval must be at least 1 step, got {EvalEvery}");
         if (SaveEvery < 1) throw new ArgumentException($"the checkpoint interval must be at least 1 step, got {SaveEvery}");
+        if (LoraRank < 0) throw new ArgumentException($"the LoRA rank must be >= 0, got {LoraRank}");
+        if (LoraRank > 0 && !(LoraAlpha > 0)) throw new ArgumentException($"LoRA's alpha must be positive, got {LoraAlpha}");
     }
 
     /// <summary>Optimizer steps for <paramref name="examples"/> training examples.</summary>

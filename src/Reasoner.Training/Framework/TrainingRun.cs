@@ -96,7 +96,7 @@ public sealed class TrainingRun
         if (resume && !unfinished) throw new TrainingRunException($"{directory} holds no checkpoint of an unfinished run to resume", TrainingRunConflict.NothingToResume);
         if (unfinished && !resume && !force)
             throw new TrainingRunException($"{directory} holds the checkpoint of an unfinished run: resume it or start over", TrainingRunConflict.Unfinished);
-        if (!resume && File.Exists(Path.Combine(directory, "config.json")) && !force)
+        if (!resume && (File.Exists(Path.Combine(directory, "config.json")) || File.Exists(Path.Combine(directory, LoraAdapters.ConfigFile))) && !force)
             throw new TrainingRunException($"{directory} already holds a model; choose another output folder or replace it", TrainingRunConflict.ModelPresent);
         return new TrainingRun(directory, provenanceFile, resume);
     }
@@ -128,11 +128,17 @@ public sealed class TrainingRun
     /// Writes the model, the base model's prompt settings and the provenance file whole to a staging folder, moves them
     /// in, then drops the resumable checkpoint. An interrupted save leaves the staging folder, not a model of mixed files.
     /// </summary>
-    public void Finish(CausalLanguageModel model, HfTokenizer tokenizer, TrainingProvenance provenance)
+    /// <param name="lora">The adapters when only they trained: the output is then a PEFT adapter folder over the base model.</param>
+    public void Finish(CausalLanguageModel model, HfTokenizer tokenizer, TrainingProvenance provenance, LoraAdapters? lora = null)
     {
         var staging = Directory + ".saving";
         if (System.IO.Directory.Exists(staging)) System.IO.Directory.Delete(staging, recursive: true);
-        CheckpointWriter.Save(model, tokenizer, staging);
+        if (lora is null) CheckpointWriter.Save(model, tokenizer, staging);
+        else
+        {
+            lora.Save(staging, provenance.BaseModel);
+            tokenizer.Save(staging);
+        }
         ModelPromptSettings.Load(provenance.BaseModel)?.Save(staging);
         File.WriteAllText(Path.Combine(staging, ProvenanceFile), provenance.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         TrainingCurves.Write(LogPath, Path.Combine(staging, TrainingCurves.FileName), provenance.Method);
@@ -145,6 +151,6 @@ public sealed class TrainingRun
     /// <summary>The files a finished run writes beside its log (a fresh run removes those of the model it replaces).</summary>
     private IEnumerable<string> OutputFiles() =>
         System.IO.Directory.GetFiles(Directory, "model*.safetensors*")
-            .Concat(new[] { "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", ModelPromptSettings.FileName, ProvenanceFile, TrainingCurves.FileName }
+            .Concat(new[] { "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", ModelPromptSettings.FileName, ProvenanceFile, TrainingCurves.FileName, LoraAdapters.ConfigFile, LoraAdapters.WeightsFile }
                 .Select(name => Path.Combine(Directory, name)));
 }

@@ -95,7 +95,7 @@ static class EvalCommand
                         catch (InvalidDataException e) { throw new UserError(e.Message); }
                         continue;
                     }
-                    if (!File.Exists(Path.Combine(item, "config.json")))
+                    if (!File.Exists(Path.Combine(item, "config.json")) && !Models.LoraAdapters.IsAdapterFolder(item))
                         throw new UserError($"--compare: '{item}' is neither a saved eval report nor a model folder (no config.json)");
                     var report = await Evaluate(Path.GetFullPath(item));
                     reports.Add((Save(context, report, DefaultReportPath(context, report, parse.GetValue(problems), avoid: reports.Select(r => r.Name))), report));

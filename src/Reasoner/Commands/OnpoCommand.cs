@@ -56,7 +56,7 @@ static class OnpoCommand
             var (auxRun, mainRun) = PolicyTrainingCommand.WithHint(() => OpenRuns(outDir, auxDir, parse.GetValue(common.Resume), parse.GetValue(common.Force)));
             var trees = files ? [] : PolicyTrainingCommand.ReadTrees(context, runDirs);
             var policy = Path.GetFullPath(parse.GetValue(common.Model) ?? (files ? null : PolicyTrainingCommand.SearchingModel(trees.Select(t => t.ModelId))) ?? BuiltinModel.Locate());
-            var anchor = Path.GetFullPath(parse.GetValue(auxiliary) ?? (File.Exists(Path.Combine(policy, AuxiliaryFolder, "config.json")) ? Path.Combine(policy, AuxiliaryFolder) : policy));
+            var anchor = Path.GetFullPath(parse.GetValue(auxiliary) ?? (Directory.Exists(Path.Combine(policy, AuxiliaryFolder)) && (File.Exists(Path.Combine(policy, AuxiliaryFolder, "config.json")) || LoraAdapters.IsAdapterFolder(Path.Combine(policy, AuxiliaryFolder))) ? Path.Combine(policy, AuxiliaryFolder) : policy));
 
             torch.set_num_threads(parse.GetValue(common.Threads));
             torch.manual_seed(settings.Seed);
@@ -80,18 +80,20 @@ static class OnpoCommand
             {
                 context.Console.MarkupLine("fit 1 of 2: π′_{t+1}, anchored at π′_t");
                 using var model = CheckpointLoader.Load(anchor, device).Model;
+                var lora = settings.LoraRank > 0 ? LoraAdapters.Attach(model, settings.LoraRank, settings.LoraAlpha) : null;
                 var (result, stopped) = PolicyTrainingCommand.Fit(context, auxRun, method with { Name = "onpo-auxiliary" }, model, tokenizer.Tokenizer, split, cancel);
                 if (stopped is { } code) return Task.FromResult(code);
                 auxRun.Finish(model, tokenizer.Tokenizer, new TrainingProvenance("onpo-auxiliary", "pairs", anchor, runDirs, settings, result.Steps,
-                    result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter));
+                    result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter), lora);
             }
             context.Console.MarkupLine("fit 2 of 2: π_{t+1}, anchored at π′_{t+1}");
             using (var model = CheckpointLoader.Load(auxDir, device).Model)
             {
+                var lora = settings.LoraRank > 0 ? LoraAdapters.Attach(model, settings.LoraRank, settings.LoraAlpha) : null;
                 var (result, stopped) = PolicyTrainingCommand.Fit(context, mainRun, method, model, tokenizer.Tokenizer, split, cancel);
                 if (stopped is { } code) return Task.FromResult(code);
                 mainRun.Finish(model, tokenizer.Tokenizer, new TrainingProvenance("onpo", "pairs", auxDir, runDirs, settings, result.Steps,
-                    result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter));
+                    result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter), lora);
                 PolicyTrainingCommand.Report(context.Console, method, result, outDir, clock.Elapsed);
             }
             return Task.FromResult(0);
@@ -108,10 +110,10 @@ static class OnpoCommand
         if (!resume)
             return (TrainingRun.Open(auxDir, "onpo.json", false, force), TrainingRun.Open(outDir, "onpo.json", false, force));
         bool auxStarted = TrainingCheckpoint.Exists(Path.Combine(auxDir, TrainingRun.CheckpointFolder));
-        bool auxDone = !auxStarted && File.Exists(Path.Combine(auxDir, "config.json"));
+        bool auxDone = !auxStarted && (File.Exists(Path.Combine(auxDir, "config.json")) || File.Exists(Path.Combine(auxDir, LoraAdapters.ConfigFile)));
         if (!auxStarted && !auxDone) throw new TrainingRunException($"{outDir} holds no unfinished ONPO round to resume", TrainingRunConflict.NothingToResume);
         bool mainStarted = TrainingCheckpoint.Exists(Path.Combine(outDir, TrainingRun.CheckpointFolder));
-        if (auxDone && !mainStarted && File.Exists(Path.Combine(outDir, "config.json")))
+        if (auxDone && !mainStarted && (File.Exists(Path.Combine(outDir, "config.json")) || File.Exists(Path.Combine(outDir, LoraAdapters.ConfigFile))))
             throw new TrainingRunException($"{outDir} holds a finished ONPO round; nothing to resume", TrainingRunConflict.NothingToResume);
         return (auxDone ? null : TrainingRun.Open(auxDir, "onpo.json", true, false), TrainingRun.Open(outDir, "onpo.json", mainStarted, true));
     }

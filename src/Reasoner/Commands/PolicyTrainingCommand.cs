@@ -39,6 +39,8 @@ sealed class PolicyTrainingOptions
         Seed = new Option<int>("--seed") { Description = $"Seed of the held-out split and the {examples}' order.", DefaultValueFactory = _ => context.Settings.Seed };
         Device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => context.Settings.Device };
         Threads = new Option<int>("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => 2 };
+        LoraRank = new Option<int>("--lora-rank") { Description = "Train LoRA adapters of this rank on every projection instead of every weight; the output is then a PEFT adapter folder (adapter_config.json, adapter_model.safetensors) that every command loads over its base model. 0: off.", DefaultValueFactory = _ => defaults.LoraRank };
+        LoraAlpha = new Option<double>("--lora-alpha") { Description = "LoRA's α: the adapters' product is scaled by α / rank (TPO: r 8, α 16).", DefaultValueFactory = _ => defaults.LoraAlpha };
     }
 
     public Argument<string[]> Runs { get; }
@@ -58,11 +60,13 @@ sealed class PolicyTrainingOptions
     public Option<int> Seed { get; }
     public Option<string> Device { get; }
     public Option<int> Threads { get; }
+    public Option<int> LoraRank { get; }
+    public Option<double> LoraAlpha { get; }
 
     public void AddTo(Command command)
     {
         command.Arguments.Add(Runs);
-        foreach (var option in new Option[] { Model, Output, Force, Resume, SaveEvery, LearningRate, Warmup, Epochs, Batch, Accumulation, MaxLength, EvalFraction, EvalEvery, Seed, Device, Threads })
+        foreach (var option in new Option[] { Model, Output, Force, Resume, SaveEvery, LearningRate, Warmup, Epochs, Batch, Accumulation, MaxLength, EvalFraction, EvalEvery, Seed, Device, Threads, LoraRank, LoraAlpha })
             command.Options.Add(option);
     }
 
@@ -79,6 +83,8 @@ sealed class PolicyTrainingOptions
         EvalEvery = parse.GetValue(EvalEvery),
         SaveEvery = parse.GetValue(SaveEvery),
         Seed = parse.GetValue(Seed),
+        LoraRank = parse.GetValue(LoraRank),
+        LoraAlpha = parse.GetValue(LoraAlpha),
     };
 }
 
@@ -138,6 +144,7 @@ static class PolicyTrainingCommand
         torch.manual_seed(settings.Seed);
         var checkpoint = CheckpointLoader.Load(baseModel, TorchRuntime.ParseDevice(parse.GetValue(options.Device)!));
         using var model = checkpoint.Model;
+        var lora = settings.LoraRank > 0 ? LoraAdapters.Attach(model, settings.LoraRank, settings.LoraAlpha) : null;
         var data = files ? FromFiles(runDirs, checkpoint, method.FromFile!) : method.Data(trees, checkpoint);
         var split = HeldOutSplit.ByProblem(data.Examples, method.ProblemId, settings.EvalFraction, settings.Seed);
         if (split.Train.Count == 0 && split.Eval.Count > 0)
@@ -147,13 +154,13 @@ static class PolicyTrainingCommand
         context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"[grey]{(files ? $"{runDirs.Length} file(s)" : $"{trees.Count} trees")} → {data.Summary}: {split.Train.Count} to train on, {split.Eval.Count} held out from {split.EvalProblems} problems[/]");
         context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-            $"[grey]policy and reference {baseModel} ({model.ParameterCount():N0} parameters); {method.SettingsLine}, lr {settings.LearningRate}, {settings.Epochs} epochs of {settings.Batch}-{method.ExampleKind.TrimEnd('s')} batches[/]");
+            $"[grey]policy and reference {baseModel} ({model.ParameterCount():N0} parameters{(lora is null ? "" : $", LoRA rank {settings.LoraRank} adapters on {lora.ByModule.Count} projections")}); {method.SettingsLine}, lr {settings.LearningRate}, {settings.Epochs} epochs of {settings.Batch}-{method.ExampleKind.TrimEnd('s')} batches[/]");
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var (result, stopped) = Fit(context, run, method, model, checkpoint.Tokenizer, split, cancel);
         if (stopped is { } code) return code;
         run.Finish(model, checkpoint.Tokenizer, new TrainingProvenance(method.Name, method.ExampleKind, baseModel, runDirs, settings,
-            result.Steps, result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter));
+            result.Steps, result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter), lora);
         Report(context.Console, method, result, outDir, clock.Elapsed);
         return 0;
     }

@@ -352,3 +352,37 @@ public sealed class TrainFromFilesTests : IDisposable
         Assert.Contains("learns from runs", trpa.Err);
     }
 }
+
+/// <summary><c>--lora-rank</c>: every trainer writes a PEFT adapter folder that generate loads over its base model.</summary>
+public sealed class TrainLoraCommandTests : IDisposable
+{
+    private readonly string _runs = Directory.CreateTempSubdirectory("reasoner-lora-").FullName;
+    private readonly TinyCheckpoint _checkpoint = new();
+
+    public void Dispose()
+    {
+        Directory.Delete(_runs, recursive: true);
+        _checkpoint.Dispose();
+    }
+
+    private Dictionary<string, string?> Config => new() { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+
+    [Fact]
+    public async Task EveryTrainerWritesAdaptersThatGenerateLoads()
+    {
+        Assert.Equal(0, (await CliRunner.Run(Config, "generate", "--model", "reference:0.5", "--problems", "12", "--iterations", "4", "-k", "3")).ExitCode);
+        foreach (var method in new[] { "dpo", "tpo", "trpa", "onpo" })
+        {
+            var r = await CliRunner.Run(Config, "train", method, "mcts-arith", "--model", _checkpoint.Path, "--max-length", "4096", "--batch", "2",
+                "--epochs", "1", "--eval-fraction", "0", "--lora-rank", "2", "--lr", "1e-2");
+            Assert.True(r.ExitCode == 0, $"{method}: {r.Err}");
+            var outDir = Path.Combine(_runs, $"{method}-mcts-arith");
+            Assert.True(Reasoner.Models.LoraAdapters.IsAdapterFolder(outDir), method);
+            var config = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, Reasoner.Models.LoraAdapters.ConfigFile)))!;
+            Assert.Equal(method == "onpo" ? Path.Combine(outDir, "auxiliary") : Path.GetFullPath(_checkpoint.Path), (string)config["base_model_name_or_path"]!);
+            var next = await CliRunner.Run(Config, "generate", "--model", outDir, "--problems", "1", "--iterations", "1", "--max-step-tokens", "4",
+                "--depth-limit", "2", "--out", $"round-2-{method}");
+            Assert.True(next.ExitCode == 0, $"{method}: {next.Err}");
+        }
+    }
+}
