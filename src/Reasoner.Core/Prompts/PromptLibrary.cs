@@ -21,6 +21,9 @@ public sealed partial class PromptLibrary(string root)
     /// <summary>The family-independent solve prompt for models trained on the tasks' own solutions (no few-shot examples).</summary>
     public const string SolveBare = "solve-bare";
 
+    /// <summary>Pairwise judging of two solutions (ONPO's judge oracle).</summary>
+    public const string JudgePair = "judge-pair";
+
     /// <summary>A few-shot prompt is followed by more examples; these end a whole solution to ours (the step delimiter ends a step).</summary>
     public static IReadOnlyList<string> FewShotStops { get; } = ["\n\n", "\nQuestion:"];
 

@@ -15,7 +15,8 @@ public sealed record OnpoPairSet(IReadOnlyList<TokenizedPair> Pairs, int Problem
     /// pair's order is drawn as λ_p draws it (y wins with probability p). All pairs but ties, or the oracle's best
     /// against its worst (most and fewest expected wins against the others) when the best wins.
     /// </summary>
-    public static OnpoPairSet Build(IEnumerable<PreferenceTree> trees, PromptLibrary prompts, ITextTokenizer tokenizer, IPreferenceOracle oracle, OnpoSettings settings)
+    public static async Task<OnpoPairSet> BuildAsync(IEnumerable<PreferenceTree> trees, PromptLibrary prompts, ITextTokenizer tokenizer, IPreferenceOracle oracle,
+        OnpoSettings settings, CancellationToken cancel = default)
     {
         var random = new Random(settings.Seed);
         var pairs = new List<TokenizedPair>();
@@ -32,14 +33,21 @@ public sealed record OnpoPairSet(IReadOnlyList<TokenizedPair> Pairs, int Problem
             }
             var delimiter = TaskFamilies.Get(tree.Problem.Family).StepDelimiter;
             bool bare = StepPairData.IsBare(tree);
-            var seen = terminals.Select(t => new OracleSolution(tree.Problem.Question, tree.StepsText(t), t.IsTerminal && !t.Truncated ? t.IsCorrect : false)).ToArray();
+            var seen = terminals.Select(t => new OracleSolution(PromptLibrary.FormatQuestion(tree.Problem), tree.StepsText(t), t.IsTerminal && !t.Truncated ? t.IsCorrect : false)).ToArray();
             var tokens = terminals.Select(t => SolutionTokens.Encode(tree, t.Id, delimiter, bare, tokenizer)).ToArray();
             var prompt = tokenizer.Encode(prompts.RenderSolve(tree.Problem, bare));
             int n = terminals.Length;
+            // The oracle is asked once per unordered pair; P(j ≻ i) = 1 − P(i ≻ j).
             var p = new double[n, n];
             for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++)
-                    p[i, j] = i == j ? 0.5 : oracle.Prefer(seen[i], seen[j]);
+            {
+                p[i, i] = 0.5;
+                for (int j = i + 1; j < n; j++)
+                {
+                    p[i, j] = await oracle.PreferAsync(seen[i], seen[j], cancel);
+                    p[j, i] = 1 - p[i, j];
+                }
+            }
 
             IEnumerable<(int, int)> candidates = settings.Pairs == OnpoPairs.All
                 ? from i in Enumerable.Range(0, n) from j in Enumerable.Range(i + 1, n - i - 1) select (i, j)

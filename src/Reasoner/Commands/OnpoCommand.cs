@@ -28,12 +28,14 @@ static class OnpoCommand
         var auxiliary = new Option<string?>("--auxiliary") { Description = "The auxiliary iterate π′_t the first fit is anchored at. Default: the policy folder's auxiliary/ (written by the previous round), else the policy itself (round 1: π′_1 = π_1)." };
         var eta = new Option<double>("--eta") { Description = "η: each pair's log-ratio margin against the anchor is fitted to η/2 nats (the paper's 1/η = 0.01 is for 8B models and long responses).", DefaultValueFactory = _ => defaults.Eta };
         var pairs = EnumOption.Create<OnpoPairs>("--pairs", "all: every pair the oracle does not tie. best-vs-worst: the oracle's best solution against its worst, kept when the best wins (INPO).", defaults.Pairs);
+        var oracle = EnumOption.Create<OracleKind>("--oracle", "outcome: a correct answer beats a wrong one, anything else is a coin. judge: a model asked which of two solutions is better (prompts/judge-pair.txt, both orders averaged), which need not be transitive.", OracleKind.Outcome);
+        var judgeModel = new Option<string?>("--judge-model") { Description = "The judge oracle's model folder. Default: the sampling policy itself (self-judging)." };
         var samples = new Option<int>("--samples") { Description = "Most solutions per problem (its tree's terminals, sampled by the policy) the pairs come from (INPO: 8).", DefaultValueFactory = _ => defaults.Samples };
         var command = new Command("onpo",
             "ONPO (optimistic online mirror descent for a general preference game): one round. Pairs of the runs' finished solutions ordered by the outcome oracle " +
             "(a correct answer beats a wrong one, otherwise a coin); two square-loss fits on them, first the auxiliary iterate (saved in OUT/auxiliary), then the policy anchored at it.")
         {
-            auxiliary, eta, pairs, samples,
+            auxiliary, eta, pairs, samples, oracle, judgeModel,
         };
         common.AddTo(command);
         command.SetAction((parse, cancel) =>
@@ -66,7 +68,7 @@ static class OnpoCommand
             // A TRL preference file already holds the oracle's verdicts: chosen won.
             var data = files
                 ? FromFiles(runDirs, tokenizer.Tokenizer, settings.MaxLength)
-                : OnpoPairSet.Build(trees, PromptFolder.Open(context.Settings), tokenizer.Tokenizer, new OutcomeOracle(), settings);
+                : BuildPairs(context, trees, tokenizer.Tokenizer, settings, EnumOption.Value<OracleKind>(parse, oracle), parse.GetValue(judgeModel) ?? policy, device, cancel);
             var split = HeldOutSplit.ByProblem(data.Pairs, p => p.ProblemId, settings.EvalFraction, settings.Seed);
             if (split.Train.Count == 0)
                 throw new UserError($"the runs give no training pairs ({trees.Count} trees, {data.Problems} with 2+ finished solutions, {data.Ties} ties, {data.TooLong} over {settings.MaxLength} tokens; {split.Eval.Count} held out)");
@@ -116,6 +118,19 @@ static class OnpoCommand
         if (auxDone && !mainStarted && (File.Exists(Path.Combine(outDir, "config.json")) || File.Exists(Path.Combine(outDir, LoraAdapters.ConfigFile))))
             throw new TrainingRunException($"{outDir} holds a finished ONPO round; nothing to resume", TrainingRunConflict.NothingToResume);
         return (auxDone ? null : TrainingRun.Open(auxDir, "onpo.json", true, false), TrainingRun.Open(outDir, "onpo.json", mainStarted, true));
+    }
+
+    public enum OracleKind { Outcome, Judge }
+
+    private static OnpoPairSet BuildPairs(CliContext context, IReadOnlyList<Core.Trees.PreferenceTree> trees, Models.Tokenization.HfTokenizer tokenizer,
+        OnpoSettings settings, OracleKind kind, string judgeModel, TorchSharp.torch.Device device, CancellationToken cancel)
+    {
+        var prompts = PromptFolder.Open(context.Settings);
+        if (kind == OracleKind.Outcome)
+            return OnpoPairSet.BuildAsync(trees, prompts, tokenizer, new OutcomeOracle(), settings, cancel).GetAwaiter().GetResult();
+        context.Console.MarkupLineInterpolated($"[grey]judge oracle: {judgeModel} on {prompts.Get(Core.Prompts.PromptLibrary.JudgePair).Source}[/]");
+        using var judge = Models.Generation.TorchEngine.Load(judgeModel, device);
+        return OnpoPairSet.BuildAsync(trees, prompts, tokenizer, new JudgeOracle(judge, prompts.Get(Core.Prompts.PromptLibrary.JudgePair)), settings, cancel).GetAwaiter().GetResult();
     }
 
     private static OnpoPairSet FromFiles(IEnumerable<string> files, Models.Tokenization.ITextTokenizer tokenizer, int maxLength)

@@ -386,3 +386,30 @@ public sealed class TrainLoraCommandTests : IDisposable
         }
     }
 }
+
+/// <summary><c>train onpo --oracle judge</c>: the pairs ordered by a model's pairwise judgement.</summary>
+public sealed class TrainOnpoJudgeCommandTests : IDisposable
+{
+    private readonly string _runs = Directory.CreateTempSubdirectory("reasoner-judge-").FullName;
+    private readonly TinyCheckpoint _checkpoint = new();
+
+    public void Dispose()
+    {
+        Directory.Delete(_runs, recursive: true);
+        _checkpoint.Dispose();
+    }
+
+    [Fact]
+    public async Task AJudgedRoundTrainsOnPairsThatIncludeTiesOfTheOutcomeOracle()
+    {
+        var config = new Dictionary<string, string?> { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+        Assert.Equal(0, (await CliRunner.Run(config, "generate", "--model", "reference:0.5", "--problems", "6", "--iterations", "4")).ExitCode);
+        var r = await CliRunner.Run(config, "train", "onpo", "mcts-arith", "--model", _checkpoint.Path, "--oracle", "judge", "--max-length", "4096",
+            "--epochs", "1", "--eval-fraction", "0", "--out", "judged");
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.Contains("judge oracle:", r.Out);
+        // A model's judgement is never exactly ½, so no pair is a tie.
+        Assert.Matches(@"\(0 ties", r.Out);
+        Assert.True(File.Exists(Path.Combine(_runs, "judged", "config.json")));
+    }
+}

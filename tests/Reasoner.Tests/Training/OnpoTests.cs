@@ -36,14 +36,14 @@ public class OnpoLossTests
     }
 
     [Fact]
-    public void TheOutcomeOracleRanksCorrectOverWrongAndTiesTheRest()
+    public async Task TheOutcomeOracleRanksCorrectOverWrongAndTiesTheRest()
     {
         var oracle = new OutcomeOracle();
         OracleSolution right = new("q", "a", true), wrong = new("q", "b", false), unchecked_ = new("q", "c", null);
-        Assert.Equal(1.0, oracle.Prefer(right, wrong));
-        Assert.Equal(0.0, oracle.Prefer(wrong, right));
-        Assert.Equal(0.5, oracle.Prefer(wrong, unchecked_));
-        Assert.Equal(0.5, oracle.Prefer(right, right));
+        Assert.Equal(1.0, await oracle.PreferAsync(right, wrong));
+        Assert.Equal(0.0, await oracle.PreferAsync(wrong, right));
+        Assert.Equal(0.5, await oracle.PreferAsync(wrong, unchecked_));
+        Assert.Equal(0.5, await oracle.PreferAsync(right, right));
     }
 }
 
@@ -81,5 +81,64 @@ public class OnpoTrainerTests
         double small = Margin(0.5), large = Margin(4);
         Assert.True(small < large, $"margin with η 0.5: {small:0.000}, with η 4: {large:0.000}");
         Assert.InRange(small, 0, 0.5);
+    }
+}
+
+public class JudgeOracleTests
+{
+    /// <summary>A judge whose log-probability of A is scripted per prompt, and B the complement.</summary>
+    private sealed class ScriptedJudge(Func<string, double> probabilityOfA) : Reasoner.Models.Backends.ILanguageModel
+    {
+        public List<string> Prompts { get; } = [];
+
+        public string ModelId => "scripted-judge";
+
+        public Task<IReadOnlyList<Reasoner.Models.Backends.Completion>> CompleteAsync(Reasoner.Models.Backends.CompletionRequest request, CancellationToken cancel = default) =>
+            throw new NotSupportedException();
+
+        public Task<IReadOnlyList<Reasoner.Models.Backends.ScoredContinuation>> ScoreAsync(string prompt, IReadOnlyList<string> continuations, CancellationToken cancel = default)
+        {
+            Prompts.Add(prompt);
+            double a = probabilityOfA(prompt);
+            return Task.FromResult<IReadOnlyList<Reasoner.Models.Backends.ScoredContinuation>>(
+                [new("A", [1], [Math.Log(a)]), new("B", [2], [Math.Log(1 - a)])]);
+        }
+
+        public void Dispose() { }
+    }
+
+    private static Reasoner.Core.Prompts.PromptTemplate Template() =>
+        new Reasoner.Core.Prompts.PromptLibrary(Reasoner.Core.Prompts.PromptLibrary.FindDefaultRoot()).Get(Reasoner.Core.Prompts.PromptLibrary.JudgePair);
+
+    [Fact]
+    public async Task TheJudgesPreferenceAveragesBothOrdersSoAPositionBiasCancels()
+    {
+        // The judge says A 0.9 of the time when "x" is shown first and 0.7 when "y" is: it likes position A by 0.3.
+        var judge = new ScriptedJudge(prompt => prompt.IndexOf("\nx\n", StringComparison.Ordinal) < prompt.IndexOf("\ny\n", StringComparison.Ordinal) ? 0.9 : 0.7);
+        var oracle = new JudgeOracle(judge, Template());
+        OracleSolution x = new("Q?", "x", null), y = new("Q?", "y", null);
+        double xy = await oracle.PreferAsync(x, y), yx = await oracle.PreferAsync(y, x);
+        Assert.Equal((0.9 + 1 - 0.7) / 2, xy, 12);
+        Assert.Equal(1.0, xy + yx, 12);
+        Assert.Contains("Question: Q?\nSolution A:\nx\nSolution B:\ny\n", judge.Prompts[0]);
+        Assert.EndsWith("Answer: (", judge.Prompts[0]);
+    }
+
+    [Fact]
+    public async Task ACyclicJudgeIsKeptCyclic()
+    {
+        // rock ≻ scissors ≻ paper ≻ rock: a general preference no reward can express.
+        string[] order = ["rock", "scissors", "paper"];
+        var judge = new ScriptedJudge(prompt =>
+        {
+            var shown = order.OrderBy(o => prompt.IndexOf("\n" + o + "\n", StringComparison.Ordinal) is var i && i < 0 ? int.MaxValue : i).Take(2).ToArray();
+            int a = Array.IndexOf(order, shown[0]), b = Array.IndexOf(order, shown[1]);
+            return (a + 1) % 3 == b ? 0.8 : 0.2;
+        });
+        var oracle = new JudgeOracle(judge, Template());
+        OracleSolution S(string t) => new("Q?", t, null);
+        Assert.True(await oracle.PreferAsync(S("rock"), S("scissors")) > 0.5);
+        Assert.True(await oracle.PreferAsync(S("scissors"), S("paper")) > 0.5);
+        Assert.True(await oracle.PreferAsync(S("paper"), S("rock")) > 0.5);
     }
 }
