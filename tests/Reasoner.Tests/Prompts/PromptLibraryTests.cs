@@ -12,6 +12,7 @@ public partial class PromptLibraryTests
     {
         ["commonsense/solve"] = ["question"],
         ["logic/solve"] = ["question"],
+        ["judge-pair"] = ["question", "first", "second"],
         ["lookup-bare"] = ["question"],
         ["math/solve"] = ["question"],
         ["self-eval"] = ["question", "steps", "step"],
