@@ -32,11 +32,14 @@ public static class CheckpointLoader
     public static LoadedCheckpoint Load(string directory, Device? device = null, ScalarType dtype = ScalarType.Float32)
     {
         var model = LoadModel(directory, device, dtype);
-        // An adapter folder written here carries its tokenizer; one from elsewhere has only the adapters.
-        var tokenizerFolder = File.Exists(Path.Combine(directory, "tokenizer.json")) || !LoraAdapters.IsAdapterFolder(directory)
-            ? directory : LoraAdapters.BaseModelOf(directory);
-        return new LoadedCheckpoint(model, model.Config, HfTokenizer.Load(tokenizerFolder));
+        return new LoadedCheckpoint(model, model.Config, LoadTokenizer(directory));
     }
+
+    /// <summary>The tokenizer of a model folder or adapter folder, without reading any weights.</summary>
+    public static HfTokenizer LoadTokenizer(string directory) =>
+        // An adapter folder written here carries its tokenizer; one from elsewhere has only the adapters.
+        HfTokenizer.Load(File.Exists(Path.Combine(directory, "tokenizer.json")) || !LoraAdapters.IsAdapterFolder(directory)
+            ? directory : LoraAdapters.BaseModelOf(directory));
 
     /// <param name="dtype">Runtime dtype; stored bf16/fp16/fp32 weights are converted to it tensor by tensor.</param>
     public static CausalLanguageModel LoadModel(string directory, Device? device = null, ScalarType dtype = ScalarType.Float32)

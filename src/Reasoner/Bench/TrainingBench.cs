@@ -40,16 +40,15 @@ sealed class TrainingBench
     {
         this.modelDirectory = modelDirectory;
         this.device = device;
-        var tokenizer = CheckpointLoader.Load(modelDirectory, device);
-        tokenizer.Model.Dispose();
+        var tokenizer = CheckpointLoader.LoadTokenizer(modelDirectory);
         var random = new Random(seed);
         foreach (var problem in BuiltinTasks.Names.SelectMany(t => BuiltinTasks.TestSet(t).Take(problems / 2)))
         {
             var corrupted = Enumerable.Range(0, 3).Select(_ => StepCorruptor.Any(problem, random)).OfType<Corruption>()
-                .Select(c => Encode(problem, problem.ReferenceSteps!.Select((s, i) => i == c.StepIndex ? c.Step : s), tokenizer.Tokenizer)).ToArray();
+                .Select(c => Encode(problem, problem.ReferenceSteps!.Select((s, i) => i == c.StepIndex ? c.Step : s), tokenizer)).ToArray();
             if (corrupted.Length < 3) continue;
-            solutions.Add(new Solutions(problem.Id, tokenizer.Tokenizer.Encode(prompts.RenderSolve(problem, bare: true)),
-                Encode(problem, problem.ReferenceSteps!, tokenizer.Tokenizer), corrupted));
+            solutions.Add(new Solutions(problem.Id, tokenizer.Encode(prompts.RenderSolve(problem, bare: true)),
+                Encode(problem, problem.ReferenceSteps!, tokenizer), corrupted));
         }
     }
 

@@ -63,12 +63,11 @@ static class OnpoCommand
             torch.set_num_threads(parse.GetValue(common.Threads));
             torch.manual_seed(settings.Seed);
             var device = TorchRuntime.ParseDevice(parse.GetValue(common.Device)!);
-            var tokenizer = CheckpointLoader.Load(anchor, device);
-            tokenizer.Model.Dispose();
+            var tokenizer = CheckpointLoader.LoadTokenizer(anchor);
             // A TRL preference file already holds the oracle's verdicts: chosen won.
             var data = files
-                ? FromFiles(runDirs, tokenizer.Tokenizer, settings.MaxLength)
-                : BuildPairs(context, trees, tokenizer.Tokenizer, settings, EnumOption.Value<OracleKind>(parse, oracle), parse.GetValue(judgeModel) ?? policy, device, cancel);
+                ? FromFiles(runDirs, tokenizer, settings.MaxLength)
+                : BuildPairs(context, trees, tokenizer, settings, EnumOption.Value<OracleKind>(parse, oracle), parse.GetValue(judgeModel) ?? policy, device, cancel);
             var split = HeldOutSplit.ByProblem(data.Pairs, p => p.ProblemId, settings.EvalFraction, settings.Seed);
             if (split.Train.Count == 0)
                 throw new UserError($"the runs give no training pairs ({trees.Count} trees, {data.Problems} with 2+ finished solutions, {data.Ties} ties, {data.TooLong} over {settings.MaxLength} tokens; {split.Eval.Count} held out)");
@@ -83,18 +82,18 @@ static class OnpoCommand
                 context.Console.MarkupLine("fit 1 of 2: π′_{t+1}, anchored at π′_t");
                 using var model = CheckpointLoader.Load(anchor, device).Model;
                 var lora = settings.LoraRank > 0 ? LoraAdapters.Attach(model, settings.LoraRank, settings.LoraAlpha) : null;
-                var (result, stopped) = PolicyTrainingCommand.Fit(context, auxRun, method with { Name = "onpo-auxiliary" }, model, tokenizer.Tokenizer, split, cancel);
+                var (result, stopped) = PolicyTrainingCommand.Fit(context, auxRun, method with { Name = "onpo-auxiliary" }, model, tokenizer, split, cancel);
                 if (stopped is { } code) return Task.FromResult(code);
-                auxRun.Finish(model, tokenizer.Tokenizer, new TrainingProvenance("onpo-auxiliary", "pairs", anchor, runDirs, settings, result.Steps,
+                auxRun.Finish(model, tokenizer, new TrainingProvenance("onpo-auxiliary", "pairs", anchor, runDirs, settings, result.Steps,
                     result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter), lora);
             }
             context.Console.MarkupLine("fit 2 of 2: π_{t+1}, anchored at π′_{t+1}");
             using (var model = CheckpointLoader.Load(auxDir, device).Model)
             {
                 var lora = settings.LoraRank > 0 ? LoraAdapters.Attach(model, settings.LoraRank, settings.LoraAlpha) : null;
-                var (result, stopped) = PolicyTrainingCommand.Fit(context, mainRun, method, model, tokenizer.Tokenizer, split, cancel);
+                var (result, stopped) = PolicyTrainingCommand.Fit(context, mainRun, method, model, tokenizer, split, cancel);
                 if (stopped is { } code) return Task.FromResult(code);
-                mainRun.Finish(model, tokenizer.Tokenizer, new TrainingProvenance("onpo", "pairs", auxDir, runDirs, settings, result.Steps,
+                mainRun.Finish(model, tokenizer, new TrainingProvenance("onpo", "pairs", auxDir, runDirs, settings, result.Steps,
                     result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter), lora);
                 PolicyTrainingCommand.Report(context.Console, method, result, outDir, clock.Elapsed);
             }

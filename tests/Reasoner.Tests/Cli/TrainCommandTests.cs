@@ -161,18 +161,9 @@ public class SearchingModelTests
 }
 
 /// <summary><c>train tpo</c> on a run whose nodes have three or more children, with a tiny checkpoint.</summary>
-public sealed class TrainTpoCommandTests : IDisposable
+public sealed class TrainTpoCommandTests : TrainCliFixture
 {
-    private readonly string _runs = Directory.CreateTempSubdirectory("reasoner-tpo-").FullName;
-    private readonly TinyCheckpoint _checkpoint = new();
-
-    public void Dispose()
-    {
-        Directory.Delete(_runs, recursive: true);
-        _checkpoint.Dispose();
-    }
-
-    private Dictionary<string, string?> Config => new() { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+    public TrainTpoCommandTests() : base("reasoner-tpo-") { }
 
     [Fact]
     public async Task TpoWritesAModelThatGenerateLoadsWithItsLogAndRecord()
@@ -213,18 +204,9 @@ public sealed class TrainTpoCommandTests : IDisposable
 }
 
 /// <summary><c>train trpa</c> on the terminals of a stored run, with a tiny checkpoint.</summary>
-public sealed class TrainTrpaCommandTests : IDisposable
+public sealed class TrainTrpaCommandTests : TrainCliFixture
 {
-    private readonly string _runs = Directory.CreateTempSubdirectory("reasoner-trpa-").FullName;
-    private readonly TinyCheckpoint _checkpoint = new();
-
-    public void Dispose()
-    {
-        Directory.Delete(_runs, recursive: true);
-        _checkpoint.Dispose();
-    }
-
-    private Dictionary<string, string?> Config => new() { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+    public TrainTrpaCommandTests() : base("reasoner-trpa-") { }
 
     [Fact]
     public async Task TrpaWritesAModelThatLoadsWithItsRecordAndRefusesBadLevels()
@@ -251,18 +233,9 @@ public sealed class TrainTrpaCommandTests : IDisposable
 }
 
 /// <summary><c>train onpo</c>: one round's two fits, the auxiliary iterate beside the policy, and a resume that skips a finished first fit.</summary>
-public sealed class TrainOnpoCommandTests : IDisposable
+public sealed class TrainOnpoCommandTests : TrainCliFixture
 {
-    private readonly string _runs = Directory.CreateTempSubdirectory("reasoner-onpo-").FullName;
-    private readonly TinyCheckpoint _checkpoint = new();
-
-    public void Dispose()
-    {
-        Directory.Delete(_runs, recursive: true);
-        _checkpoint.Dispose();
-    }
-
-    private Dictionary<string, string?> Config => new() { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+    public TrainOnpoCommandTests() : base("reasoner-onpo-") { }
 
     [Fact]
     public async Task ARoundWritesThePolicyAndItsAuxiliaryIterateAndAStopInTheSecondFitResumesThere()
@@ -309,18 +282,9 @@ public sealed class TrainOnpoCommandTests : IDisposable
 }
 
 /// <summary>Standard formats in place of runs: TRL preference JSONL for DPO and ONPO, TPO lists for TPO.</summary>
-public sealed class TrainFromFilesTests : IDisposable
+public sealed class TrainFromFilesTests : TrainCliFixture
 {
-    private readonly string _runs = Directory.CreateTempSubdirectory("reasoner-files-").FullName;
-    private readonly TinyCheckpoint _checkpoint = new();
-
-    public void Dispose()
-    {
-        Directory.Delete(_runs, recursive: true);
-        _checkpoint.Dispose();
-    }
-
-    private Dictionary<string, string?> Config => new() { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+    public TrainFromFilesTests() : base("reasoner-files-") { }
 
     [Fact]
     public async Task ExportedFilesTrainLikeRunsAndABadLineNamesItsFileAndLine()
@@ -354,18 +318,9 @@ public sealed class TrainFromFilesTests : IDisposable
 }
 
 /// <summary><c>--lora-rank</c>: every trainer writes a PEFT adapter folder that generate loads over its base model.</summary>
-public sealed class TrainLoraCommandTests : IDisposable
+public sealed class TrainLoraCommandTests : TrainCliFixture
 {
-    private readonly string _runs = Directory.CreateTempSubdirectory("reasoner-lora-").FullName;
-    private readonly TinyCheckpoint _checkpoint = new();
-
-    public void Dispose()
-    {
-        Directory.Delete(_runs, recursive: true);
-        _checkpoint.Dispose();
-    }
-
-    private Dictionary<string, string?> Config => new() { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+    public TrainLoraCommandTests() : base("reasoner-lora-") { }
 
     [Fact]
     public async Task EveryTrainerWritesAdaptersThatGenerateLoads()
@@ -388,21 +343,14 @@ public sealed class TrainLoraCommandTests : IDisposable
 }
 
 /// <summary><c>train onpo --oracle judge</c>: the pairs ordered by a model's pairwise judgement.</summary>
-public sealed class TrainOnpoJudgeCommandTests : IDisposable
+public sealed class TrainOnpoJudgeCommandTests : TrainCliFixture
 {
-    private readonly string _runs = Directory.CreateTempSubdirectory("reasoner-judge-").FullName;
-    private readonly TinyCheckpoint _checkpoint = new();
-
-    public void Dispose()
-    {
-        Directory.Delete(_runs, recursive: true);
-        _checkpoint.Dispose();
-    }
+    public TrainOnpoJudgeCommandTests() : base("reasoner-judge-") { }
 
     [Fact]
     public async Task AJudgedRoundTrainsOnPairsThatIncludeTiesOfTheOutcomeOracle()
     {
-        var config = new Dictionary<string, string?> { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+        var config = Config;
         Assert.Equal(0, (await CliRunner.Run(config, "generate", "--model", "reference:0.5", "--problems", "6", "--iterations", "4")).ExitCode);
         var r = await CliRunner.Run(config, "train", "onpo", "mcts-arith", "--model", _checkpoint.Path, "--oracle", "judge", "--max-length", "4096",
             "--epochs", "1", "--eval-fraction", "0", "--out", "judged");
@@ -411,5 +359,21 @@ public sealed class TrainOnpoJudgeCommandTests : IDisposable
         // A model's judgement is never exactly ½, so no pair is a tie.
         Assert.Matches(@"\(0 ties", r.Out);
         Assert.True(File.Exists(Path.Combine(_runs, "judged", "config.json")));
+    }
+}
+
+/// <summary>A runs folder and a tiny checkpoint for one command-line training test, removed afterwards.</summary>
+public abstract class TrainCliFixture(string prefix) : IDisposable
+{
+    protected readonly string _runs = Directory.CreateTempSubdirectory(prefix).FullName;
+    protected readonly TinyCheckpoint _checkpoint = new();
+
+    protected Dictionary<string, string?> Config => new() { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
+
+    public void Dispose()
+    {
+        Directory.Delete(_runs, recursive: true);
+        _checkpoint.Dispose();
+        GC.SuppressFinalize(this);
     }
 }

@@ -146,13 +146,7 @@ public class StepDpoTrainerTests
     {
         var tokenizer = TinyModels.ArithmeticTokenizer;
         using var initial = TinyModels.Create(TinyModels.Config(vocabSize: tokenizer.VocabSize), seed: 9);
-        CausalLanguageModel Copy()
-        {
-            var model = TinyModels.Create(TinyModels.Config(vocabSize: tokenizer.VocabSize), seed: 9);
-            using (torch.no_grad())
-                foreach (var (x, y) in initial.parameters().Zip(model.parameters())) y.copy_(x);
-            return model;
-        }
+        CausalLanguageModel Copy() => TinyTraining.CopyOf(initial);
         var settings = new DpoSettings { LearningRate = 1e-2, Epochs = 2, Batch = 2, SaveEvery = 2 };
         var pairs = Pairs(6);
 

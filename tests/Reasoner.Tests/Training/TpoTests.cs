@@ -162,13 +162,7 @@ public class TpoTrainerTests
     {
         var tokenizer = TinyModels.ArithmeticTokenizer;
         using var initial = TinyModels.Create(TinyModels.Config(vocabSize: tokenizer.VocabSize), seed: 9);
-        CausalLanguageModel Copy()
-        {
-            var model = TinyModels.Create(TinyModels.Config(vocabSize: tokenizer.VocabSize), seed: 9);
-            using (no_grad())
-                foreach (var (x, y) in initial.parameters().Zip(model.parameters())) y.copy_(x);
-            return model;
-        }
+        CausalLanguageModel Copy() => TinyTraining.CopyOf(initial);
         var settings = new TpoSettings { LearningRate = 1e-2, Epochs = 2, Batch = 2, SaveEvery = 2 };
         var lists = Lists(6);
 
