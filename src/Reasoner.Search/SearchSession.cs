@@ -17,7 +17,6 @@ public sealed class SearchSession
         Tree = tree;
         Model = model;
         World = world;
-        Delimiter = StepWorld.DelimiterFor(tree.Problem);
         _initialState = world.InitialState(tree.Problem);
     }
 
@@ -29,14 +28,11 @@ public sealed class SearchSession
 
     public StepWorld World { get; }
 
-    /// <summary>The family's step delimiter: the stop string of step requests, and what closes each step in a state.</summary>
-    public string Delimiter { get; }
-
     internal PhaseTimer Timer { get; } = new();
 
     /// <summary>The prompt that continues the solution after <paramref name="node"/>: solve prompt, then each step and its delimiter.</summary>
     public string StateText(TreeNode node) =>
-        _initialState + string.Concat(Tree.Steps(node).Select(step => step + Delimiter));
+        _initialState + string.Concat(Tree.Steps(node).Select(step => step + PreferenceTree.StepDelimiter));
 
     /// <summary>The seed of a request made for <paramref name="node"/>; see <see cref="RequestSeeds"/>.</summary>
     public long SeedFor(TreeNode node, string purpose) => RequestSeeds.For(Tree.Seed, Problem.Id, node.Id, purpose);

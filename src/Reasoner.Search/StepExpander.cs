@@ -34,7 +34,7 @@ public sealed class StepExpander(StepProposer proposer, StepScoring scoring)
         using (session.Timer.Measure(PhaseTimer.Propose))
         {
             proposals = await Task.WhenAll(nodes.Select(node => Proposer.ProposeAsync(
-                session.StateText(node), session.Delimiter, k, session.SeedFor(node, RequestSeeds.Propose), cancel)));
+                session.StateText(node), PreferenceTree.StepDelimiter, k, session.SeedFor(node, RequestSeeds.Propose), cancel)));
         }
 
         var children = new List<TreeNode>[nodes.Count];

@@ -71,8 +71,6 @@ public sealed class StepWorld(PromptLibrary prompts, StepWorldSettings settings)
     /// <summary>The state at the root: the rendered solve prompt, which ends where the first step begins.</summary>
     public string InitialState(Problem problem) => prompts.RenderSolve(problem, Settings.SolvePrompt == SolvePromptStyle.Bare);
 
-    public static string DelimiterFor(Problem problem) => TaskFamilies.Get(problem.Family).StepDelimiter;
-
     /// <summary>
     /// Where a step leaves the solution. A step cut by the token limit counts as cut off even if it seems to carry
     /// an answer, since the answer itself may be the part that was cut.

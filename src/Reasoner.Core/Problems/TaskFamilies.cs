@@ -7,9 +7,6 @@ namespace Reasoner.Core.Problems;
 /// </summary>
 public sealed record TaskFamily(string Name, string Description, AnswerKind Kind, string PromptFolder, string DataFormat, string? DefaultData)
 {
-    /// <summary>Steps are one per line in every family: a step ends at a newline.</summary>
-    public string StepDelimiter { get; init; } = "\n";
-
     public bool IsBuiltin => DefaultData is null;
 }
 

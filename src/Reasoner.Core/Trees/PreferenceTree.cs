@@ -37,7 +37,10 @@ public sealed class PreferenceTree
     /// <summary>The schema this code writes. Bump it when a key changes meaning; readers skip newer ones.</summary>
     public const int CurrentSchemaVersion = 1;
 
-    /// <summary>Joins steps into solution text. Step texts never contain the trailing delimiter.</summary>
+    /// <summary>
+    /// Where a step ends, in every task family and every model: one step per line. Search splits sampled text into
+    /// steps at it, and trainers and exports join steps with it. Step texts never contain it.
+    /// </summary>
     public const string StepDelimiter = "\n";
 
     [Key(0)] public int SchemaVersion { get; init; } = CurrentSchemaVersion;

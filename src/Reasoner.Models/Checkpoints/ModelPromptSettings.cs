@@ -22,9 +22,6 @@ public sealed record ModelPromptSettings
     /// <summary>Strings that end a solution besides EOS (none for a model that emits EOS itself).</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
 
-    /// <summary>Where steps end; search splits solutions into steps with it.</summary>
-    public string StepDelimiter { get; init; } = "\n";
-
     /// <summary>
     /// Search's default samples per wanted step (<c>ProposalSettings.Oversampling</c>): a small, confident model draws
     /// the same step again and again, so k samples give too few distinct children. Null: the algorithm's default.

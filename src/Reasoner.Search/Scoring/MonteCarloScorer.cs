@@ -62,11 +62,11 @@ public sealed class MonteCarloScorer(MonteCarloSettings settings) : IStepScorer
 
     private static bool ReachesReference(SearchSession session, TreeNode from, Completion rollout)
     {
-        var lines = rollout.Text.Split(session.Delimiter);
+        var lines = rollout.Text.Split(PreferenceTree.StepDelimiter);
         var answerLine = Array.FindIndex(lines, line => AnswerExtractor.ExtractMarked(line, session.Problem.Kind) is not null);
         if (answerLine < 0 && rollout.Finish == FinishReason.Length) return false;
         var taken = answerLine < 0 ? lines : lines[..(answerLine + 1)];
-        var solution = session.Tree.StepsText(from) + session.Delimiter + string.Join(session.Delimiter, taken);
+        var solution = session.Tree.StepsText(from) + PreferenceTree.StepDelimiter + string.Join(PreferenceTree.StepDelimiter, taken);
         return AnswerChecker.Check(solution, session.Problem).IsCorrect;
     }
 }

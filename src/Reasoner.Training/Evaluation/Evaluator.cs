@@ -1,3 +1,4 @@
+using Reasoner.Core.Trees;
 using Reasoner.Core.Answers;
 using Reasoner.Core.Judging;
 using Reasoner.Core.Statistics;
@@ -85,10 +86,8 @@ public sealed class Evaluator(ILanguageModel model, Func<Problem, string> prompt
     public async Task<ProblemOutcome> EvaluateAsync(Problem problem, int index, CancellationToken cancel = default)
     {
         settings.Validate();
-        var text = prompt(problem);
-        var greedy = (await model.CompleteAsync(Request(text, 1, 0.0, index), cancel))[0].Text;
-        var samples = await model.CompleteAsync(Request(text, settings.Samples, settings.Temperature, index), cancel);
-        var greedyCheck = AnswerChecker.Check(greedy, problem);
+        var (greedy, greedyCheck) = await GreedyAsync(problem, index, cancel);
+        var samples = await model.CompleteAsync(Request(prompt(problem), settings.Samples, settings.Temperature, index), cancel);
         var checks = samples.Select(s => AnswerChecker.Check(s.Text, problem)).ToArray();
         int correct = checks.Count(c => c.IsCorrect);
         // maj@k votes over the first k samples, the same k that pass@k is about.
@@ -98,11 +97,21 @@ public sealed class Evaluator(ILanguageModel model, Func<Problem, string> prompt
             majority, majority is not null && AnswerChecker.IsEquivalent(majority, problem.Answer, problem.Kind));
     }
 
+    /// <summary>
+    /// The greedy solution of a problem and its check. Every greedy accuracy in the project (eval, the monitor during
+    /// pretraining, bench search's baseline) goes through here, so they measure the same thing.
+    /// </summary>
+    public async Task<(string Text, AnswerCheck Check)> GreedyAsync(Problem problem, int index = 0, CancellationToken cancel = default)
+    {
+        var text = (await model.CompleteAsync(Request(prompt(problem), 1, 0.0, index), cancel))[0].Text;
+        return (text, AnswerChecker.Check(text, problem));
+    }
+
     /// <summary>Whether every step of a solution is sound by gold step labels; null for tasks without them.</summary>
     public static bool? GoldSound(Problem problem, string solution)
     {
         if (!StepJudges.Supports(problem.Family) || problem.ReferenceSteps is null) return null;
-        var delimiter = TaskFamilies.Get(problem.Family).StepDelimiter;
+        var delimiter = PreferenceTree.StepDelimiter;
         var steps = solution.Split(delimiter).Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim());
         return StepJudges.For(problem).JudgeSolution(steps).All(j => j.IsSound);
     }

@@ -31,7 +31,7 @@ public sealed record OnpoPairSet(IReadOnlyList<TokenizedPair> Pairs, int Problem
                 random.Shuffle(terminals);
                 terminals = terminals.Take(settings.Samples).OrderBy(t => t.Id).ToArray();
             }
-            var delimiter = TaskFamilies.Get(tree.Problem.Family).StepDelimiter;
+            var delimiter = PreferenceTree.StepDelimiter;
             bool bare = StepPairData.IsBare(tree);
             var seen = terminals.Select(t => new OracleSolution(PromptLibrary.FormatQuestion(tree.Problem), tree.StepsText(t), t.IsTerminal && !t.Truncated ? t.IsCorrect : false)).ToArray();
             var tokens = terminals.Select(t => SolutionTokens.Encode(tree, t.Id, delimiter, bare, tokenizer)).ToArray();

@@ -47,7 +47,7 @@ public static class StepPairData
     public static IEnumerable<PreferenceText> FromTree(PreferenceTree tree, PromptLibrary prompts, StepPairOptions options)
     {
         if (tree.Status != TreeStatus.Completed) yield break;
-        var delimiter = TaskFamilies.Get(tree.Problem.Family).StepDelimiter;
+        var delimiter = PreferenceTree.StepDelimiter;
         string? head = null;
         bool bare = false;
         foreach (var pair in TreeViews.StepPairs(tree, options))

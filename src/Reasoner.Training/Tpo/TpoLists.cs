@@ -60,7 +60,7 @@ public static class TpoLists
     /// </summary>
     private static TokenizedList Tokenize(PreferenceTree tree, PromptLibrary prompts, IReadOnlyList<string> prefix, IReadOnlyList<ScoredStep> branches, ITextTokenizer tokenizer)
     {
-        var delimiter = TaskFamilies.Get(tree.Problem.Family).StepDelimiter;
+        var delimiter = PreferenceTree.StepDelimiter;
         bool bare = StepPairData.IsBare(tree);
         var prompt = tokenizer.Encode(prompts.RenderSolve(tree.Problem, bare) + string.Concat(prefix.Select(s => s + delimiter)));
         var tokenized = branches.Select(branch =>

@@ -41,7 +41,7 @@ public static class TrpaGroups
                 random.Shuffle(paths);
                 paths = paths.Take(settings.GroupSize).ToArray();
             }
-            var delimiter = TaskFamilies.Get(tree.Problem.Family).StepDelimiter;
+            var delimiter = PreferenceTree.StepDelimiter;
             bool bare = StepPairData.IsBare(tree);
             var solutions = paths
                 .Select(p => new LeveledSolution(SolutionTokens.Encode(tree, p.TerminalId, delimiter, bare, tokenizer), settings.Levels[(int)p.Level - 1]))

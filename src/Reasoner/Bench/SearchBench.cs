@@ -1,6 +1,7 @@
+using Reasoner.Training.Evaluation;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
-using Reasoner.Cli.Generation;
+using Reasoner.Generation;
 using Reasoner.Core.Answers;
 using Reasoner.Core.Problems;
 using Reasoner.Core.Prompts;
@@ -61,16 +62,12 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
         using var engine = new TorchEngine(model, tokenizer, modelId);
         bool bare = modelSettings?.Prompt == PromptLibrary.SolveBare;
         var world = new StepWorld(prompts, new StepWorldSettings { SolvePrompt = bare ? SolvePromptStyle.Bare : SolvePromptStyle.FewShot });
+        var evaluator = new Evaluator(engine, world.InitialState,
+            new EvalSettings { K = 1, Samples = 1, MaxTokens = maxTokens, Stop = modelSettings?.Stop ?? PromptLibrary.FewShotStops });
         int correct = 0;
         for (int i = 0; i < problems.Count; i++)
         {
-            var request = new CompletionRequest(world.InitialState(problems[i]), 1, maxTokens)
-            {
-                Temperature = 0,
-                Stop = modelSettings?.Stop ?? PromptLibrary.FewShotStops,
-            };
-            var text = (await engine.CompleteAsync(request, cancel))[0].Text;
-            if (AnswerChecker.Check(text, problems[i]).IsCorrect) correct++;
+            if ((await evaluator.GreedyAsync(problems[i], i, cancel)).Check.IsCorrect) correct++;
             progress(i + 1);
         }
         return correct;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Reasoner.Cli.Bench;
-using Reasoner.Cli.Generation;
+using Reasoner.Generation;
 using Reasoner.Core.Prompts;
 using Reasoner.Core.Tasks;
 using Reasoner.Search;

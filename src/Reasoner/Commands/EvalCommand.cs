@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Reasoner.Cli.Generation;
+using Reasoner.Generation;
 using Reasoner.Cli.Hosting;
 using Reasoner.Core.Datasets;
 using Reasoner.Core.Export;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
-using Reasoner.Cli.Generation;
+using Reasoner.Generation;
 using Reasoner.Cli.Hosting;
 using Reasoner.Core.Datasets;
 using Reasoner.Core.Problems;
@@ -45,9 +45,9 @@ static class GenerateCommand
             var seed = shared.Seed(parse);
             var logger = context.Loggers.CreateLogger("Reasoner.Generate");
             var source = LoadProblems(generate, parse.GetValue(data), seed, context.Settings, logger);
-            var runDirectory = GenerationRun.ResolveDirectory(parse.GetValue(output) ?? $"{generate.Algorithm}-{source.Name}", context.Settings);
+            var runDirectory = RunLocation.ForOutput(parse.GetValue(output) ?? $"{generate.Algorithm}-{source.Name}", context.Settings);
 
-            using var run = GenerationRun.Create(runDirectory, generate, seed, context.Settings, context.Loggers);
+            using var run = GenerationRun.Create(runDirectory, generate, context.Settings.Store, PromptFolder.Open(context.Settings), seed, context.Settings.Device, context.Loggers);
             var shard = run.Pipeline.Options.Shard;
             run.Progress.AddInvalidLines(source.InvalidLines);
             run.Progress.SetExpected(source.Problems.Count(p => shard.Contains(p.Id)));

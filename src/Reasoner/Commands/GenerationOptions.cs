@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Reasoner.Cli.Generation;
+using Reasoner.Generation;
 using Reasoner.Cli.Hosting;
 
 namespace Reasoner.Cli.Commands;

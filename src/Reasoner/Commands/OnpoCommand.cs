@@ -53,7 +53,7 @@ static class OnpoCommand
             var inputs = parse.GetValue(common.Runs)!;
             bool files = PolicyTrainingCommand.InputFiles(inputs, "onpo", "TRL preference JSONL");
             var runDirs = files ? inputs.Select(Path.GetFullPath).ToArray() : inputs.Select(r => RunLocation.Resolve(r, context.Settings)).ToArray();
-            var outDir = Path.GetFullPath(Generation.GenerationRun.ResolveDirectory(parse.GetValue(common.Output) ?? "onpo-" + Path.GetFileNameWithoutExtension(runDirs[0]), context.Settings));
+            var outDir = RunLocation.ForOutput(parse.GetValue(common.Output) ?? "onpo-" + Path.GetFileNameWithoutExtension(runDirs[0]), context.Settings);
             var auxDir = Path.Combine(outDir, AuxiliaryFolder);
             var (auxRun, mainRun) = PolicyTrainingCommand.WithHint(() => OpenRuns(outDir, auxDir, parse.GetValue(common.Resume), parse.GetValue(common.Force)));
             var trees = files ? [] : PolicyTrainingCommand.ReadTrees(context, runDirs);

@@ -134,7 +134,7 @@ static class PolicyTrainingCommand
         var inputs = parse.GetValue(options.Runs)!;
         bool files = InputFiles(inputs, method.ShortName, method.FileFormat);
         var runDirs = files ? inputs.Select(Path.GetFullPath).ToArray() : inputs.Select(r => RunLocation.Resolve(r, context.Settings)).ToArray();
-        var outDir = Generation.GenerationRun.ResolveDirectory(parse.GetValue(options.Output) ?? method.ShortName + "-" + Path.GetFileNameWithoutExtension(runDirs[0]), context.Settings);
+        var outDir = RunLocation.ForOutput(parse.GetValue(options.Output) ?? method.ShortName + "-" + Path.GetFileNameWithoutExtension(runDirs[0]), context.Settings);
         var run = WithHint(() => TrainingRun.Open(outDir, method.ShortName + ".json", parse.GetValue(options.Resume), parse.GetValue(options.Force)));
         var trees = files ? [] : ReadTrees(context, runDirs);
         // A file says nothing about the model that wrote it: without --model, the built-in model trains on it.

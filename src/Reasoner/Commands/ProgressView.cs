@@ -1,6 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using Reasoner.Cli.Generation;
+using Reasoner.Generation;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 

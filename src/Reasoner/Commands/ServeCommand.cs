@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Reasoner.Cli.Generation;
+using Reasoner.Generation;
 using Reasoner.Cli.Hosting;
 using Reasoner.Cli.Serving;
 
@@ -35,8 +35,8 @@ static class ServeCommand
         {
             var generate = shared.Apply(parse, context.Settings.Generate);
             var seed = shared.Seed(parse);
-            var runDirectory = GenerationRun.ResolveDirectory(parse.GetValue(output)!, context.Settings);
-            using var run = GenerationRun.Create(runDirectory, generate, seed, context.Settings, context.Loggers);
+            var runDirectory = RunLocation.ForOutput(parse.GetValue(output)!, context.Settings);
+            using var run = GenerationRun.Create(runDirectory, generate, context.Settings.Store, PromptFolder.Open(context.Settings), seed, context.Settings.Device, context.Loggers);
             var sourceContext = new ProblemSourceSpecs.Context(runDirectory, DataDirectory.Resolve(context.Settings), seed, generate.Difficulty,
                 run.Pipeline.Options.Shard, TimeSpan.FromSeconds(s.RescanSeconds), context.Loggers.CreateLogger("Reasoner.Sources"), run.Progress);
             var state = new ServeState(run, [.. parse.GetValue(sources)!.Select(spec => ProblemSourceSpecs.Create(spec, sourceContext))]);

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Reasoner.Cli.Generation;
+using Reasoner.Generation;
 
 namespace Reasoner.Cli.Serving;
 

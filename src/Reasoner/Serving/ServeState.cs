@@ -1,4 +1,4 @@
-using Reasoner.Cli.Generation;
+using Reasoner.Generation;
 
 namespace Reasoner.Cli.Serving;
 

@@ -1,3 +1,4 @@
+using Reasoner.Generation;
 using Reasoner.Cli.Hosting;
 using Reasoner.Core.Storage;
 

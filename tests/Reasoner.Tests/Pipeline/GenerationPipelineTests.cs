@@ -1,4 +1,4 @@
-using Reasoner.Cli.Generation;
+using Reasoner.Generation;
 using Reasoner.Core.Datasets;
 using Reasoner.Core.Problems;
 using Reasoner.Core.Trees;

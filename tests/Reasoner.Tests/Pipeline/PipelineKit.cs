@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
-using Reasoner.Cli.Generation;
+using Reasoner.Generation;
 using Reasoner.Core.Problems;
 using Reasoner.Core.Storage;
 using Reasoner.Core.Trees;

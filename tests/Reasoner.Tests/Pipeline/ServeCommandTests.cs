@@ -33,7 +33,7 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Equal(0, r.ExitCode);
         var (trees, damage) = ReadStore(Path.Combine(_dir, "from-settings"));
         Assert.Empty(damage);
-        var expected = BuiltinTasks.TestSet(BuiltinTasks.Logic).Select(p => p.Id).Where(id => Reasoner.Cli.Generation.Shard.Parse("0/20").Contains(id));
+        var expected = BuiltinTasks.TestSet(BuiltinTasks.Logic).Select(p => p.Id).Where(id => Reasoner.Generation.Shard.Parse("0/20").Contains(id));
         Assert.Equal(expected.Order(), trees.Select(t => t.Problem.Id).Order());
         Assert.All(trees, t => Assert.True(t.HasCorrectPath));
     }

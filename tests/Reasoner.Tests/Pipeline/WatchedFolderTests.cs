@@ -1,4 +1,4 @@
-using Reasoner.Cli.Generation;
+using Reasoner.Generation;
 using Reasoner.Core.Datasets;
 using Reasoner.Core.Problems;
 using static Reasoner.Tests.Pipeline.PipelineKit;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Reasoner.Core.Tasks;
 
-namespace Reasoner.Cli.Generation;
+namespace Reasoner.Generation;
 
 /// <summary>
 /// Shard <see cref="Index"/> of <see cref="Count"/>: the problems whose id hashes (FNV-1a, the same on every machine,

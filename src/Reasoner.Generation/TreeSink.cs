@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using Reasoner.Core.Storage;
 using Reasoner.Core.Trees;
 
-namespace Reasoner.Cli.Generation;
+namespace Reasoner.Generation;
 
 /// <summary>Where the pipeline's one writer puts finished trees. Called from one task at a time.</summary>
 public interface ITreeSink : IDisposable

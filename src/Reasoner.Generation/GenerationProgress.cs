@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Reasoner.Core.Trees;
 
-namespace Reasoner.Cli.Generation;
+namespace Reasoner.Generation;
 
 /// <summary>Counters of one pipeline run, updated from its stages and read by progress displays and /status.</summary>
 public sealed class GenerationProgress

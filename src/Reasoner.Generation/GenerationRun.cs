@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
-using Reasoner.Cli.Hosting;
+using Reasoner.Core.Prompts;
 using Reasoner.Models.Backends;
 using Reasoner.Search;
 
-namespace Reasoner.Cli.Generation;
+namespace Reasoner.Generation;
 
 /// <summary>
 /// The generator as <c>generate</c> and <c>serve</c> set it up from settings: the run folder's store (this process's
@@ -33,7 +33,9 @@ public sealed class GenerationRun : IDisposable
 
     public GenerationProgress Progress => Pipeline.Progress;
 
-    public static GenerationRun Create(string runDirectory, GenerateSettings generate, int seed, ReasonerSettings settings, ILoggerFactory loggers)
+    /// <param name="device">Where an in-process model runs: cpu, cuda, cuda:N.</param>
+    public static GenerationRun Create(string runDirectory, GenerateSettings generate, StoreSettings store, PromptLibrary prompts, int seed, string device,
+        ILoggerFactory loggers)
     {
         var shard = Shard.Parse(generate.Shard);
         var options = new PipelineOptions
@@ -43,13 +45,12 @@ public sealed class GenerationRun : IDisposable
             TreeQueueCapacity = generate.TreeQueueCapacity,
             GracePeriod = TimeSpan.FromSeconds(generate.GracePeriodSeconds),
             Shard = shard,
-            IdleFlushAfter = settings.Store.FlushIntervalSeconds > 0 ? TimeSpan.FromSeconds(settings.Store.FlushIntervalSeconds) : null,
+            IdleFlushAfter = store.FlushIntervalSeconds > 0 ? TimeSpan.FromSeconds(store.FlushIntervalSeconds) : null,
         };
         options.Validate();
-        var writerOptions = settings.Store.ToWriterOptions(shard.WriterId);
-        var prompts = PromptFolder.Open(settings);
+        var writerOptions = store.ToWriterOptions(shard.WriterId);
         var inFlight = new ProblemsInFlight();
-        var model = ModelBackends.Create(generate.Model, settings.Device, () => inFlight.Problems);
+        var model = ModelBackends.Create(generate.Model, device, () => inFlight.Problems);
         try
         {
             var search = SearchFactory.Create(generate.Algorithm, model, prompts, seed, generate.Search, ModelBackends.ModelSettings(generate.Model));
@@ -63,12 +64,6 @@ public sealed class GenerationRun : IDisposable
             throw;
         }
     }
-
-    /// <summary>A run named on the command line: a bare name goes under RunsDir, anything with a folder in it is a path.</summary>
-    public static string ResolveDirectory(string output, ReasonerSettings settings) =>
-        Path.GetFullPath(Path.IsPathRooted(output) || output.IndexOfAny(['/', Path.DirectorySeparatorChar]) >= 0
-            ? output
-            : Path.Combine(settings.RunsDir, output));
 
     public void Dispose()
     {

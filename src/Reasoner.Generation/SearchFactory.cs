@@ -3,7 +3,7 @@ using Reasoner.Models.Backends;
 using Reasoner.Models.Checkpoints;
 using Reasoner.Search;
 
-namespace Reasoner.Cli.Generation;
+namespace Reasoner.Generation;
 
 /// <summary>Builds the configured search algorithm: the algorithm's own defaults (its paper's), changed only where a setting is given.</summary>
 public static class SearchFactory

@@ -1,6 +1,6 @@
 using Reasoner.Models.Backends;
 
-namespace Reasoner.Cli.Generation;
+namespace Reasoner.Generation;
 
 /// <summary>
 /// The "Generate" settings section: what <c>generate</c> and <c>serve</c> search, with what, and how the pipeline is

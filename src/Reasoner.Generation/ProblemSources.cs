@@ -3,7 +3,7 @@ using Reasoner.Core.Datasets;
 using Reasoner.Core.Problems;
 using Reasoner.Core.Tasks;
 
-namespace Reasoner.Cli.Generation;
+namespace Reasoner.Generation;
 
 /// <summary>
 /// A problem on its way through the pipeline. <see cref="Settled"/> hears once that the problem needs nothing more in

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Reasoner.Core.Problems;
 
-namespace Reasoner.Cli.Generation;
+namespace Reasoner.Generation;
 
 /// <summary>The problems the workers are searching right now (the reference backend reads them to know what it is asked about).</summary>
 public sealed class ProblemsInFlight

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Reasoner.Core.Trees;
 using Reasoner.Search;
 
-namespace Reasoner.Cli.Generation;
+namespace Reasoner.Generation;
 
 public sealed record PipelineOptions
 {

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using Reasoner.Core.Problems;
 using Reasoner.Core.Tasks;
 
-namespace Reasoner.Cli.Generation;
+namespace Reasoner.Generation;
 
 /// <summary>
 /// The problem sources a service is configured with, one spec each:

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Reasoner.Core.Datasets;
 using Reasoner.Core.Problems;
 
-namespace Reasoner.Cli.Generation;
+namespace Reasoner.Generation;
 
 /// <summary>
 /// A folder where problem files (<c>*.jsonl</c>, any data-set format, guessed per file) appear while a service runs.

@@ -3,7 +3,7 @@ using Reasoner.Models;
 using Reasoner.Models.Backends;
 using Reasoner.Models.Checkpoints;
 
-namespace Reasoner.Cli.Generation;
+namespace Reasoner.Generation;
 
 /// <summary>
 /// The generator's <c>--model</c>: <c>reference[:MISTAKE_RATE[:LATENCY_MS]]</c> (<see cref="ReferenceSolutionModel"/>,
