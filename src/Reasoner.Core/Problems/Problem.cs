@@ -22,7 +22,7 @@ public sealed record AnswerChoice(
 
 /// <summary>
 /// One problem to search over. <see cref="Family"/> names the task family (arith, logic, gsm8k, math,
-/// arc, csqa, strategyqa), which picks the prompt and the step delimiter.
+/// arc, csqa, strategyqa), which picks the prompt.
 /// </summary>
 [MessagePackObject]
 public sealed record Problem(

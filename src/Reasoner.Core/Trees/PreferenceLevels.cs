@@ -24,11 +24,15 @@ public sealed record LeveledResponses(Problem Problem, IReadOnlyList<LeveledPath
 
 public static partial class TreeViews
 {
-    public static PreferenceLevel LevelOf(TreeNode end)
+    /// <summary>A stored solution's level: the terminal's Truncated flag, then its Answer and IsCorrect.</summary>
+    public static PreferenceLevel LevelOf(TreeNode end) => LevelOf(!end.IsTerminal || end.Truncated, end.Answer, end.IsCorrect);
+
+    /// <summary>The same rule for any solution: one that did not end properly, then one without a checked answer, then its correctness.</summary>
+    public static PreferenceLevel LevelOf(bool cutOff, string? answer, bool? isCorrect)
     {
-        if (!end.IsTerminal || end.Truncated) return PreferenceLevel.FormatError;
-        if (end.Answer is null || end.IsCorrect is null) return PreferenceLevel.Unparsable;
-        return end.IsCorrect.Value ? PreferenceLevel.Correct : PreferenceLevel.Incorrect;
+        if (cutOff) return PreferenceLevel.FormatError;
+        if (answer is null || isCorrect is null) return PreferenceLevel.Unparsable;
+        return isCorrect.Value ? PreferenceLevel.Correct : PreferenceLevel.Incorrect;
     }
 
     /// <summary>The tree's terminal paths with their TRPA levels, best level first (then by node id).</summary>

@@ -37,6 +37,13 @@ public class PolicyTrainer<TExample, TReference, TBatch, TMetrics>(
     /// </summary>
     public Func<Trainer, TrainingProgress?>? RestoreCheckpoint { get; init; }
 
+    /// <summary>
+    /// The training examples of epoch 1, 2 … when each epoch brings fresh ones (solutions sampled from the current
+    /// policy, as TRPA does); null: every epoch reuses the examples given to <see cref="Train"/>. Each epoch must give as
+    /// many examples as the first, so the schedule holds.
+    /// </summary>
+    public Func<int, IReadOnlyList<TExample>>? EpochExamples { get; init; }
+
     public CausalLanguageModel Model => model;
 
     public TrainingResult<TMetrics> Train(IReadOnlyList<TExample> train, IReadOnlyList<TExample> eval, TrainingLog? log = null, CancellationToken cancel = default)
@@ -62,20 +69,13 @@ public class PolicyTrainer<TExample, TReference, TBatch, TMetrics>(
         }
         progress ??= new TrainingProgress { TotalSteps = totalSteps };
 
-        // The example order is a function of the seed alone, so a resumed run skips exactly the batches already trained on.
-        var order = Enumerable.Range(0, train.Count).ToArray();
-        var random = new Random(settings.Seed);
-        var batches = Enumerable.Range(0, settings.Epochs).SelectMany(_ =>
-        {
-            random.Shuffle(order);
-            return order.Chunk(settings.Batch).ToArray();
-        });
+        var batches = Batches(train, trainReference, progress.Step * settings.Accumulation, device);
         TMetrics? last = null, evalAfter = evalBefore;
         int savedStep = progress.Step;
-        foreach (var stepBatches in batches.Skip(progress.Step * settings.Accumulation).Chunk(settings.Accumulation))
+        foreach (var stepBatches in batches.Chunk(settings.Accumulation))
         {
             if (cancel.IsCancellationRequested) break;
-            var micro = stepBatches.Select(rows => objective.Collate(rows.Select(i => train[i]).ToArray(), rows.Select(i => trainReference[i]).ToArray(), device)).ToList();
+            var micro = stepBatches.Select(b => objective.Collate(b.Rows.Select(i => b.Examples[i]).ToArray(), b.Rows.Select(i => b.Reference[i]).ToArray(), device)).ToList();
             var tally = objective.NewTally();
             var step = trainer.TrainStep(micro, batch => objective.Loss(batch, tally));
             foreach (var batch in micro) batch.Dispose();
@@ -99,6 +99,38 @@ public class PolicyTrainer<TExample, TReference, TBatch, TMetrics>(
         // A run resumed with no steps left has not measured its own weights yet.
         if (eval.Count > 0 && progress.Step > 0 && ReferenceEquals(evalAfter, evalBefore)) evalAfter = Evaluate(eval, evalReference, device);
         return new TrainingResult<TMetrics>(trainer.Step, train.Count, eval.Count, last, evalBefore, evalAfter);
+    }
+
+    /// <summary>
+    /// The micro-batches of every epoch after the first <paramref name="skip"/>. The order is a function of the seed alone,
+    /// so a resumed run skips exactly the batches already trained on. With <see cref="EpochExamples"/>, each later epoch's
+    /// examples are asked for when its first batch is needed (after the previous epoch's steps), and their reference
+    /// figures computed then; an epoch wholly skipped is never asked for.
+    /// </summary>
+    private IEnumerable<(IReadOnlyList<TExample> Examples, TReference[] Reference, int[] Rows)> Batches(IReadOnlyList<TExample> first, TReference[] firstReference, int skip, Device device)
+    {
+        var order = Enumerable.Range(0, first.Count).ToArray();
+        var random = new Random(settings.Seed);
+        int perEpoch = (first.Count + settings.Batch - 1) / settings.Batch, index = 0;
+        for (int epoch = 0; epoch < settings.Epochs; epoch++)
+        {
+            random.Shuffle(order);
+            if (index + perEpoch <= skip)
+            {
+                index += perEpoch;
+                continue;
+            }
+            var (examples, reference) = (first, firstReference);
+            if (epoch > 0 && EpochExamples is not null)
+            {
+                examples = EpochExamples(epoch);
+                if (examples.Count != first.Count)
+                    throw new InvalidOperationException($"epoch {epoch} has {examples.Count} examples and the first had {first.Count}: every epoch needs as many");
+                reference = Reference(examples, device);
+            }
+            foreach (var rows in order.Chunk(settings.Batch))
+                if (index++ >= skip) yield return (examples, reference, rows);
+        }
     }
 
     private static IEnumerable<KeyValuePair<string, double>> LogLine(StepResult s) =>

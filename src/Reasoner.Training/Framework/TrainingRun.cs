@@ -88,6 +88,29 @@ public sealed class TrainingRun
 
     public string LogPath => Path.Combine(Directory, TrainingLog.FileName);
 
+    /// <summary>Each epoch's on-policy samples, kept until the model is saved: a resumed run needs the ones its policy drew.</summary>
+    public string SamplesDirectory => Path.Combine(Directory, "samples");
+
+    private bool samplesCleared;
+
+    /// <summary>
+    /// An epoch's on-policy samples. A resumed run reads what it drew before the stop (the policy that drew them is gone
+    /// by then); a fresh run drops any older run's samples and draws. What is drawn is written whole before training on it.
+    /// </summary>
+    public T Samples<T>(string name, Func<T> draw)
+    {
+        var path = Path.Combine(SamplesDirectory, name + ".json");
+        if (Resuming && File.Exists(path))
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty");
+        if (!Resuming && !samplesCleared && System.IO.Directory.Exists(SamplesDirectory)) System.IO.Directory.Delete(SamplesDirectory, recursive: true);
+        samplesCleared = true;
+        var samples = draw();
+        System.IO.Directory.CreateDirectory(SamplesDirectory);
+        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(samples));
+        File.Move(path + ".tmp", path, overwrite: true);
+        return samples;
+    }
+
     /// <summary>Checks the folder against what was asked; nothing is written yet.</summary>
     public static TrainingRun Open(string directory, string provenanceFile, bool resume, bool force)
     {
@@ -146,6 +169,7 @@ public sealed class TrainingRun
             File.Move(file, Path.Combine(Directory, Path.GetFileName(file)), overwrite: true);
         System.IO.Directory.Delete(staging);
         if (System.IO.Directory.Exists(CheckpointDirectory)) System.IO.Directory.Delete(CheckpointDirectory, recursive: true);
+        if (System.IO.Directory.Exists(SamplesDirectory)) System.IO.Directory.Delete(SamplesDirectory, recursive: true);
     }
 
     /// <summary>The files a finished run writes beside its log (a fresh run removes those of the model it replaces).</summary>

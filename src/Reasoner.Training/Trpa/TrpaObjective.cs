@@ -17,40 +17,51 @@ public sealed record TrpaMetrics(int Groups, double Loss, double PreferenceLoss,
     ];
 }
 
-/// <summary>B groups as one batch of rows (every solution of every group), with the sampling policy's per-token log-probabilities.</summary>
-public sealed record GroupBatch(TokenBatch Tokens, Tensor OldLogProbs, IReadOnlyList<SolutionGroup> Groups) : ITokenCounts, IDisposable
+/// <summary>
+/// B groups as one batch of rows (every solution of every group), with the reference's per-token log-probabilities and
+/// the sampling policy's: the same values for stored trees (their searching policy is the starting one), the sampler's
+/// own for fresh samples.
+/// </summary>
+public sealed record GroupBatch(TokenBatch Tokens, Tensor ReferenceLogProbs, Tensor OldLogProbs, IReadOnlyList<SolutionGroup> Groups) : ITokenCounts, IDisposable
 {
     public long RealTokens => Tokens.RealTokens;
 
     public long TargetTokens => Tokens.TargetTokens;
 
-    /// <param name="old">Per group, per solution, log π_old of each solution token (null entries while they are computed).</param>
-    public static GroupBatch Collate(IReadOnlyList<SolutionGroup> groups, IReadOnlyList<float[][]?> old, int padId, Device device)
+    /// <param name="reference">Per group, per solution, log π_ref of each solution token (null entries while they are computed).</param>
+    public static GroupBatch Collate(IReadOnlyList<SolutionGroup> groups, IReadOnlyList<float[][]?> reference, int padId, Device device)
     {
         var tokens = TokenBatch.Collate(groups.SelectMany(g => g.Sequences).ToArray(), padId, device);
         int width = (int)tokens.Width, row = 0;
-        var values = new float[groups.Sum(g => g.Solutions.Count) * width];
+        var refValues = new float[groups.Sum(g => g.Solutions.Count) * width];
+        var oldValues = new float[refValues.Length];
         for (int g = 0; g < groups.Count; g++)
             for (int s = 0; s < groups[g].Solutions.Count; s++, row++)
-                if (old[g] is { } o)
-                    Array.Copy(o[s], 0, values, row * width + groups[g].Prompt.Length, o[s].Length);
-        return new GroupBatch(tokens, tensor(values, [row, width], device: device), groups);
+            {
+                int at = row * width + groups[g].Prompt.Length;
+                if (reference[g] is { } r) Array.Copy(r[s], 0, refValues, at, r[s].Length);
+                if ((groups[g].Solutions[s].SamplingLogProbs ?? reference[g]?[s]) is { } o) Array.Copy(o, 0, oldValues, at, o.Length);
+            }
+        return new GroupBatch(tokens, tensor(refValues, [row, width], device: device), tensor(oldValues, [row, width], device: device), groups);
     }
 
     public void Dispose()
     {
         Tokens.Dispose();
+        ReferenceLogProbs.Dispose();
         OldLogProbs.Dispose();
     }
 }
 
 /// <summary>
-/// TRPA (Su et al., arXiv 2504.04524) on groups of whole solutions: <see cref="TrpaLoss.Preference"/> per group plus the
-/// trust-region KL to the policy that sampled them. The reference and the sampling policy are both the policy as training
-/// starts (on-policy data: the model that searched the trees), so one up-front pass gives both: each solution token's
-/// log-probability. Training another model on the trees makes the trust region measure the distance to that start instead.
+/// TRPA (Su et al., arXiv 2504.04524) on groups of whole solutions: <see cref="TrpaLoss.Preference"/> per group on the
+/// per-token mean log-ratio to the reference, plus the trust-region KL to the policy that sampled them. For stored trees
+/// the sampling policy is the starting one (the model that searched), so one up-front pass gives both. For fresh samples
+/// the sampler recorded its own log-probabilities, and the reference is <paramref name="reference"/>, a frozen copy of
+/// the starting policy, since the policy itself has moved by the time a later epoch samples.
 /// </summary>
-public sealed class TrpaObjective(CausalLanguageModel model, int padId, TrpaSettings settings)
+/// <param name="reference">The frozen reference model; null: the policy itself, whose reference figures are all taken before training.</param>
+public sealed class TrpaObjective(CausalLanguageModel model, int padId, TrpaSettings settings, CausalLanguageModel? reference = null)
     : IPolicyObjective<SolutionGroup, float[][], GroupBatch, TrpaMetrics>
 {
     public int Length(SolutionGroup group) => group.Length;
@@ -60,7 +71,7 @@ public sealed class TrpaObjective(CausalLanguageModel model, int padId, TrpaSett
 
     public IReadOnlyList<float[][]> Reference(GroupBatch batch)
     {
-        using var logProbs = SequenceLogProbs.Compute(model, batch.Tokens);
+        using var logProbs = SequenceLogProbs.Compute(reference ?? model, batch.Tokens);
         var values = logProbs.Values.cpu().data<float>().ToArray();
         long width = batch.Tokens.Width;
         int row = 0;
@@ -77,8 +88,7 @@ public sealed class TrpaObjective(CausalLanguageModel model, int padId, TrpaSett
     {
         using var logProbs = SequenceLogProbs.Compute(model, batch.Tokens);
         var mask = logProbs.Mask;
-        // The reference is the starting policy, whose per-token log-probabilities are the sampling policy's too.
-        var meanRatios = ((logProbs.Values - batch.OldLogProbs) * mask).sum(1) / mask.sum(1).clamp_min(1);   // [R]
+        var meanRatios = ((logProbs.Values - batch.ReferenceLogProbs) * mask).sum(1) / mask.sum(1).clamp_min(1);   // [R]
         var ratios = meanRatios.detach().cpu().to(ScalarType.Float64).data<double>().ToArray();
         var preference = new List<Tensor>();
         int row = 0;
@@ -136,5 +146,5 @@ public sealed class TrpaObjective(CausalLanguageModel model, int padId, TrpaSett
 }
 
 /// <summary>TRPA on the shared loop.</summary>
-public sealed class TrpaTrainer(CausalLanguageModel model, int padId, TrpaSettings settings)
-    : PolicyTrainer<SolutionGroup, float[][], GroupBatch, TrpaMetrics>(model, new TrpaObjective(model, padId, settings), settings);
+public sealed class TrpaTrainer(CausalLanguageModel model, int padId, TrpaSettings settings, CausalLanguageModel? reference = null)
+    : PolicyTrainer<SolutionGroup, float[][], GroupBatch, TrpaMetrics>(model, new TrpaObjective(model, padId, settings, reference), settings);

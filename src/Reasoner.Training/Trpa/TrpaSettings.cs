@@ -15,6 +15,9 @@ public sealed record TrpaSettings : PolicyTrainingSettings
         Batch = 4;
     }
 
+    /// <summary>Rollouts per prompt in the released run (rollout_n), what on-policy sampling draws when not told otherwise.</summary>
+    public const int ReleasedSamples = 16;
+
     /// <summary>β of h = β·(r_w − r_l) (released: 0.1).</summary>
     public double Beta { get; init; } = 0.1;
 

@@ -143,7 +143,7 @@ static class OnpoCommand
         Name: "onpo", Title: "ONPO round", ExampleKind: "pairs", Settings: settings,
         Data: (_, _) => throw new InvalidOperationException("ONPO builds its pairs once for both fits"),
         ProblemId: p => p.ProblemId,
-        Objective: (model, pad) => new OnpoObjective(model, pad, settings),
+        Objective: (model, pad, _) => new OnpoObjective(model, pad, settings),
         Describe: m => string.Create(CultureInfo.InvariantCulture, $"loss {m.Loss:0.000} margin {m.Margin:0.000} margin>0 {m.Accuracy:P0}"),
         SettingsLine: string.Create(CultureInfo.InvariantCulture, $"η {settings.Eta}"));
 }

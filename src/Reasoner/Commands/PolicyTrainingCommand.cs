@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Reasoner.Cli.Hosting;
+using Reasoner.Core.Problems;
+using Reasoner.Core.Prompts;
 using Reasoner.Core.Storage;
 using Reasoner.Core.Trees;
 using Reasoner.Models;
@@ -99,7 +101,7 @@ sealed record PolicyMethod<TExample, TReference, TBatch, TMetrics>(
     PolicyTrainingSettings Settings,
     Func<IReadOnlyList<PreferenceTree>, LoadedCheckpoint, TrainingData<TExample>> Data,
     Func<TExample, string> ProblemId,
-    Func<CausalLanguageModel, int, IPolicyObjective<TExample, TReference, TBatch, TMetrics>> Objective,
+    Func<CausalLanguageModel, int, CausalLanguageModel?, IPolicyObjective<TExample, TReference, TBatch, TMetrics>> Objective,
     Func<TMetrics, string> Describe,
     string SettingsLine)
     where TBatch : ITokenCounts, IDisposable
@@ -113,7 +115,16 @@ sealed record PolicyMethod<TExample, TReference, TBatch, TMetrics>(
 
     /// <summary>The standard format <see cref="FromFile"/> reads, for messages.</summary>
     public string? FileFormat { get; init; }
+
+    /// <summary>Fresh on-policy solutions instead of the trees' (null or 0 samples: the trees'): how many, and at what temperature.</summary>
+    public OnPolicySamples? Sampling { get; init; }
+
+    /// <summary>The method's examples from solutions sampled from the policy; needed with <see cref="Sampling"/>.</summary>
+    public Func<IReadOnlyList<SampledSolutions>, Func<Problem, string>, Models.Tokenization.ITextTokenizer, IReadOnlyList<TExample>>? FromSamples { get; init; }
 }
+
+/// <summary>How many solutions per problem a trainer samples from the current policy at the start of each epoch, and at what temperature.</summary>
+sealed record OnPolicySamples(int Samples, double Temperature);
 
 /// <summary>
 /// The command side of every policy trainer: read the runs, pick the on-policy model, build and split the data, open
@@ -145,8 +156,12 @@ static class PolicyTrainingCommand
         var checkpoint = CheckpointLoader.Load(baseModel, TorchRuntime.ParseDevice(parse.GetValue(options.Device)!));
         using var model = checkpoint.Model;
         var lora = settings.LoraRank > 0 ? LoraAdapters.Attach(model, settings.LoraRank, settings.LoraAlpha) : null;
-        var data = files ? FromFiles(runDirs, checkpoint, method.FromFile!) : method.Data(trees, checkpoint);
-        var split = HeldOutSplit.ByProblem(data.Examples, method.ProblemId, settings.EvalFraction, settings.Seed);
+        bool sampled = method.Sampling is { Samples: > 0 };
+        using var frozen = sampled ? CheckpointLoader.Load(baseModel, TorchRuntime.ParseDevice(parse.GetValue(options.Device)!)).Model : null;
+        frozen?.eval();
+        var (data, split, epochs) = sampled
+            ? OnPolicyData(context, run, method, model, checkpoint, baseModel, trees)
+            : FromStored(files ? FromFiles(runDirs, checkpoint, method.FromFile!) : method.Data(trees, checkpoint), method);
         if (split.Train.Count == 0 && split.Eval.Count > 0)
             throw new UserError($"--eval-fraction {settings.EvalFraction} holds out all {split.EvalProblems} problems that have {method.ExampleKind}: lower it, or search more problems");
         if (split.Train.Count == 0)
@@ -157,7 +172,7 @@ static class PolicyTrainingCommand
             $"[grey]policy and reference {baseModel} ({model.ParameterCount():N0} parameters{(lora is null ? "" : $", LoRA rank {settings.LoraRank} adapters on {lora.ByModule.Count} projections")}); {method.SettingsLine}, lr {settings.LearningRate}, {settings.Epochs} epochs of {settings.Batch}-{method.ExampleKind.TrimEnd('s')} batches[/]");
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (result, stopped) = Fit(context, run, method, model, checkpoint.Tokenizer, split, cancel);
+        var (result, stopped) = Fit(context, run, method, model, checkpoint.Tokenizer, split, cancel, frozen, epochs);
         if (stopped is { } code) return code;
         run.Finish(model, checkpoint.Tokenizer, new TrainingProvenance(method.Name, method.ExampleKind, baseModel, runDirs, settings,
             result.Steps, result.TrainExamples, result.EvalExamples, clock.Elapsed, result.EvalBefore, result.EvalAfter), lora);
@@ -171,7 +186,8 @@ static class PolicyTrainingCommand
     /// </summary>
     public static (TrainingResult<TMetrics> Result, int? StopCode) Fit<TExample, TReference, TBatch, TMetrics>(CliContext context, TrainingRun run,
         PolicyMethod<TExample, TReference, TBatch, TMetrics> method, CausalLanguageModel model, Models.Tokenization.HfTokenizer tokenizer,
-        HeldOutSplit<TExample> split, CancellationToken cancel)
+        HeldOutSplit<TExample> split, CancellationToken cancel, CausalLanguageModel? frozenReference = null,
+        Func<int, Action<string>, IReadOnlyList<TExample>>? epochExamples = null)
         where TBatch : ITokenCounts, IDisposable
         where TMetrics : class, ITrainingMetrics
     {
@@ -187,8 +203,9 @@ static class PolicyTrainingCommand
                 {
                     var bar = progress.AddTask("reference log-probabilities", maxValue: 1);
                     string held = "";
-                    var trainer = new PolicyTrainer<TExample, TReference, TBatch, TMetrics>(model, method.Objective(model, tokenizer.EosId), method.Settings)
+                    var trainer = new PolicyTrainer<TExample, TReference, TBatch, TMetrics>(model, method.Objective(model, tokenizer.EosId, frozenReference), method.Settings)
                     {
+                        EpochExamples = epochExamples is null ? null : epoch => epochExamples(epoch, what => bar.Description = Markup.Escape(what)),
                         OnStep = (step, total, m) =>
                         {
                             bar.MaxValue = total;
@@ -214,6 +231,56 @@ static class PolicyTrainingCommand
         else
             context.Console.MarkupLine("stopped before the first step; nothing saved");
         return (result, signals.Received is null ? 130 : signals.ExitCode);
+    }
+
+    private static (TrainingData<TExample>, HeldOutSplit<TExample>, Func<int, Action<string>, IReadOnlyList<TExample>>?) FromStored<TExample, TReference, TBatch, TMetrics>(
+        TrainingData<TExample> data, PolicyMethod<TExample, TReference, TBatch, TMetrics> method)
+        where TBatch : ITokenCounts, IDisposable
+        where TMetrics : class, ITrainingMetrics =>
+        (data, HeldOutSplit.ByProblem(data.Examples, method.ProblemId, method.Settings.EvalFraction, method.Settings.Seed), null);
+
+    /// <summary>
+    /// On-policy data: the runs' problems, split by problem; the held-out problems' solutions sampled once, the training
+    /// problems' sampled afresh from the current policy at the start of every epoch (epoch e with seed + e·1,000,003). Each
+    /// draw is kept in the run folder until the model is saved, so a resumed run trains on what its policy drew.
+    /// </summary>
+    private static (TrainingData<TExample>, HeldOutSplit<TExample>, Func<int, Action<string>, IReadOnlyList<TExample>>) OnPolicyData<TExample, TReference, TBatch, TMetrics>(
+        CliContext context, TrainingRun run, PolicyMethod<TExample, TReference, TBatch, TMetrics> method, CausalLanguageModel model, LoadedCheckpoint checkpoint,
+        string baseModel, IReadOnlyList<PreferenceTree> trees)
+        where TBatch : ITokenCounts, IDisposable
+        where TMetrics : class, ITrainingMetrics
+    {
+        var settings = method.Settings;
+        var samples = method.Sampling!;
+        if (trees.Count == 0) throw new UserError($"--samples draws solutions to the problems of runs; give runs, not files");
+        var modelSettings = ModelPromptSettings.Load(baseModel);
+        var prompts = PromptFolder.Open(context.Settings);
+        bool bare = modelSettings?.Prompt == PromptLibrary.SolveBare;
+        Func<Problem, string> prompt = p => prompts.RenderSolve(p, bare);
+        var problems = trees.Select(t => t.Problem).DistinctBy(p => p.Id).ToList();
+        int longest = problems.Max(p => checkpoint.Tokenizer.Encode(prompt(p)).Length);
+        int maxTokens = settings.MaxLength - longest;
+        if (maxTokens < 16) throw new UserError($"--max-length {settings.MaxLength} leaves {maxTokens} tokens for a solution after the longest prompt ({longest} tokens): raise it");
+        var sampling = new PolicySampling(samples.Samples, samples.Temperature, maxTokens, settings.Seed, modelSettings?.Stop ?? PromptLibrary.FewShotStops);
+        var problemSplit = HeldOutSplit.ByProblem(problems, p => p.Id, settings.EvalFraction, settings.Seed);
+
+        IReadOnlyList<TExample> Draw(string name, IReadOnlyList<Problem> set, int epoch, Action<string> show) => run.Samples(name, () =>
+        {
+            var drawn = PolicySampler.Sample(model, checkpoint.Tokenizer, set, prompt, sampling with { Seed = settings.Seed + 1_000_003L * epoch },
+                done => show($"sampling {name}: {done}/{set.Count} problems × {samples.Samples}"));
+            return method.FromSamples!(drawn, prompt, checkpoint.Tokenizer).ToArray();
+        });
+        IReadOnlyList<TExample> train = [], eval = [];
+        context.Console.Progress().AutoClear(true).Start(progress =>
+        {
+            var bar = progress.AddTask("sampling", maxValue: 1);
+            Action<string> show = what => bar.Description = Markup.Escape(what);
+            eval = problemSplit.Eval.Count > 0 ? Draw("eval", problemSplit.Eval, -1, show) : [];
+            train = Draw("epoch-0", problemSplit.Train, 0, show);
+        });
+        var data = new TrainingData<TExample>([.. train, .. eval],
+            string.Create(CultureInfo.InvariantCulture, $"{problems.Count} problems, {samples.Samples} solutions each sampled from the policy at temperature {samples.Temperature} every epoch (at most {maxTokens} tokens)"));
+        return (data, new HeldOutSplit<TExample>(train, eval, problemSplit.EvalProblems), (epoch, show) => Draw($"epoch-{epoch}", problemSplit.Train, epoch, show));
     }
 
     /// <summary>

@@ -53,7 +53,7 @@ static class TrainCommand
                     return new(data.Pairs, $"{data.Texts} step pairs ({data.TooLong} over {settings.MaxLength} tokens and {data.Empty} with an empty side left out)");
                 },
                 ProblemId: p => p.ProblemId,
-                Objective: (model, pad) => new StepDpoObjective(model, pad, settings),
+                Objective: (model, pad, _) => new StepDpoObjective(model, pad, settings),
                 Describe: m => string.Create(CultureInfo.InvariantCulture, $"loss {m.Loss:0.000} reward acc {m.RewardAccuracy:P0} margin {m.RewardMargin:0.000}"),
                 SettingsLine: string.Create(CultureInfo.InvariantCulture, $"loss {EnumOption.Kebab(settings.Loss.ToString())}, β {settings.Beta}"))
             {
@@ -110,7 +110,7 @@ static class TrainCommand
                     return new(data.Lists, $"{data.Lists.Count} lists from {data.Nodes} nodes with {settings.MinListSize}+ children ({data.TooShort} with fewer branches that reach a terminal and {data.TooLong} over {settings.MaxLength} tokens left out)");
                 },
                 ProblemId: l => l.ProblemId,
-                Objective: (model, pad) => new TpoObjective(model, pad, settings),
+                Objective: (model, pad, _) => new TpoObjective(model, pad, settings),
                 Describe: m => string.Create(CultureInfo.InvariantCulture, $"loss {m.Loss:0.000} pair acc {m.PairAccuracy:P0} top acc {m.TopAccuracy:P0}"),
                 SettingsLine: string.Create(CultureInfo.InvariantCulture, $"variant {EnumOption.Kebab(settings.Variant.ToString())}, β {settings.Beta}{(settings.LambdaWeights ? "" : ", no λ")}{(settings.StepWeights ? "" : ", no step weights")}"))
             {
@@ -136,11 +136,17 @@ static class TrainCommand
         var trustRegion = new Option<double>("--trust-region") { Description = "Coefficient of the per-token k3 KL to the policy that sampled the solutions (TRPA: 0.001).", DefaultValueFactory = _ => defaults.TrustRegion };
         var groupSize = new Option<int>("--group-size") { Description = "Most solutions per problem (TRPA: 16 rollouts); a tree with more terminals gives a seeded sample.", DefaultValueFactory = _ => defaults.GroupSize };
         var levels = new Option<string>("--levels") { Description = "Levels of a correct, incorrect, unparsable and cut-off solution, 1 best (TRPA's rules: 1,2,3,4); equal numbers merge levels.", DefaultValueFactory = _ => string.Join(",", defaults.Levels) };
+        var samples = new Option<int?>("--samples")
+        {
+            Description = $"Instead of the trees' terminals, sample K solutions per problem of the runs from the current policy at the start of every epoch, recording the sampler's log-probabilities for the trust region (TRPA: 16 rollouts). --samples alone: {TrpaSettings.ReleasedSamples}.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature with --samples (TRPA: 1.0).", DefaultValueFactory = _ => 1.0 };
         var command = new Command("trpa",
             "TRPA (Trust Region Preference Approximation): each problem's finished solutions from its tree, at rule-based levels (correct, incorrect, unparsable, cut off); " +
             "every pair across levels is a preference on per-token mean log-ratios, with a trust region to the policy that searched. Writes a model that eval, generate and a next round of train read.")
         {
-            beta, anisotropy, trustRegion, groupSize, levels,
+            beta, anisotropy, trustRegion, groupSize, levels, samples, temperature,
         };
         common.AddTo(command);
         command.SetAction((parse, cancel) =>
@@ -157,6 +163,9 @@ static class TrainCommand
                 Levels = levelValues,
             });
             var prompts = PromptFolder.Open(context.Settings);
+            int k = parse.GetResult(samples) is null ? 0 : parse.GetValue(samples) ?? TrpaSettings.ReleasedSamples;
+            if (parse.GetResult(samples) is not null && k < 2) throw new UserError($"--samples needs at least 2 solutions per problem to compare, got {k}");
+            if (!(parse.GetValue(temperature) > 0)) throw new UserError($"--temperature must be positive, got {parse.GetValue(temperature)}");
             var method = new PolicyMethod<SolutionGroup, float[][], GroupBatch, TrpaMetrics>(
                 Name: "trpa", Title: "TRPA", ExampleKind: "groups", Settings: settings,
                 Data: (trees, checkpoint) =>
@@ -165,9 +174,13 @@ static class TrainCommand
                     return new(data.Groups, $"{data.Groups.Count} groups of finished solutions ({data.TooSmall} trees with fewer than 2 and {data.TooLong} over {settings.MaxLength} tokens left out)");
                 },
                 ProblemId: g => g.ProblemId,
-                Objective: (model, pad) => new TrpaObjective(model, pad, settings),
+                Objective: (model, pad, reference) => new TrpaObjective(model, pad, settings, reference),
                 Describe: m => string.Create(CultureInfo.InvariantCulture, $"loss {m.Loss:0.000} pair acc {m.PairAccuracy:P0} kl {m.TrustRegionKl:0.0000}"),
-                SettingsLine: string.Create(CultureInfo.InvariantCulture, $"β {settings.Beta}, anisotropy {settings.Anisotropy}, trust region {settings.TrustRegion}, levels {string.Join(",", settings.Levels)}"));
+                SettingsLine: string.Create(CultureInfo.InvariantCulture, $"β {settings.Beta}, anisotropy {settings.Anisotropy}, trust region {settings.TrustRegion}, levels {string.Join(",", settings.Levels)}"))
+            {
+                Sampling = k > 0 ? new OnPolicySamples(k, parse.GetValue(temperature)) : null,
+                FromSamples = (drawn, prompt, tokenizer) => TrpaGroups.FromSamples(drawn, prompt, tokenizer, settings),
+            };
             return Task.FromResult(PolicyTrainingCommand.Run(context, parse, cancel, common, method));
         });
         return command;

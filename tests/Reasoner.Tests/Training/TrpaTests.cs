@@ -1,4 +1,5 @@
 using Reasoner.Models;
+using Reasoner.Models.Backends;
 using Reasoner.Tests.Models;
 using Reasoner.Training;
 using Reasoner.Training.Trpa;
@@ -122,5 +123,81 @@ public class TrpaTrainerTests
         Assert.Equal(6, new TrpaTrainer(resumed, TinyTraining.Pad, settings) { RestoreCheckpoint = t => TrainingCheckpoint.Restore(dir.Path, t) }.Train(groups, []).Steps);
         foreach (var (x, y) in straight.parameters().Zip(resumed.parameters()))
             Assert.True(x.allclose(y, rtol: 1e-4, atol: 1e-6), "resumed weights differ from the uninterrupted run's");
+    }
+
+    /// <summary>
+    /// Fresh examples each epoch: epoch e's are asked for once, after epoch e−1's steps; the trust region then measures
+    /// against the log-probabilities the sampler recorded, not the reference's; and a stopped run resumed from its
+    /// checkpoint is not asked again for an epoch it finished, and ends with the uninterrupted run's weights.
+    /// </summary>
+    [Fact]
+    public void EpochExamplesAreAskedForOncePerLaterEpochAfterThePreviousStepsAndAResumeSkipsFinishedEpochs()
+    {
+        var tokenizer = TinyModels.ArithmeticTokenizer;
+        using var initial = TinyModels.Create(TinyModels.Config(vocabSize: tokenizer.VocabSize), seed: 9);
+        var settings = new TrpaSettings { LearningRate = 1e-2, Epochs = 3, Batch = 2, SaveEvery = 2 };
+        // Epoch e's solutions carry a recorded sampling log-probability of −(e+1) per token.
+        SolutionGroup[] Epoch(int e) => Groups(4, offset: 10 * e).Select(g => g with
+        {
+            Solutions = g.Solutions.Select(s => s with { SamplingLogProbs = Enumerable.Repeat(-(e + 1f), s.Tokens.Length).ToArray() }).ToArray(),
+        }).ToArray();
+
+        using var straight = TinyTraining.CopyOf(initial);
+        using var frozen = TinyTraining.CopyOf(initial);
+        var asked = new List<(int Epoch, int AfterStep)>();
+        var metrics = new List<TrpaMetrics>();
+        int lastStep = 0;
+        var result = new TrpaTrainer(straight, TinyTraining.Pad, settings, frozen)
+        {
+            EpochExamples = e => { asked.Add((e, lastStep)); return Epoch(e); },
+            OnStep = (step, _, m) => { lastStep = step.Step; metrics.Add(m); },
+        }.Train(Epoch(0), []);
+        Assert.Equal(6, result.Steps);
+        Assert.Equal([(1, 2), (2, 4)], asked);
+        // At the first step the policy still equals the reference (log-ratio 0), and the KL is to the recorded −1 per token, not 0.
+        Assert.True(metrics[0].TrustRegionKl > 0.1, $"KL {metrics[0].TrustRegionKl}");
+
+        using var dir = new TestData.TempDirectory();
+        using var cancel = new CancellationTokenSource();
+        using var stopped = TinyTraining.CopyOf(initial);
+        new TrpaTrainer(stopped, TinyTraining.Pad, settings, frozen)
+        {
+            EpochExamples = Epoch,
+            OnStep = (step, _, _) => { if (step.Step == 5) cancel.Cancel(); },
+            SaveCheckpoint = (t, p) => TrainingCheckpoint.Save(dir.Path, t, tokenizer, p),
+        }.Train(Epoch(0), [], cancel: cancel.Token);
+        using var resumed = TinyTraining.CopyOf(initial);
+        var askedOnResume = new List<int>();
+        Assert.Equal(6, new TrpaTrainer(resumed, TinyTraining.Pad, settings, frozen)
+        {
+            EpochExamples = e => { askedOnResume.Add(e); return Epoch(e); },
+            RestoreCheckpoint = t => TrainingCheckpoint.Restore(dir.Path, t),
+        }.Train(Epoch(0), []).Steps);
+        Assert.Equal([2], askedOnResume);
+        foreach (var (x, y) in straight.parameters().Zip(resumed.parameters()))
+            Assert.True(x.allclose(y, rtol: 1e-4, atol: 1e-6), "resumed weights differ from the uninterrupted run's");
+    }
+
+    [Fact]
+    public void SampledSolutionsTakeTheirLevelFromTheAnswerAndHowTheyEndedAndKeepTheSamplersTokens()
+    {
+        var problem = new Reasoner.Core.Problems.Problem("p", "arith", "What is 2 + 3?", "5", Reasoner.Core.Problems.AnswerKind.Number);
+        Completion C(string text, FinishReason finish) => new(text, [7, 8, 9], [-0.5, -1.5, -0.25], finish);
+        var samples = new[]
+        {
+            new Reasoner.Training.Framework.SampledSolutions(problem,
+            [
+                C("2 + 3 = 5.\nThe answer is 5.", FinishReason.EndOfSequence),
+                C("2 + 3 = 6.\nThe answer is 6.", FinishReason.EndOfSequence),
+                C("I give up.", FinishReason.EndOfSequence),
+                C("2 + 3 = 5.\nThe answer is 5.", FinishReason.Length),
+            ]),
+        };
+        var tokenizer = TinyModels.ArithmeticTokenizer;
+        var group = Assert.Single(TrpaGroups.FromSamples(samples, p => "Question: " + p.Question + "\n", tokenizer, new TrpaSettings { Levels = [1, 2, 2, 3] }));
+        Assert.Equal([1, 2, 2, 3], group.Solutions.Select(s => s.Level));
+        Assert.Equal(tokenizer.Encode("Question: What is 2 + 3?\n"), group.Prompt);
+        Assert.All(group.Solutions, s => Assert.Equal([7, 8, 9], s.Tokens));
+        Assert.All(group.Solutions, s => Assert.Equal([-0.5f, -1.5f, -0.25f], s.SamplingLogProbs!));
     }
 }
