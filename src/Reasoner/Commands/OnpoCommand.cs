@@ -30,12 +30,14 @@ static class OnpoCommand
         var pairs = EnumOption.Create<OnpoPairs>("--pairs", "all: every pair the oracle does not tie. best-vs-worst: the oracle's best solution against its worst, kept when the best wins (INPO).", defaults.Pairs);
         var oracle = EnumOption.Create<OracleKind>("--oracle", "outcome: a correct answer beats a wrong one, anything else is a coin. judge: a model asked which of two solutions is better (prompts/judge-pair.txt, both orders averaged), which need not be transitive.", OracleKind.Outcome);
         var judgeModel = new Option<string?>("--judge-model") { Description = "The judge oracle's model folder. Default: the sampling policy itself (self-judging)." };
-        var samples = new Option<int>("--samples") { Description = "Most solutions per problem (its tree's terminals, sampled by the policy) the pairs come from (INPO: 8).", DefaultValueFactory = _ => defaults.Samples };
+        var samples = new Option<int>("--samples") { Description = "Solutions per problem the pairs come from: at most this many of its tree's terminals, or with --fresh exactly this many new ones (INPO: 8).", DefaultValueFactory = _ => defaults.Samples };
+        var fresh = new Option<bool>("--fresh") { Description = "Sample --samples new solutions per problem of the runs from the policy π_t (at --temperature) instead of taking the trees' terminals. A resumed round draws the same ones again (same weights, same seeds)." };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature with --fresh.", DefaultValueFactory = _ => 1.0 };
         var command = new Command("onpo",
             "ONPO (optimistic online mirror descent for a general preference game): one round. Pairs of the runs' finished solutions ordered by the outcome oracle " +
             "(a correct answer beats a wrong one, otherwise a coin); two square-loss fits on them, first the auxiliary iterate (saved in OUT/auxiliary), then the policy anchored at it.")
         {
-            auxiliary, eta, pairs, samples, oracle, judgeModel,
+            auxiliary, eta, pairs, samples, fresh, temperature, oracle, judgeModel,
         };
         common.AddTo(command);
         command.SetAction((parse, cancel) =>
@@ -65,9 +67,12 @@ static class OnpoCommand
             var device = TorchRuntime.ParseDevice(parse.GetValue(common.Device)!);
             var tokenizer = CheckpointLoader.LoadTokenizer(anchor);
             // A TRL preference file already holds the oracle's verdicts: chosen won.
+            if (files && parse.GetValue(fresh)) throw new UserError("--fresh samples solutions to the problems of runs; a preference file has no problems to sample");
+            if (!(parse.GetValue(temperature) > 0)) throw new UserError($"--temperature must be positive, got {parse.GetValue(temperature)}");
             var data = files
                 ? FromFiles(runDirs, tokenizer, settings.MaxLength)
-                : BuildPairs(context, trees, tokenizer, settings, EnumOption.Value<OracleKind>(parse, oracle), parse.GetValue(judgeModel) ?? policy, device, cancel);
+                : BuildPairs(context, trees, tokenizer, settings, EnumOption.Value<OracleKind>(parse, oracle), parse.GetValue(judgeModel) ?? policy, device,
+                    parse.GetValue(fresh) ? (policy, parse.GetValue(temperature)) : null, cancel);
             var split = HeldOutSplit.ByProblem(data.Pairs, p => p.ProblemId, settings.EvalFraction, settings.Seed);
             if (split.Train.Count == 0)
                 throw new UserError($"the runs give no training pairs ({trees.Count} trees, {data.Problems} with 2+ finished solutions, {data.Ties} ties, {data.TooLong} over {settings.MaxLength} tokens; {split.Eval.Count} held out)");
@@ -121,15 +126,28 @@ static class OnpoCommand
 
     public enum OracleKind { Outcome, Judge }
 
+    /// <param name="fresh">With a policy folder, the solutions are sampled from it afresh instead of read from the trees.</param>
     private static OnpoPairSet BuildPairs(CliContext context, IReadOnlyList<Core.Trees.PreferenceTree> trees, Models.Tokenization.HfTokenizer tokenizer,
-        OnpoSettings settings, OracleKind kind, string judgeModel, TorchSharp.torch.Device device, CancellationToken cancel)
+        OnpoSettings settings, OracleKind kind, string judgeModel, TorchSharp.torch.Device device, (string Policy, double Temperature)? fresh, CancellationToken cancel)
     {
         var prompts = PromptFolder.Open(context.Settings);
-        if (kind == OracleKind.Outcome)
-            return OnpoPairSet.BuildAsync(trees, prompts, tokenizer, new OutcomeOracle(), settings, cancel).GetAwaiter().GetResult();
-        context.Console.MarkupLineInterpolated($"[grey]judge oracle: {judgeModel} on {prompts.Get(Core.Prompts.PromptLibrary.JudgePair).Source}[/]");
-        using var judge = Models.Generation.TorchEngine.Load(judgeModel, device);
-        return OnpoPairSet.BuildAsync(trees, prompts, tokenizer, new JudgeOracle(judge, prompts.Get(Core.Prompts.PromptLibrary.JudgePair)), settings, cancel).GetAwaiter().GetResult();
+        if (kind == OracleKind.Judge)
+            context.Console.MarkupLineInterpolated($"[grey]judge oracle: {judgeModel} on {prompts.Get(Core.Prompts.PromptLibrary.JudgePair).Source}[/]");
+        using var judge = kind == OracleKind.Judge ? Models.Generation.TorchEngine.Load(judgeModel, device) : null;
+        IPreferenceOracle oracle = judge is null ? new OutcomeOracle() : new JudgeOracle(judge, prompts.Get(Core.Prompts.PromptLibrary.JudgePair));
+        if (fresh is not { } sampled) return OnpoPairSet.BuildAsync(trees, prompts, tokenizer, oracle, settings, cancel).GetAwaiter().GetResult();
+
+        var problems = trees.Select(t => t.Problem).DistinctBy(p => p.Id).ToList();
+        if (problems.Count == 0) throw new UserError("--fresh: the runs hold no problems");
+        var (prompt, sampling) = PolicyTrainingCommand.Sampling(context, sampled.Policy, tokenizer, problems, settings.MaxLength, new OnPolicySamples(settings.Samples, sampled.Temperature), settings.Seed);
+        using var policy = CheckpointLoader.Load(sampled.Policy, device).Model;
+        IReadOnlyList<SampledSolutions> drawn = [];
+        context.Console.Progress().AutoClear(true).Start(progress =>
+        {
+            var bar = progress.AddTask($"sampling {settings.Samples} solutions per problem from π_t", maxValue: problems.Count);
+            drawn = PolicySampler.Sample(policy, tokenizer, problems, prompt, sampling, done => bar.Value = done, cancel);
+        });
+        return OnpoPairSet.FromSamplesAsync(drawn, prompt, tokenizer, oracle, settings, cancel).GetAwaiter().GetResult();
     }
 
     private static OnpoPairSet FromFiles(IEnumerable<string> files, Models.Tokenization.ITextTokenizer tokenizer, int maxLength)

@@ -253,15 +253,8 @@ static class PolicyTrainingCommand
         var settings = method.Settings;
         var samples = method.Sampling!;
         if (trees.Count == 0) throw new UserError($"--samples draws solutions to the problems of runs; give runs, not files");
-        var modelSettings = ModelPromptSettings.Load(baseModel);
-        var prompts = PromptFolder.Open(context.Settings);
-        bool bare = modelSettings?.Prompt == PromptLibrary.SolveBare;
-        Func<Problem, string> prompt = p => prompts.RenderSolve(p, bare);
         var problems = trees.Select(t => t.Problem).DistinctBy(p => p.Id).ToList();
-        int longest = problems.Max(p => checkpoint.Tokenizer.Encode(prompt(p)).Length);
-        int maxTokens = settings.MaxLength - longest;
-        if (maxTokens < 16) throw new UserError($"--max-length {settings.MaxLength} leaves {maxTokens} tokens for a solution after the longest prompt ({longest} tokens): raise it");
-        var sampling = new PolicySampling(samples.Samples, samples.Temperature, maxTokens, settings.Seed, modelSettings?.Stop ?? PromptLibrary.FewShotStops);
+        var (prompt, sampling) = Sampling(context, baseModel, checkpoint.Tokenizer, problems, settings.MaxLength, samples, settings.Seed);
         var problemSplit = HeldOutSplit.ByProblem(problems, p => p.Id, settings.EvalFraction, settings.Seed);
 
         IReadOnlyList<TExample> Draw(string name, IReadOnlyList<Problem> set, int epoch, Action<string> show) => run.Samples(name, () =>
@@ -279,8 +272,25 @@ static class PolicyTrainingCommand
             train = Draw("epoch-0", problemSplit.Train, 0, show);
         });
         var data = new TrainingData<TExample>([.. train, .. eval],
-            string.Create(CultureInfo.InvariantCulture, $"{problems.Count} problems, {samples.Samples} solutions each sampled from the policy at temperature {samples.Temperature} every epoch (at most {maxTokens} tokens)"));
+            string.Create(CultureInfo.InvariantCulture, $"{problems.Count} problems, {samples.Samples} solutions each sampled from the policy at temperature {samples.Temperature} every epoch (at most {sampling.MaxTokens} tokens)"));
         return (data, new HeldOutSplit<TExample>(train, eval, problemSplit.EvalProblems), (epoch, show) => Draw($"epoch-{epoch}", problemSplit.Train, epoch, show));
+    }
+
+    /// <summary>
+    /// How a policy is asked for whole solutions: its solve prompt (the bare one when its reasoner.json names it), its stop
+    /// strings, and a token limit that keeps the longest prompt plus a solution within <paramref name="maxLength"/>.
+    /// </summary>
+    public static (Func<Problem, string> Prompt, PolicySampling Sampling) Sampling(CliContext context, string model, Models.Tokenization.ITextTokenizer tokenizer,
+        IReadOnlyList<Problem> problems, int maxLength, OnPolicySamples samples, int seed)
+    {
+        var modelSettings = ModelPromptSettings.Load(model);
+        var prompts = PromptFolder.Open(context.Settings);
+        bool bare = modelSettings?.Prompt == PromptLibrary.SolveBare;
+        Func<Problem, string> prompt = p => prompts.RenderSolve(p, bare);
+        int longest = problems.Max(p => tokenizer.Encode(prompt(p)).Length);
+        int maxTokens = maxLength - longest;
+        if (maxTokens < 16) throw new UserError($"--max-length {maxLength} leaves {maxTokens} tokens for a solution after the longest prompt ({longest} tokens): raise it");
+        return (prompt, new PolicySampling(samples.Samples, samples.Temperature, maxTokens, seed, modelSettings?.Stop ?? PromptLibrary.FewShotStops));
     }
 
     /// <summary>

@@ -362,6 +362,34 @@ public sealed class TrainOnpoJudgeCommandTests : TrainCliFixture
     }
 }
 
+/// <summary><c>train onpo --fresh</c>: the round's solutions sampled from π_t rather than read from the trees.</summary>
+public sealed class TrainOnpoFreshCommandTests : TrainCliFixture
+{
+    public TrainOnpoFreshCommandTests() : base("reasoner-onpo-fresh-") { }
+
+    [Fact]
+    public async Task FreshSamplesGiveEveryProblemItsKSolutionsAndEveryPairOfThem()
+    {
+        var config = Config;
+        Assert.Equal(0, (await CliRunner.Run(config, "generate", "--model", "reference:0.5", "--problems", "6", "--iterations", "4")).ExitCode);
+        new ModelPromptSettings { Prompt = PromptLibrary.SolveBare }.Save(_checkpoint.Path);
+        string[] args = ["train", "onpo", "mcts-arith", "--model", _checkpoint.Path, "--oracle", "judge", "--max-length", "400", "--samples", "3",
+            "--epochs", "1", "--eval-fraction", "0"];
+        var r = await CliRunner.Run(config, [.. args, "--fresh", "--out", "fresh"]);
+        Assert.True(r.ExitCode == 0, r.Err);
+        // 6 problems × 3 sampled solutions: 3 pairs each, none a tie under a model's judgement.
+        Assert.Contains("18 pairs from 6 problems (0 ties", r.Out);
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(_runs, "fresh", "onpo.json")))!;
+        Assert.Equal(18, (int)record["train_pairs"]!);
+
+        var files = Path.Combine(_runs, "prefs.jsonl");
+        File.WriteAllText(files, "{\"prompt\": \"Question: 1 + 1?\\n\", \"chosen\": \"2\", \"rejected\": \"3\"}\n");
+        var refused = await CliRunner.Run(config, "train", "onpo", files, "--model", _checkpoint.Path, "--fresh", "--out", "refused");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--fresh", refused.Err);
+    }
+}
+
 /// <summary>A runs folder and a tiny checkpoint for one command-line training test, removed afterwards.</summary>
 public abstract class TrainCliFixture(string prefix) : IDisposable
 {
