@@ -1,39 +1,22 @@
 namespace Reasoner.Training.Framework;
 
 /// <summary>
-/// The knobs every policy trainer shares (the optimiser, the pass over the data, held-out measurement, checkpoints).
-/// A method's settings derive from this and add only its own (β, λ, the trust-region coefficient …), the way TRL's
-/// configs extend its TrainingArguments. Errors name the setting, not a command-line flag.
+/// The knobs every policy trainer shares on top of <see cref="TrainingSettings"/>: the pass over the data, the held-out
+/// share, the length limit and LoRA. A method's settings derive from this and add only its own (β, λ, the trust-region
+/// coefficient …), the way TRL's configs extend its TrainingArguments.
 /// </summary>
-public abstract record PolicyTrainingSettings
+public abstract record PolicyTrainingSettings : TrainingSettings
 {
-    public double LearningRate { get; init; } = 1e-4;
-
     /// <summary>Fraction of the steps spent warming up, then cosine to 0 (MCTS-DPO and TPO: 0.03 and 0.1).</summary>
     public double WarmupRatio { get; init; } = 0.03;
 
-    public double WeightDecay { get; init; } = 0.0;
-
     public int Epochs { get; init; } = 2;
-
-    /// <summary>Examples per micro-batch: pairs for DPO, lists for TPO, groups for TRPA.</summary>
-    public int Batch { get; init; } = 16;
-
-    public int Accumulation { get; init; } = 1;
 
     /// <summary>Longest prompt + side in tokens; longer examples are left out (MCTS-DPO max_length 512).</summary>
     public int MaxLength { get; init; } = 512;
 
     /// <summary>Share of problems whose examples are held out to measure the objective on unseen problems.</summary>
     public double EvalFraction { get; init; } = 0.1;
-
-    /// <summary>Held-out measurement every this many optimizer steps (and always at the end).</summary>
-    public int EvalEvery { get; init; } = 50;
-
-    /// <summary>A resumable checkpoint every this many optimizer steps (and when the run is stopped).</summary>
-    public int SaveEvery { get; init; } = 50;
-
-    public int Seed { get; init; } = 1234;
 
     /// <summary>
     /// Rank of LoRA adapters on every projection (Hu et al. 2021); 0 trains every weight. With a rank only the adapters
@@ -44,17 +27,13 @@ public abstract record PolicyTrainingSettings
     /// <summary>LoRA's α: the adapters' product is scaled by α / rank (PEFT's lora_alpha).</summary>
     public double LoraAlpha { get; init; } = 16;
 
-    public virtual void Validate()
+    public override void Validate()
     {
-        if (!(LearningRate > 0)) throw new ArgumentException($"the learning rate must be positive, got {LearningRate}");
+        base.Validate();
         if (WarmupRatio is < 0 or >= 1) throw new ArgumentException($"the warmup ratio must be in [0, 1), got {WarmupRatio}");
-        if (WeightDecay < 0) throw new ArgumentException($"the weight decay must be >= 0, got {WeightDecay}");
         if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1, got {Epochs}");
-        if (Batch < 1 || Accumulation < 1) throw new ArgumentException($"the batch and accumulation must be at least 1, got {Batch} and {Accumulation}");
         if (MaxLength < 2) throw new ArgumentException($"the maximum length must be at least 2 tokens, got {MaxLength}");
         if (EvalFraction is < 0 or >= 1) throw new ArgumentException($"the held-out fraction must be in [0, 1), got {EvalFraction}");
-        if (EvalEvery < 1) throw new ArgumentException($"the evaluation interval must be at least 1 step, got {EvalEvery}");
-        if (SaveEvery < 1) throw new ArgumentException($"the checkpoint interval must be at least 1 step, got {SaveEvery}");
         if (LoraRank < 0) throw new ArgumentException($"the LoRA rank must be >= 0, got {LoraRank}");
         if (LoraRank > 0 && !(LoraAlpha > 0)) throw new ArgumentException($"LoRA's alpha must be positive, got {LoraAlpha}");
     }

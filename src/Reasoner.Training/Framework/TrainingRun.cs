@@ -30,11 +30,15 @@ public sealed class TrainingRunException(string message, TrainingRunConflict con
 }
 
 /// <summary>What a finished run records beside its model: what trained, on what, from what, with which settings, and how it went.</summary>
-/// <param name="Method">The method's name (step-dpo, tpo …).</param>
-/// <param name="ExampleKind">What one example is, for the counts' names: pairs, lists, groups.</param>
-public sealed record TrainingProvenance(string Method, string ExampleKind, string BaseModel, IReadOnlyList<string> Inputs, PolicyTrainingSettings Settings,
+/// <param name="Method">The method's name (pretrain, step-dpo, tpo …).</param>
+/// <param name="ExampleKind">What one example is, for the counts' names: sequences, pairs, lists, groups.</param>
+/// <param name="BaseModel">The model training started from; null for a model trained from scratch.</param>
+public sealed record TrainingProvenance(string Method, string ExampleKind, string? BaseModel, IReadOnlyList<string> Inputs, TrainingSettings Settings,
     int Steps, int TrainExamples, int EvalExamples, TimeSpan Elapsed, ITrainingMetrics? EvalBefore, ITrainingMetrics? EvalAfter)
 {
+    /// <summary>Final figures a method reports beyond its metrics (pretraining: greedy accuracy, self-evaluation AUC, throughput).</summary>
+    public IReadOnlyDictionary<string, double> Figures { get; init; } = new Dictionary<string, double>();
+
     private static readonly JsonSerializerOptions SettingsJson = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -52,12 +56,13 @@ public sealed record TrainingProvenance(string Method, string ExampleKind, strin
         [$"train_{ExampleKind}"] = TrainExamples,
         [$"eval_{ExampleKind}"] = EvalExamples,
         ["seconds"] = Math.Round(Elapsed.TotalSeconds, 1),
-        ["eval_before"] = Figures(EvalBefore),
-        ["eval_after"] = Figures(EvalAfter),
+        ["eval_before"] = Json(EvalBefore?.Named("")),
+        ["eval_after"] = Json(EvalAfter?.Named("")),
+        ["final"] = Json(Figures.Count == 0 ? null : Figures),
     };
 
-    private static JsonObject? Figures(ITrainingMetrics? metrics) => metrics is null ? null
-        : new JsonObject(metrics.Named("").Select(m => KeyValuePair.Create(m.Key, (JsonNode?)(double.IsFinite(m.Value) ? JsonValue.Create(Math.Round(m.Value, 6)) : null))));
+    private static JsonObject? Json(IEnumerable<KeyValuePair<string, double>>? figures) => figures is null ? null
+        : new JsonObject(figures.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)(double.IsFinite(m.Value) ? JsonValue.Create(Math.Round(m.Value, 6)) : null))));
 }
 
 /// <summary>
@@ -117,10 +122,11 @@ public sealed class TrainingRun
         directory = Path.GetFullPath(directory);
         bool unfinished = TrainingCheckpoint.Exists(Path.Combine(directory, CheckpointFolder));
         if (resume && !unfinished) throw new TrainingRunException($"{directory} holds no checkpoint of an unfinished run to resume", TrainingRunConflict.NothingToResume);
-        if (unfinished && !resume && !force)
-            throw new TrainingRunException($"{directory} holds the checkpoint of an unfinished run: resume it or start over", TrainingRunConflict.Unfinished);
+        // A model comes first: a finished pretraining run keeps its checkpoint (to be extended), and is still finished.
         if (!resume && (File.Exists(Path.Combine(directory, "config.json")) || File.Exists(Path.Combine(directory, LoraAdapters.ConfigFile))) && !force)
             throw new TrainingRunException($"{directory} already holds a model; choose another output folder or replace it", TrainingRunConflict.ModelPresent);
+        if (unfinished && !resume && !force)
+            throw new TrainingRunException($"{directory} holds the checkpoint of an unfinished run: resume it or start over", TrainingRunConflict.Unfinished);
         return new TrainingRun(directory, provenanceFile, resume);
     }
 
@@ -148,27 +154,31 @@ public sealed class TrainingRun
     public TrainingProgress? Restore(Trainer trainer) => Resuming ? TrainingCheckpoint.Restore(CheckpointDirectory, trainer) : null;
 
     /// <summary>
-    /// Writes the model, the base model's prompt settings and the provenance file whole to a staging folder, moves them
-    /// in, then drops the resumable checkpoint. An interrupted save leaves the staging folder, not a model of mixed files.
+    /// Writes the model, its prompt settings and the provenance file whole to a staging folder, moves them in, then drops
+    /// the resumable checkpoint and the run's samples. An interrupted save leaves the staging folder, not a model of mixed files.
     /// </summary>
     /// <param name="lora">The adapters when only they trained: the output is then a PEFT adapter folder over the base model.</param>
-    public void Finish(CausalLanguageModel model, HfTokenizer tokenizer, TrainingProvenance provenance, LoraAdapters? lora = null)
+    /// <param name="promptSettings">How the model is prompted; null: the base model's.</param>
+    /// <param name="dtype">The stored weights' type (float16 halves the bytes; loaders read it back as float32); null: as trained.</param>
+    /// <param name="keepCheckpoint">Keep the checkpoint, so that a later --resume with more steps extends the run (pretraining).</param>
+    public void Finish(CausalLanguageModel model, HfTokenizer tokenizer, TrainingProvenance provenance, LoraAdapters? lora = null,
+        ModelPromptSettings? promptSettings = null, TorchSharp.torch.ScalarType? dtype = null, bool keepCheckpoint = false)
     {
         var staging = Directory + ".saving";
         if (System.IO.Directory.Exists(staging)) System.IO.Directory.Delete(staging, recursive: true);
-        if (lora is null) CheckpointWriter.Save(model, tokenizer, staging);
+        if (lora is null) CheckpointWriter.Save(model, tokenizer, staging, dtype: dtype);
         else
         {
-            lora.Save(staging, provenance.BaseModel);
+            lora.Save(staging, provenance.BaseModel ?? throw new ArgumentException("LoRA adapters need a base model", nameof(provenance)));
             tokenizer.Save(staging);
         }
-        ModelPromptSettings.Load(provenance.BaseModel)?.Save(staging);
+        (promptSettings ?? (provenance.BaseModel is { } baseModel ? ModelPromptSettings.Load(baseModel) : null))?.Save(staging);
         File.WriteAllText(Path.Combine(staging, ProvenanceFile), provenance.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         TrainingCurves.Write(LogPath, Path.Combine(staging, TrainingCurves.FileName), provenance.Method);
         foreach (var file in System.IO.Directory.GetFiles(staging))
             File.Move(file, Path.Combine(Directory, Path.GetFileName(file)), overwrite: true);
         System.IO.Directory.Delete(staging);
-        if (System.IO.Directory.Exists(CheckpointDirectory)) System.IO.Directory.Delete(CheckpointDirectory, recursive: true);
+        if (!keepCheckpoint && System.IO.Directory.Exists(CheckpointDirectory)) System.IO.Directory.Delete(CheckpointDirectory, recursive: true);
         if (System.IO.Directory.Exists(SamplesDirectory)) System.IO.Directory.Delete(SamplesDirectory, recursive: true);
     }
 

@@ -1,18 +1,26 @@
 using Reasoner.Core.Tasks;
 using Reasoner.Models;
+using Reasoner.Training.Framework;
 
 namespace Reasoner.Training.Pretraining;
 
 /// <summary>Everything that decides a from-scratch training run; the same settings and seed give the same model (up to libtorch thread nondeterminism).</summary>
-public sealed record PretrainSettings
+public sealed record PretrainSettings : TrainingSettings
 {
+    public PretrainSettings()
+    {
+        LearningRate = 2e-3;
+        WeightDecay = 0.1;
+        Batch = 32;
+        EvalEvery = 250;
+        SaveEvery = 500;
+    }
+
     public required string OutputDirectory { get; init; }
 
     public TaskMix Tasks { get; init; } = TaskMix.Equal(BuiltinTasks.Names);
 
     public int Difficulty { get; init; } = BuiltinTasks.DefaultDifficulty;
-
-    public int Seed { get; init; } = 1234;
 
     public int Layers { get; init; } = 4;
 
@@ -28,16 +36,7 @@ public sealed record PretrainSettings
     /// <summary>Longest training sequence, prompt included; longer problems are skipped.</summary>
     public int SeqLen { get; init; } = 320;
 
-    /// <summary>Sequences per micro-batch.</summary>
-    public int Batch { get; init; } = 32;
-
-    public int Accumulation { get; init; } = 1;
-
-    public double LearningRate { get; init; } = 2e-3;
-
     public int WarmupSteps { get; init; } = 100;
-
-    public double WeightDecay { get; init; } = 0.1;
 
     /// <summary>Fixed length in optimizer steps; reproducible. Either this or <see cref="Minutes"/>.</summary>
     public int? Steps { get; init; }
@@ -45,12 +44,8 @@ public sealed record PretrainSettings
     /// <summary>Training-time budget: the run measures its speed over its first steps and sets the step count from it.</summary>
     public double? Minutes { get; init; }
 
-    public int EvalEvery { get; init; } = 250;
-
     /// <summary>Problems per task from the start of each fixed test set for the greedy accuracy monitor.</summary>
     public int EvalProblems { get; init; } = 50;
-
-    public int SaveEvery { get; init; } = 500;
 
     public int LogEvery { get; init; } = 10;
 
@@ -58,8 +53,11 @@ public sealed record PretrainSettings
 
     public string Device { get; init; } = "cpu";
 
-    /// <summary>Continue from the run folder's checkpoint when there is one.</summary>
+    /// <summary>Continue from the run folder's checkpoint (which must be there).</summary>
     public bool Resume { get; init; }
+
+    /// <summary>Start afresh in a folder that holds a model or an unfinished run, replacing it.</summary>
+    public bool Force { get; init; }
 
     public int TokenizerProblemsPerTask { get; init; } = 2000;
 
@@ -80,6 +78,17 @@ public sealed record PretrainSettings
 
     /// <summary>SwiGLU width: 8/3 of the hidden size as in Llama, rounded up to a multiple of 64.</summary>
     public int Intermediate => (8 * Hidden / 3 + 63) / 64 * 64;
+
+    /// <summary>The optimiser's schedule: linear warmup, cosine decay to a tenth of the peak (nanoGPT, Chinchilla).</summary>
+    public TrainerOptions Optimizer() => new()
+    {
+        LearningRate = LearningRate,
+        MinLearningRate = LearningRate / 10,
+        WarmupSteps = WarmupSteps,
+        TotalSteps = Steps ?? int.MaxValue,
+        WeightDecay = WeightDecay,
+        AccumulationSteps = Accumulation,
+    };
 
     public ModelConfig ModelConfig(int vocabSize, int eosId) => new()
     {
@@ -102,8 +111,9 @@ public sealed record PretrainSettings
         PadTokenId = eosId,
     };
 
-    public void Validate()
+    public override void Validate()
     {
+        base.Validate();
         Tasks.Validate();
         if ((Steps is null) == (Minutes is null)) throw new ArgumentException("give exactly one of a step count and a time budget in minutes");
         if (Steps is < 1 || Minutes is <= 0) throw new ArgumentException("the step count and the time budget must be positive");
@@ -112,7 +122,6 @@ public sealed record PretrainSettings
         if (SelfEvalShare is < 0 or >= 1) throw new ArgumentException($"the self-evaluation share must be in [0, 1), got {SelfEvalShare}");
         if (LookupShare is < 0 or >= 1) throw new ArgumentException($"the look-up drill share must be in [0, 1), got {LookupShare}");
         if (VocabSize < 256) throw new ArgumentException($"the vocabulary must hold at least 256 tokens (the byte alphabet), got {VocabSize}");
-        if (Batch < 1 || Accumulation < 1 || SeqLen < 16 || EvalEvery < 1 || SaveEvery < 1 || Threads < 1)
-            throw new ArgumentException("batch, accumulation, eval/save intervals and threads must be positive, and the sequence length at least 16 tokens");
+        if (SeqLen < 16 || Threads < 1) throw new ArgumentException($"need at least 16 tokens of sequence and one thread, got {SeqLen} and {Threads}");
     }
 }

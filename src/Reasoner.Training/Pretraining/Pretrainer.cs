@@ -5,6 +5,7 @@ using Reasoner.Models;
 using Reasoner.Models.Checkpoints;
 using Reasoner.Models.Tokenization;
 using Reasoner.Training.Batching;
+using Reasoner.Training.Framework;
 using TorchSharp;
 
 namespace Reasoner.Training.Pretraining;
@@ -31,7 +32,8 @@ public sealed record ThroughputSummary(double ModelFlops, double Seconds, double
 /// </summary>
 public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt, PromptTemplate selfEvalPrompt, PromptTemplate lookupPrompt)
 {
-    public const string CheckpointFolder = "checkpoint";
+    /// <summary>The provenance file beside the model.</summary>
+    public const string ProvenanceFile = "pretrain.json";
 
     /// <summary>A time-budgeted run fixes its schedule length after this many steps, from their measured speed.</summary>
     private const int CalibrationSteps = 20;
@@ -58,33 +60,25 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         var device = TorchRuntime.ParseDevice(settings.Device);
         var corpus = new SolutionCorpus(prompt);
         var selfEval = new SelfEvalCorpus(selfEvalPrompt);
-        string output = Path.GetFullPath(settings.OutputDirectory), checkpoint = Path.Combine(output, CheckpointFolder);
-        bool resuming = settings.Resume && TrainingCheckpoint.Exists(checkpoint);
+        var run = TrainingRun.Open(settings.OutputDirectory, ProvenanceFile, settings.Resume, settings.Force);
+        bool resuming = run.Resuming;
 
-        var tokenizer = resuming ? HfTokenizer.Load(checkpoint) : TrainTokenizer(corpus, selfEval);
+        var tokenizer = resuming ? HfTokenizer.Load(run.CheckpointDirectory) : TrainTokenizer(corpus, selfEval);
         var model = new CausalLanguageModel(settings.ModelConfig(tokenizer.VocabSize, tokenizer.EosId));
         model.InitializeWeights();
         model.to(device);
-        using var trainer = new Trainer(model, new TrainerOptions
-        {
-            LearningRate = settings.LearningRate,
-            MinLearningRate = settings.LearningRate / 10,
-            WarmupSteps = settings.WarmupSteps,
-            TotalSteps = settings.Steps ?? int.MaxValue,
-            WeightDecay = settings.WeightDecay,
-            AccumulationSteps = settings.Accumulation,
-        });
+        using var trainer = new Trainer(model, settings.Optimizer());
         var progress = new TrainingProgress { TotalSteps = trainer.Schedule.TotalSteps };
-        if (resuming)
+        if (run.Restore(trainer) is { } restored)
         {
-            progress = TrainingCheckpoint.Restore(checkpoint, trainer);
+            progress = restored;
             // --steps on a resumed run sets its new length; a time-budgeted run keeps the length it settled on.
             trainer.Schedule = trainer.Schedule with { TotalSteps = settings.Steps ?? progress.TotalSteps };
-            OnMessage?.Invoke($"resumed from {checkpoint} at step {progress.Step}");
+            OnMessage?.Invoke($"resumed from {run.CheckpointDirectory} at step {progress.Step}");
         }
         OnMessage?.Invoke($"model: {model.ParameterCount():N0} parameters ({settings.Layers} layers, hidden {settings.Hidden}, {settings.Heads} heads / {settings.KvHeads} kv), vocabulary {tokenizer.VocabSize}");
 
-        using var log = new TrainingLog(output);
+        using var log = run.StartLog();
         var heldOut = settings.Tasks.Names.ToDictionary(t => t, t => (IReadOnlyList<Problem>)BuiltinTasks.TestSet(t).Take(settings.EvalProblems).ToArray());
         var monitor = new AccuracyMonitor(heldOut, corpus, maxTokens: settings.SeqLen);
         var selfEvalMonitor = settings.SelfEvalShare > 0 ? new SelfEvalMonitor(HeldOutSelfEval(selfEval, tokenizer), selfEval) : null;
@@ -134,7 +128,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
             }
             OnStep?.Invoke(step, trainer.Schedule.TotalSteps);
             if (step.Step % settings.EvalEvery == 0) (accuracy, selfEvalAuc) = Evaluate(monitor, selfEvalMonitor, model, tokenizer, log, step.Step);
-            if (step.Step % settings.SaveEvery == 0) SaveCheckpoint(checkpoint, trainer, tokenizer, progress);
+            if (step.Step % settings.SaveEvery == 0) SaveCheckpoint(run, trainer, tokenizer, progress);
         }
 
         if (progress.Step % settings.EvalEvery != 0) (accuracy, selfEvalAuc) = Evaluate(monitor, selfEvalMonitor, model, tokenizer, log, progress.Step);
@@ -144,10 +138,18 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
             new("run_model_flops", runFlops), new("run_train_seconds", runSeconds), new("run_model_flops_per_s", throughput.FlopsPerSecond),
             new("peak_flops_per_s", peak), new("run_mfu", throughput.Utilisation),
         ]);
-        SaveCheckpoint(checkpoint, trainer, tokenizer, progress);
-        CheckpointWriter.Save(model, tokenizer, output, dtype: settings.StoreFloat16 ? torch.ScalarType.Float16 : null);
-        PromptSettings().Save(output);
-        TrainingCurves.Write(log.Path, Path.Combine(output, TrainingCurves.FileName), "pretrain");
+        // The checkpoint stays beside the model: --resume with a larger --steps extends a finished run.
+        SaveCheckpoint(run, trainer, tokenizer, progress);
+        var figures = new Dictionary<string, double> { ["tokens"] = progress.Tokens, ["run_mfu"] = throughput.Utilisation, ["run_model_flops_per_s"] = throughput.FlopsPerSecond };
+        foreach (var (task, value) in accuracy) figures[$"greedy_{task}"] = value;
+        foreach (var (task, value) in selfEvalAuc) if (value is { } v) figures[$"self_eval_auc_{task}"] = v;
+        var provenance = new TrainingProvenance("pretrain", "sequences", null, settings.Tasks.Names.Select(t => "builtin:" + t).ToArray(), settings,
+            progress.Step, progress.Step * settings.Batch * settings.Accumulation, heldOut.Values.Sum(p => p.Count), TimeSpan.FromSeconds(progress.Seconds), null, null)
+        {
+            Figures = figures,
+        };
+        run.Finish(model, tokenizer, provenance, promptSettings: PromptSettings(), dtype: settings.StoreFloat16 ? torch.ScalarType.Float16 : null, keepCheckpoint: true);
+        var output = run.Directory;
         return new PretrainResult(output, progress, model.ParameterCount(), accuracy, selfEvalAuc, throughput);
     }
 
@@ -205,10 +207,11 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
             .Where(x => selfEval.Encode(x.p, x.Item2, tokenizer).Length <= settings.SeqLen).ToArray());
     }
 
-    private void SaveCheckpoint(string directory, Trainer trainer, HfTokenizer tokenizer, TrainingProgress progress)
+    private void SaveCheckpoint(TrainingRun run, Trainer trainer, HfTokenizer tokenizer, TrainingProgress progress)
     {
-        TrainingCheckpoint.Save(directory, trainer, tokenizer, progress);
-        PromptSettings().Save(directory);
+        run.SaveCheckpoint(trainer, tokenizer, progress);
+        // The checkpoint is a model too (eval and generate load it mid-run), so it carries the prompt settings.
+        PromptSettings().Save(run.CheckpointDirectory);
     }
 
     /// <summary>

@@ -35,12 +35,13 @@ static class PretrainCommand
         var evalEvery = new Option<int>("--eval-every") { Description = "Measure greedy accuracy every this many steps.", DefaultValueFactory = _ => defaults.EvalEvery };
         var evalProblems = new Option<int>("--eval-problems") { Description = "Problems per task (from each fixed test set) for that measurement.", DefaultValueFactory = _ => defaults.EvalProblems };
         var saveEvery = new Option<int>("--save-every") { Description = "Save a resumable checkpoint every this many steps.", DefaultValueFactory = _ => defaults.SaveEvery };
-        var resume = new Option<bool>("--resume") { Description = "Continue from the run folder's checkpoint." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the run folder's checkpoint (an interrupted run, or a finished one given a larger --steps)." };
+        var force = new Option<bool>("--force") { Description = "Start afresh in a folder that holds a model or an unfinished run, replacing it." };
         var lookupShare = new Option<double>("--lookup-share") { Description = "Share of logic problems that become look-up drills (the question's statements restated in a random order, prompts/lookup-bare.txt) instead of solutions.", DefaultValueFactory = _ => defaults.LookupShare };
         var selfEvalShare = new Option<double>("--self-eval-share") { Description = "Share of training sequences that are self-evaluation examples (prompts/self-eval-bare.txt over reference and corrupted steps, answered as the gold step labels judge them); 0 for solutions only.", DefaultValueFactory = _ => defaults.SelfEvalShare };
         var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
         {
-            output, minutes, steps, layers, hidden, heads, kvHeads, lr, warmup, batch, accumulation, seqLen, difficulty, seed, tasks, vocabSize, device, threads, evalEvery, evalProblems, saveEvery, resume, selfEvalShare, lookupShare,
+            output, minutes, steps, layers, hidden, heads, kvHeads, lr, warmup, batch, accumulation, seqLen, difficulty, seed, tasks, vocabSize, device, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -67,13 +68,15 @@ static class PretrainCommand
                 EvalProblems = parse.GetValue(evalProblems),
                 SaveEvery = parse.GetValue(saveEvery),
                 Resume = parse.GetValue(resume),
+                Force = parse.GetValue(force),
                 SelfEvalShare = parse.GetValue(selfEvalShare),
                 LookupShare = parse.GetValue(lookupShare),
             };
             try { settings = settings with { Tasks = TaskMix.Parse(parse.GetValue(tasks)!) }; settings.Validate(); }
             catch (ArgumentException e) { throw new UserError(e.Message); }
             var prompts = PromptFolder.Open(context.Settings);
-            return Task.FromResult(Run(context.Console, settings, prompts.Get(PromptLibrary.SolveBare), prompts.Get(PromptLibrary.SelfEvalBare), prompts.Get(PromptLibrary.LookupBare), cancel));
+            return Task.FromResult(PolicyTrainingCommand.WithHint(() =>
+                Run(context.Console, settings, prompts.Get(PromptLibrary.SolveBare), prompts.Get(PromptLibrary.SelfEvalBare), prompts.Get(PromptLibrary.LookupBare), cancel)));
         });
         return command;
     }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Reasoner.Models.Checkpoints;
 using Reasoner.Training;
 
@@ -43,6 +44,20 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
         Assert.True(resumed.ExitCode == 0, resumed.Err + resumed.Out);
         Assert.Contains("resumed from", resumed.Out);
         Assert.Equal(6, TrainingCheckpoint.ReadProgress(Path.Combine(output, "checkpoint")).Step);
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "pretrain.json")))!;
+        Assert.Equal("pretrain", (string)record["method"]!);
+        Assert.Equal(6, (int)record["steps"]!);
+        Assert.Equal(4, (int)record["settings"]!["batch"]!);
+        Assert.InRange((double)record["final"]!["greedy_arith"]!, 0, 1);
+
+        // A fresh run over a finished one is refused, and --force replaces it.
+        var again = await CliRunner.Run(Tiny(output, 2));
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("already holds a model", again.Err);
+        var replaced = await CliRunner.Run(Tiny(output, 2, "--force"));
+        Assert.True(replaced.ExitCode == 0, replaced.Err + replaced.Out);
+        Assert.Equal(2, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(output, "pretrain.json")))!["steps"]!);
+        Assert.DoesNotContain(TrainingLog.Read(Path.Combine(output, TrainingLog.FileName)), l => l["step"]!.GetValue<int>() > 2);
 
         var eval = await CliRunner.Run("eval", "--task", "arith", "--model", output, "--problems", "2", "--k", "2", "--max-tokens", "8", "--threads", "1",
             "--out", Path.Combine(_runs, "eval.json"));
