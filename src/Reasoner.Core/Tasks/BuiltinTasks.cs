@@ -14,6 +14,10 @@ public static class BuiltinTasks
     public const string Arith = "arith";
     public const string Logic = "logic";
     public const int DefaultDifficulty = 2;
+
+    /// <summary>Difficulties run from 1 to this.</summary>
+    public const int MaxDifficulty = 3;
+
     /// <summary>
     /// Problems in each fixed test set: 1,000 tell a 4-point accuracy difference from noise where 200 could not. The sets
     /// extend the original 200-problem ones (the same stream, taken further), which stay their first 200.

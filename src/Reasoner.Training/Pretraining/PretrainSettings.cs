@@ -20,7 +20,8 @@ public sealed record PretrainSettings : TrainingSettings
 
     public TaskMix Tasks { get; init; } = TaskMix.Equal(BuiltinTasks.Names);
 
-    public int Difficulty { get; init; } = BuiltinTasks.DefaultDifficulty;
+    /// <summary>The difficulties training problems are drawn at (the fixed test sets are difficulty 2).</summary>
+    public DifficultyMix Difficulties { get; init; } = DifficultyMix.Single(BuiltinTasks.DefaultDifficulty);
 
     public int Layers { get; init; } = 4;
 
@@ -115,6 +116,7 @@ public sealed record PretrainSettings : TrainingSettings
     {
         base.Validate();
         Tasks.Validate();
+        Difficulties.Validate();
         if ((Steps is null) == (Minutes is null)) throw new ArgumentException("give exactly one of a step count and a time budget in minutes");
         if (Steps is < 1 || Minutes is <= 0) throw new ArgumentException("the step count and the time budget must be positive");
         if (Layers < 1 || Hidden < 8 || Heads < 1 || KvHeads < 1 || Hidden % Heads != 0 || Heads % KvHeads != 0)

@@ -157,8 +157,8 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
     {
         // Self-evaluation text in the same share as in training, so that its frame gets merges of its own.
         var random = new Random(settings.Seed + 2000);
-        var text = corpus.TokenizerText(settings.Tasks.Names, settings.Difficulty, settings.Seed, settings.TokenizerProblemsPerTask)
-            .Concat(SolutionCorpus.TrainProblems(settings.Tasks, settings.Difficulty, settings.Seed + 3000)
+        var text = corpus.TokenizerText(settings.Tasks.Names, settings.Difficulties.Hardest, settings.Seed, settings.TokenizerProblemsPerTask)
+            .Concat(SolutionCorpus.TrainProblems(settings.Tasks, settings.Difficulties, settings.Seed + 3000)
                 .Take((int)(settings.TokenizerProblemsPerTask * settings.Tasks.Names.Count * settings.SelfEvalShare))
                 .Select(p => selfEval.Text(p, selfEval.Example(p, random))));
         var tokenizer = ByteLevelBpeTrainer.Train(text, settings.VocabSize);
@@ -174,7 +174,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         // with LookupShare's chance) a look-up drill.
         var random = new Random(settings.Seed + 1);
         var lookups = new LookupDrills(lookupPrompt);
-        var sequences = SolutionCorpus.TrainProblems(settings.Tasks, settings.Difficulty, settings.Seed)
+        var sequences = SolutionCorpus.TrainProblems(settings.Tasks, settings.Difficulties, settings.Seed)
             .Select(p => random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)
                 : LookupDrills.Applies(p) && random.NextDouble() < settings.LookupShare ? lookups.Encode(p, random, tokenizer)
                 : corpus.Encode(p, tokenizer))
@@ -227,6 +227,6 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         SelfEvalPrompt = settings.SelfEvalShare > 0 ? PromptLibrary.SelfEvalBare : null,
         Oversampling = SearchOversampling,
         TrainedOn = settings.Tasks.Names,
-        Difficulty = settings.Difficulty,
+        Difficulty = settings.Difficulties.Hardest,
     };
 }

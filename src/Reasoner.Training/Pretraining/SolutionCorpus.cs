@@ -26,22 +26,28 @@ public sealed class SolutionCorpus(PromptTemplate prompt)
     }
 
     /// <summary>Train-split problems of the tasks, each next problem's task drawn by the mix's weights (seeded), without end.</summary>
-    public static IEnumerable<Problem> TrainProblems(TaskMix tasks, int difficulty, int seed)
+    /// <summary>
+    /// The endless training stream: each problem's task drawn from <paramref name="tasks"/>, then its difficulty from
+    /// <paramref name="difficulties"/>, each (task, difficulty) its own seeded train stream. With one difficulty nothing
+    /// is drawn for it, so the stream is the one a single <c>--difficulty</c> always gave.
+    /// </summary>
+    public static IEnumerable<Problem> TrainProblems(TaskMix tasks, DifficultyMix difficulties, int seed)
     {
-        var streams = tasks.Names.Select((t, i) => BuiltinTasks.Generate(t, Split.Train, seed + i, difficulty).GetEnumerator()).ToArray();
+        var streams = tasks.Names.Select((t, i) => difficulties.Levels
+            .Select((level, j) => BuiltinTasks.Generate(t, Split.Train, seed + i + 7919 * j, level).GetEnumerator()).ToArray()).ToArray();
         var random = new Random(seed);
         try
         {
             while (true)
             {
-                var stream = streams[tasks.Draw(random)];
+                var stream = streams[tasks.Draw(random)][difficulties.Draw(random)];
                 stream.MoveNext();
                 yield return stream.Current;
             }
         }
         finally
         {
-            foreach (var s in streams) s.Dispose();
+            foreach (var s in streams.SelectMany(s => s)) s.Dispose();
         }
     }
 

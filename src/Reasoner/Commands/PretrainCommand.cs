@@ -26,7 +26,7 @@ static class PretrainCommand
         var batch = new Option<int>("--batch") { Description = "Sequences per micro-batch.", DefaultValueFactory = _ => defaults.Batch };
         var accumulation = new Option<int>("--accumulation") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => defaults.Accumulation };
         var seqLen = new Option<int>("--seq-len") { Description = "Longest training sequence in tokens; longer problems are skipped.", DefaultValueFactory = _ => defaults.SeqLen };
-        var difficulty = new Option<int>("--difficulty") { Description = "Difficulty of the training problems (1-3; the fixed test sets are difficulty 2).", DefaultValueFactory = _ => BuiltinTasks.DefaultDifficulty };
+        var difficulty = new Option<string>("--difficulty") { Description = "Difficulty of the training problems (1-3; the fixed test sets are difficulty 2), or a mix drawn per problem: 1:1,2:3 draws a quarter at difficulty 1.", DefaultValueFactory = _ => BuiltinTasks.DefaultDifficulty.ToString(CultureInfo.InvariantCulture) };
         var seed = new Option<int>("--seed") { Description = "Seed for the tokenizer corpus, initial weights and data order.", DefaultValueFactory = _ => context.Settings.Seed };
         var tasks = new Option<string>("--tasks") { Description = "Built-in tasks to train on, comma-separated, each optionally with a sampling weight: arith,logic or arith:1,logic:3.", DefaultValueFactory = _ => string.Join(",", BuiltinTasks.Names) };
         var vocabSize = new Option<int>("--vocab-size") { Description = "BPE vocabulary: 256 bytes plus learned merges (special tokens on top).", DefaultValueFactory = _ => defaults.VocabSize };
@@ -59,7 +59,6 @@ static class PretrainCommand
                 Batch = parse.GetValue(batch),
                 Accumulation = parse.GetValue(accumulation),
                 SeqLen = parse.GetValue(seqLen),
-                Difficulty = parse.GetValue(difficulty),
                 Seed = parse.GetValue(seed),
                 VocabSize = parse.GetValue(vocabSize),
                 Device = parse.GetValue(device)!,
@@ -72,7 +71,7 @@ static class PretrainCommand
                 SelfEvalShare = parse.GetValue(selfEvalShare),
                 LookupShare = parse.GetValue(lookupShare),
             };
-            try { settings = settings with { Tasks = TaskMix.Parse(parse.GetValue(tasks)!) }; settings.Validate(); }
+            try { settings = settings with { Tasks = TaskMix.Parse(parse.GetValue(tasks)!), Difficulties = DifficultyMix.Parse(parse.GetValue(difficulty)!) }; settings.Validate(); }
             catch (ArgumentException e) { throw new UserError(e.Message); }
             var prompts = PromptFolder.Open(context.Settings);
             return Task.FromResult(PolicyTrainingCommand.WithHint(() =>

@@ -31,3 +31,34 @@ public class TaskMixTests
         Assert.InRange(logicShare, 0.73, 0.77);
     }
 }
+
+public class DifficultyMixTests
+{
+    [Fact]
+    public void ParsesLevelsWithOptionalWeightsAndRejectsBadOnes()
+    {
+        var mix = DifficultyMix.Parse("1:3, 2");
+        Assert.Equal([1, 2], mix.Levels);
+        Assert.Equal([3.0, 1.0], mix.Weights);
+        Assert.Equal(2, mix.Hardest);
+        Assert.Equal("1:3,2", mix.ToString());
+        foreach (var bad in new[] { "0", "4", "1,1", "2:0", "x", "" })
+            Assert.Throws<ArgumentException>(() => DifficultyMix.Parse(bad));
+    }
+
+    [Fact]
+    public void OneLevelGivesTheStreamASingleDifficultyGaveAndAMixDrawsBothInProportion()
+    {
+        var tasks = TaskMix.Parse("arith,logic");
+        // The stream a single difficulty always gave: each task's own train stream, tasks drawn from the seeded random.
+        var random = new Random(7);
+        var streams = tasks.Names.Select((t, i) => Reasoner.Core.Tasks.BuiltinTasks.Generate(t, Reasoner.Core.Tasks.Split.Train, 7 + i, 2).GetEnumerator()).ToArray();
+        var expected = Enumerable.Range(0, 50).Select(_ => { var s = streams[tasks.Draw(random)]; s.MoveNext(); return s.Current.Id; }).ToList();
+        Assert.Equal(expected, SolutionCorpus.TrainProblems(tasks, DifficultyMix.Single(2), 7).Take(50).Select(p => p.Id));
+
+        var mixed = SolutionCorpus.TrainProblems(TaskMix.Parse("logic"), DifficultyMix.Parse("1:3,2:1"), 7).Take(2000).ToList();
+        // Difficulty 1 logic has at most 2 hops and 2 distractors: at most 5 statements before the question.
+        double easy = mixed.Count(p => p.Question.Split('.').Length - 1 <= 5 && p.ReferenceSteps!.Count <= 3) / 2000.0;
+        Assert.InRange(easy, 0.70, 0.85);
+    }
+}
