@@ -20,7 +20,7 @@ public static class SearchFactory
         {
             case MonteCarloTreeSearch.AlgorithmName:
             {
-                if (o.BeamWidth is not null) throw new ArgumentException("--beam-width applies to beam search only");
+                if (o.BeamWidth is not null) throw new ArgumentException($"a beam width applies to beam search only, not {algorithm}");
                 var d = Common(new MctsSettings(), seed, o, modelSettings);
                 return new MonteCarloTreeSearch(model, prompts, d with
                 {
@@ -31,13 +31,13 @@ public static class SearchFactory
             }
             case BestFirstSearch.AlgorithmName:
             {
-                if (o.BeamWidth is not null) throw new ArgumentException("--beam-width applies to beam search only");
+                if (o.BeamWidth is not null) throw new ArgumentException($"a beam width applies to beam search only, not {algorithm}");
                 var d = Common(new BestFirstSettings(), seed, o, modelSettings);
                 return new BestFirstSearch(model, prompts, d with { MaxExpansions = o.Iterations ?? d.MaxExpansions, Actions = o.Actions ?? d.Actions });
             }
             case BeamSearch.AlgorithmName:
             {
-                if (o.Iterations is not null) throw new ArgumentException("--iterations applies to mcts and best-first only");
+                if (o.Iterations is not null) throw new ArgumentException("an iteration count applies to mcts and best-first only, not beam search");
                 var d = Common(new BeamSettings(), seed, o, modelSettings);
                 return new BeamSearch(model, prompts, d with { BeamWidth = o.BeamWidth ?? d.BeamWidth, Actions = o.Actions ?? d.Actions });
             }

@@ -99,7 +99,7 @@ public static class CheckpointLoader
 
     // Tied models may still store lm_head.weight (a copy of the embeddings); old Llama checkpoints store rotary tables.
     private static bool IsIgnorable(string name, ModelConfig config) =>
-        (config.TieWordEmbeddings && name == "lm_head.weight") || name.EndsWith(".rotary_emb.inv_freq");
+        ((config.TieWordEmbeddings || config.IsScorer) && name == "lm_head.weight") || name.EndsWith(".rotary_emb.inv_freq");
 
     private static List<SafeTensorsReader> OpenWeightFiles(string directory)
     {

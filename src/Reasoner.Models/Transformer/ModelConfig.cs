@@ -16,6 +16,17 @@ public sealed record ModelConfig
         ["qwen3"] = "Qwen3ForCausalLM",
     };
 
+    /// <summary>
+    /// The scorer architectures: the decoder and a linear <c>score</c> over its final hidden state, one scalar per position
+    /// (num_labels = 1). A Tree-PLV step verifier and an OREO value model are saved so.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> ScorerByModelType = new Dictionary<string, string>
+    {
+        ["llama"] = "LlamaForTokenClassification",
+        ["qwen2"] = "Qwen2ForTokenClassification",
+        ["qwen3"] = "Qwen3ForTokenClassification",
+    };
+
     public string ModelType { get; init; } = "llama";
     public IReadOnlyList<string> Architectures { get; init; } = ["LlamaForCausalLM"];
     public int VocabSize { get; init; }
@@ -44,6 +55,22 @@ public sealed record ModelConfig
     public JsonObject OtherKeys { get; init; } = new();
 
     public int HeadDim => HeadDimOverride ?? HiddenSize / NumAttentionHeads;
+
+    /// <summary>A scorer (…ForTokenClassification): a <c>score</c> head instead of the language-model head.</summary>
+    public bool IsScorer => Architectures.Any(ScorerByModelType.Values.Contains);
+
+    /// <summary>The classifier's label count, as HF writes it (<c>id2label</c>) or as given (<c>num_labels</c>); 2 when neither is there, HF's default.</summary>
+    public int Labels => OtherKeys["id2label"] is JsonObject labels ? labels.Count : OtherKeys["num_labels"]?.GetValue<int>() ?? 2;
+
+    /// <summary>This decoder as a one-label scorer, in the layout HF's …ForTokenClassification reads.</summary>
+    public ModelConfig AsScorer()
+    {
+        var other = (JsonObject)OtherKeys.DeepClone();
+        other.Remove("num_labels");
+        other["id2label"] = new JsonObject { ["0"] = "LABEL_0" };
+        other["label2id"] = new JsonObject { ["LABEL_0"] = 0 };
+        return this with { Architectures = [ScorerByModelType[ModelType]], OtherKeys = other };
+    }
     public bool HasQkvBias => ModelType == "qwen2" || AttentionBias;
     public bool HasOutputBias => ModelType != "qwen2" && AttentionBias;
     public bool HasQkNorm => ModelType == "qwen3";
@@ -80,10 +107,10 @@ public sealed record ModelConfig
         var architectures = root["architectures"] is JsonArray a
             ? a.Select(n => n!.GetValue<string>()).ToArray()
             : [ArchitectureByModelType[modelType]];
-        var unknown = architectures.Where(x => !ArchitectureByModelType.Values.Contains(x)).ToArray();
+        var unknown = architectures.Where(x => !ArchitectureByModelType.Values.Contains(x) && !ScorerByModelType.Values.Contains(x)).ToArray();
         if (unknown.Length > 0)
             throw new NotSupportedException(
-                $"{source}: architecture '{unknown[0]}' is not supported (supported: {string.Join(", ", ArchitectureByModelType.Values)})");
+                $"{source}: architecture '{unknown[0]}' is not supported (supported: {string.Join(", ", ArchitectureByModelType.Values.Concat(ScorerByModelType.Values))})");
 
         int Required(string key) => root[key]?.GetValue<int>() ?? throw new FormatException($"{source}: lacks '{key}'");
         int heads = Required("num_attention_heads");
@@ -118,6 +145,8 @@ public sealed record ModelConfig
             OtherKeys = other,
         };
         config.Validate(source);
+        if (config.IsScorer && config.Labels != 1)
+            throw new NotSupportedException($"{source}: a {architectures[0]} with {config.Labels} labels is not a scorer; one label (one scalar per position) is supported");
         return config;
     }
 

@@ -244,19 +244,42 @@ public sealed class CausalLanguageModel : nn.Module
 {
     private readonly DecoderStack model;
     private readonly Linear? lm_head;
+    private readonly Linear? score;
     private readonly RotaryEmbedding rotary;
 
     public ModelConfig Config { get; }
 
+    /// <summary>A decoder with its language-model head, or, for a scorer config (<see cref="ModelConfig.IsScorer"/>), with a one-output <c>score</c> head instead (HF's …ForTokenClassification, with bias).</summary>
     public CausalLanguageModel(ModelConfig config) : base(nameof(CausalLanguageModel))
     {
         config.Validate();
         Config = config;
         model = new DecoderStack(config);
-        if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
+        if (config.IsScorer) score = nn.Linear(config.HiddenSize, 1, hasBias: true);
+        else if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
         rotary = new RotaryEmbedding(config);
         RegisterComponents();
     }
+
+    /// <summary>
+    /// A scorer whose decoder starts as <paramref name="policy"/>'s (Tree-PLV's verifier starts from the policy) and whose
+    /// head starts as HF initialises it: weights N(0, initializer_range), bias 0.
+    /// </summary>
+    public static CausalLanguageModel ScorerFrom(CausalLanguageModel policy)
+    {
+        var scorer = new CausalLanguageModel(policy.Config.AsScorer());
+        scorer.InitializeWeights();
+        var source = policy.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using (no_grad())
+            foreach (var (name, p) in scorer.named_parameters())
+                if (name.StartsWith("model.", StringComparison.Ordinal)) p.copy_(source[name]);
+        scorer.to(policy.parameters().First().device);
+        return scorer;
+    }
+
+    /// <summary>The scorer's value at every position, [B,T], from final hidden states [B,T,hidden].</summary>
+    public Tensor Scores(Tensor hidden) =>
+        (score ?? throw new InvalidOperationException("this model has no score head; load a scorer (…ForTokenClassification)")).forward(hidden).squeeze(-1);
 
     /// <summary>
     /// Logits [B,T,V] for new tokens <paramref name="inputIds"/> [B,T] (int64).
@@ -331,7 +354,8 @@ public sealed class CausalLanguageModel : nn.Module
     }
 
     public Tensor Logits(Tensor hidden) =>
-        lm_head is null ? nn.functional.linear(hidden, model.EmbeddingWeight) : lm_head.forward(hidden);
+        Config.IsScorer ? throw new InvalidOperationException("a scorer has no language-model head; it gives Scores, not logits")
+        : lm_head is null ? nn.functional.linear(hidden, model.EmbeddingWeight) : lm_head.forward(hidden);
 
     /// <summary>HF's _init_weights for these models: N(0, initializer_range) for linear and embedding weights, zero biases, unit norms.</summary>
     public void InitializeWeights()
