@@ -116,6 +116,9 @@ sealed record PolicyMethod<TExample, TReference, TBatch, TMetrics>(
     /// <summary>The standard format <see cref="FromFile"/> reads, for messages.</summary>
     public string? FileFormat { get; init; }
 
+    /// <summary>The model that trains, made from the loaded one (a verifier is a scorer started from the policy); null: the loaded model itself.</summary>
+    public Func<CausalLanguageModel, CausalLanguageModel>? TrainedModel { get; init; }
+
     /// <summary>Fresh on-policy solutions instead of the trees' (null or 0 samples: the trees'): how many, and at what temperature.</summary>
     public OnPolicySamples? Sampling { get; init; }
 
@@ -154,7 +157,9 @@ static class PolicyTrainingCommand
         torch.set_num_threads(parse.GetValue(options.Threads));
         torch.manual_seed(settings.Seed);
         var checkpoint = CheckpointLoader.Load(baseModel, TorchRuntime.ParseDevice(parse.GetValue(options.Device)!));
-        using var model = checkpoint.Model;
+        using var loaded = checkpoint.Model;
+        using var made = method.TrainedModel?.Invoke(loaded);
+        var model = made ?? loaded;
         var lora = settings.LoraRank > 0 ? LoraAdapters.Attach(model, settings.LoraRank, settings.LoraAlpha) : null;
         bool sampled = method.Sampling is { Samples: > 0 };
         using var frozen = sampled ? CheckpointLoader.Load(baseModel, TorchRuntime.ParseDevice(parse.GetValue(options.Device)!)).Model : null;

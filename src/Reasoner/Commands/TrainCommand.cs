@@ -3,6 +3,8 @@ using System.Globalization;
 using Reasoner.Cli.Hosting;
 using Reasoner.Core.Judging;
 using Reasoner.Core.Trees;
+using Reasoner.Models;
+using Reasoner.Training.Plv;
 using Reasoner.Training.Preference;
 using Reasoner.Training.Tpo;
 using Reasoner.Training.Trpa;
@@ -14,7 +16,7 @@ namespace Reasoner.Cli.Commands;
 static class TrainCommand
 {
     public static Command Create(CliContext context) =>
-        new("train", "Train a model on stored search runs.") { Dpo(context), Tpo(context), Trpa(context), OnpoCommand.Create(context) };
+        new("train", "Train a model on stored search runs.") { Dpo(context), Tpo(context), Trpa(context), OnpoCommand.Create(context), Plv(context) };
 
     /// <summary>The output folder's resumable checkpoint of an unfinished run; removed once the model is saved.</summary>
     public const string CheckpointFolder = Training.Framework.TrainingRun.CheckpointFolder;
@@ -180,6 +182,46 @@ static class TrainCommand
             {
                 Sampling = k > 0 ? new OnPolicySamples(k, parse.GetValue(temperature)) : null,
                 FromSamples = (drawn, prompt, tokenizer) => TrpaGroups.FromSamples(drawn, prompt, tokenizer, settings),
+            };
+            return Task.FromResult(PolicyTrainingCommand.Run(context, parse, cancel, common, method));
+        });
+        return command;
+    }
+
+    private static Command Plv(CliContext context)
+    {
+        var defaults = new PlvSettings();
+        var common = new PolicyTrainingOptions(context, "plv", defaults, "pairs");
+        var margin = new Option<double>("--margin") { Description = "Least difference of two siblings' rewards for them to make a pair (Tree-PLV: 0.375).", DefaultValueFactory = _ => defaults.Margin };
+        var value = EnumOption.Create<NodeValueKind>("--value", "Node value that is a step's reward. Default: the value the run's search ranked by (monte-carlo-value for best-first, as Tree-PLV; q for mcts). gold: the oracle (built-in tasks only).", null);
+        var command = new Command("plv",
+            "Tree-PLV step verifier: a scorer (the policy's decoder and a scalar head, saved as …ForTokenClassification) trained on sibling pairs whose rewards differ by the margin, " +
+            "each side continued by its best child, with the step-level ranking loss −Σ_{i=d..m} log σ(r⁺_i − r⁻_i) from the divergence step to the shorter side's last. Writes a verifier that ScorerEngine loads.")
+        {
+            margin, value,
+        };
+        common.AddTo(command);
+        command.SetAction((parse, cancel) =>
+        {
+            var settings = common.Apply(parse, defaults with { Margin = parse.GetValue(margin) });
+            if (settings.LoraRank > 0)
+                throw new UserError("--lora-rank: a verifier's head trains whole beside the adapters, which PEFT saves as modules_to_save; that layout is not written yet, so train plv trains every weight");
+            var prompts = PromptFolder.Open(context.Settings);
+            var method = new PolicyMethod<PlvPair, bool, PlvBatch, PlvMetrics>(
+                Name: "plv", Title: "Tree-PLV verifier", ExampleKind: "pairs", Settings: settings,
+                Data: (trees, checkpoint) =>
+                {
+                    var (reward, valued) = RankingValues(context, parse, value, trees);
+                    var data = PlvPairs.FromTrees(valued, prompts, checkpoint.Tokenizer, reward, settings.Margin, settings.MaxLength);
+                    return new(data.Pairs, string.Create(CultureInfo.InvariantCulture,
+                        $"{data.Pairs.Count + data.TooLong + data.Empty} sibling pairs at least {settings.Margin} apart ({data.TooLong} over {settings.MaxLength} tokens and {data.Empty} with an empty step left out)"));
+                },
+                ProblemId: p => p.ProblemId,
+                Objective: (model, pad, _) => new PlvObjective(model, pad),
+                Describe: m => string.Create(CultureInfo.InvariantCulture, $"loss {m.Loss:0.000} step acc {m.StepAccuracy:P0} margin {m.Margin:0.000}"),
+                SettingsLine: string.Create(CultureInfo.InvariantCulture, $"margin {settings.Margin}; the verifier starts as the policy's decoder with a new scalar head"))
+            {
+                TrainedModel = policy => CausalLanguageModel.ScorerFrom(policy),
             };
             return Task.FromResult(PolicyTrainingCommand.Run(context, parse, cancel, common, method));
         });

@@ -390,6 +390,38 @@ public sealed class TrainOnpoFreshCommandTests : TrainCliFixture
     }
 }
 
+/// <summary><c>train plv</c> on a best-first run: a verifier saved as token classification that the scorer engine loads.</summary>
+public sealed class TrainPlvCommandTests : TrainCliFixture
+{
+    public TrainPlvCommandTests() : base("reasoner-plv-") { }
+
+    [Fact]
+    public async Task PlvWritesAVerifierThatTheScorerEngineLoads()
+    {
+        Assert.Equal(0, (await CliRunner.Run(Config, "generate", "--model", "reference:0.5", "--algo", "best-first", "--problems", "12", "--iterations", "6")).ExitCode);
+        string[] args = ["train", "plv", "best-first-arith", "--model", _checkpoint.Path, "--max-length", "4096", "--batch", "2", "--epochs", "1", "--eval-fraction", "0"];
+        var lora = await CliRunner.Run(Config, [.. args, "--lora-rank", "2"]);
+        Assert.Equal(2, lora.ExitCode);
+        Assert.Contains("--lora-rank", lora.Err);
+
+        var r = await CliRunner.Run(Config, args);
+        Assert.True(r.ExitCode == 0, r.Err);
+        var outDir = Path.Combine(_runs, "plv-best-first-arith");
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "config.json")))!;
+        Assert.Equal("LlamaForTokenClassification", (string)config["architectures"]![0]!);
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "plv.json")))!;
+        Assert.Equal("plv", (string)record["method"]!);
+        int steps = (int)record["steps"]!, pairs = (int)record["train_pairs"]!;
+        Assert.True(pairs > 0);
+        Assert.Equal((pairs + 1) / 2, steps);
+        Assert.Equal(steps, TrainingLog.Read(Path.Combine(outDir, TrainingLog.FileName)).Count(l => l.ContainsKey("rewards/step_accuracy")));
+        using var verifier = Reasoner.Models.Scoring.ScorerEngine.Load(outDir);
+        var scores = await verifier.ScoreStepsAsync("Question: What is 2 + 3?\n", [["2 + 3 = 5.", "The answer is 5."]], "\n");
+        Assert.Equal(2, scores[0].Length);
+        Assert.All(scores[0], s => Assert.True(double.IsFinite(s)));
+    }
+}
+
 /// <summary>A runs folder and a tiny checkpoint for one command-line training test, removed afterwards.</summary>
 public abstract class TrainCliFixture(string prefix) : IDisposable
 {
