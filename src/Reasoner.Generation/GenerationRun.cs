@@ -13,9 +13,11 @@ namespace Reasoner.Generation;
 public sealed class GenerationRun : IDisposable
 {
     private readonly ITreeSink _sink;
+    private readonly IDisposable? _verifier;
 
-    private GenerationRun(string runDirectory, ILanguageModel model, ISearchAlgorithm search, ITreeSink sink, GenerationPipeline pipeline)
+    private GenerationRun(string runDirectory, ILanguageModel model, ISearchAlgorithm search, ITreeSink sink, GenerationPipeline pipeline, IDisposable? verifier)
     {
+        _verifier = verifier;
         RunDirectory = runDirectory;
         Model = model;
         Search = search;
@@ -51,15 +53,19 @@ public sealed class GenerationRun : IDisposable
         var writerOptions = store.ToWriterOptions(shard.WriterId);
         var inFlight = new ProblemsInFlight();
         var model = ModelBackends.Create(generate.Model, device, () => inFlight.Problems);
+        Models.Scoring.ScorerEngine? verifierEngine = null;
         try
         {
-            var search = SearchFactory.Create(generate.Algorithm, model, prompts, seed, generate.Search, ModelBackends.ModelSettings(generate.Model));
+            ScorerVerifier? verifier = null;
+            if (!string.IsNullOrEmpty(generate.Verifier)) (verifier, verifierEngine) = SearchFactory.LoadVerifier(generate.Verifier, prompts, device);
+            var search = SearchFactory.Create(generate.Algorithm, model, prompts, seed, generate.Search, ModelBackends.ModelSettings(generate.Model), verifier);
             var sink = TreeStoreSink.Open(runDirectory, writerOptions, loggers.CreateLogger("Reasoner.Store"));
             var pipeline = new GenerationPipeline(search, sink, options, loggers.CreateLogger<GenerationPipeline>(), inFlight: inFlight);
-            return new GenerationRun(runDirectory, model, search, sink, pipeline);
+            return new GenerationRun(runDirectory, model, search, sink, pipeline, verifierEngine);
         }
         catch
         {
+            verifierEngine?.Dispose();
             model.Dispose();
             throw;
         }
@@ -69,5 +75,6 @@ public sealed class GenerationRun : IDisposable
     {
         _sink.Dispose();
         Model.Dispose();
+        _verifier?.Dispose();
     }
 }

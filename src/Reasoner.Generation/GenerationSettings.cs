@@ -45,6 +45,9 @@ public sealed record GenerateSettings
     public string Shard { get; set; } = "";
 
     public SearchOverrides Search { get; set; } = new();
+
+    /// <summary>A scorer folder (<c>train plv</c>'s verifier) whose step scores search adds to its step values with weight 1; empty: none.</summary>
+    public string Verifier { get; set; } = "";
 }
 
 /// <summary>Search settings to change; unset values keep the algorithm's defaults (docs/search.md).</summary>

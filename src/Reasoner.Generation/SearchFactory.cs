@@ -1,6 +1,7 @@
 using Reasoner.Core.Prompts;
 using Reasoner.Models.Backends;
 using Reasoner.Models.Checkpoints;
+using Reasoner.Models.Scoring;
 using Reasoner.Search;
 
 namespace Reasoner.Generation;
@@ -14,39 +15,41 @@ public static class SearchFactory
     /// The model folder's reasoner.json, whose prompt and oversampling are the defaults where no setting is given
     /// (models trained on the tasks' own solutions know only the bare prompt); null for other models.
     /// </param>
-    public static ISearchAlgorithm Create(string algorithm, ILanguageModel model, PromptLibrary prompts, long seed, SearchOverrides o, ModelPromptSettings? modelSettings)
+    /// <param name="verifier">A trained step verifier; its score joins the algorithm's step value with weight 1.</param>
+    public static ISearchAlgorithm Create(string algorithm, ILanguageModel model, PromptLibrary prompts, long seed, SearchOverrides o, ModelPromptSettings? modelSettings,
+        IStepVerifier? verifier = null)
     {
         switch (algorithm)
         {
             case MonteCarloTreeSearch.AlgorithmName:
             {
                 if (o.BeamWidth is not null) throw new ArgumentException($"a beam width applies to beam search only, not {algorithm}");
-                var d = Common(new MctsSettings(), seed, o, modelSettings);
+                var d = Common(new MctsSettings(), seed, o, modelSettings, verifier);
                 return new MonteCarloTreeSearch(model, prompts, d with
                 {
                     Iterations = o.Iterations ?? d.Iterations,
                     Actions = o.Actions ?? d.Actions,
                     RootActions = o.Actions ?? d.RootActions,
-                });
+                }, verifier);
             }
             case BestFirstSearch.AlgorithmName:
             {
                 if (o.BeamWidth is not null) throw new ArgumentException($"a beam width applies to beam search only, not {algorithm}");
-                var d = Common(new BestFirstSettings(), seed, o, modelSettings);
-                return new BestFirstSearch(model, prompts, d with { MaxExpansions = o.Iterations ?? d.MaxExpansions, Actions = o.Actions ?? d.Actions });
+                var d = Common(new BestFirstSettings(), seed, o, modelSettings, verifier);
+                return new BestFirstSearch(model, prompts, d with { MaxExpansions = o.Iterations ?? d.MaxExpansions, Actions = o.Actions ?? d.Actions }, verifier);
             }
             case BeamSearch.AlgorithmName:
             {
                 if (o.Iterations is not null) throw new ArgumentException("an iteration count applies to mcts and best-first only, not beam search");
-                var d = Common(new BeamSettings(), seed, o, modelSettings);
-                return new BeamSearch(model, prompts, d with { BeamWidth = o.BeamWidth ?? d.BeamWidth, Actions = o.Actions ?? d.Actions });
+                var d = Common(new BeamSettings(), seed, o, modelSettings, verifier);
+                return new BeamSearch(model, prompts, d with { BeamWidth = o.BeamWidth ?? d.BeamWidth, Actions = o.Actions ?? d.Actions }, verifier);
             }
             default:
                 throw new ArgumentException($"unknown search algorithm '{algorithm}': expected one of {string.Join(", ", Algorithms)}");
         }
     }
 
-    private static T Common<T>(T settings, long seed, SearchOverrides o, ModelPromptSettings? modelSettings) where T : StepSearchSettings => settings with
+    private static T Common<T>(T settings, long seed, SearchOverrides o, ModelPromptSettings? modelSettings, IStepVerifier? verifier) where T : StepSearchSettings => settings with
     {
         Seed = seed,
         World = settings.World with
@@ -62,6 +65,7 @@ public static class SearchFactory
         },
         Scoring = settings.Scoring with
         {
+            Weights = verifier is null ? settings.Scoring.Weights : settings.Scoring.Weights with { Verifier = 1 },
             SelfEvalPrompt = modelSettings?.SelfEvalPrompt ?? settings.Scoring.SelfEvalPrompt,
             MonteCarlo = settings.Scoring.MonteCarlo with { Rollouts = o.Rollouts ?? settings.Scoring.MonteCarlo.Rollouts },
         },
@@ -70,4 +74,11 @@ public static class SearchFactory
     private static SolvePromptStyle SolvePrompt(string? name, bool bareByDefault) =>
         string.IsNullOrEmpty(name) ? (bareByDefault ? SolvePromptStyle.Bare : SolvePromptStyle.FewShot)
         : SolvePromptStyles.Parse(name) ?? throw new ArgumentException($"unknown solve prompt '{name}': expected {SolvePromptStyles.FewShot} or {SolvePromptStyles.Bare}");
+
+    /// <summary>A verifier folder as search's step verifier, on the device given; the engine is the caller's to dispose.</summary>
+    public static (ScorerVerifier Verifier, ScorerEngine Engine) LoadVerifier(string folder, PromptLibrary prompts, string device)
+    {
+        var engine = ScorerEngine.Load(folder, Models.TorchRuntime.ParseDevice(device));
+        return (new ScorerVerifier(engine, prompts, ModelPromptSettings.Load(folder)?.Prompt == PromptLibrary.SolveBare), engine);
+    }
 }

@@ -26,6 +26,7 @@ sealed class GenerationOptions
     private readonly Option<int?> _maxStepTokens;
     private readonly Option<int?> _oversampling;
     private readonly Option<string?> _prompt;
+    private readonly Option<string?> _verifier;
 
     public GenerationOptions(ReasonerSettings settings)
     {
@@ -48,11 +49,12 @@ sealed class GenerationOptions
         _oversampling = new Option<int?>("--oversampling") { Description = "Samples drawn per wanted step in one batched request; the first k distinct steps are kept (default: the model folder's reasoner.json, 4 for the built-in model, which repeats its favourite steps; else 1, MCTS-DPO's plain k samples).", DefaultValueFactory = _ => s.Oversampling };
         _prompt = new Option<string?>("--prompt") { Description = "Solve prompt: few-shot or bare (default: bare when the model folder's reasoner.json names solve-bare, as the built-in model's does; few-shot otherwise).", DefaultValueFactory = _ => s.SolvePrompt, HelpName = "few-shot|bare" };
         _prompt.AcceptOnlyFromAmong(Core.Prompts.SolvePromptStyles.FewShot, Core.Prompts.SolvePromptStyles.Bare);
+        _verifier = new Option<string?>("--verifier") { Description = "A step verifier folder (train plv): σ of its score at each new step joins the search's step value with weight 1, and is stored as the node's verifier score.", DefaultValueFactory = _ => NullIfEmpty(g.Verifier) };
     }
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _algorithm, _model, _workers, _shard, _seed, _grace, _iterations, _actions, _beamWidth, _rollouts, _depthLimit, _temperature, _maxStepTokens, _oversampling, _prompt })
+        foreach (var option in new Option[] { _algorithm, _model, _workers, _shard, _seed, _grace, _iterations, _actions, _beamWidth, _rollouts, _depthLimit, _temperature, _maxStepTokens, _oversampling, _prompt, _verifier })
             command.Add(option);
     }
 
@@ -64,6 +66,7 @@ sealed class GenerationOptions
         Workers = parse.GetValue(_workers),
         GracePeriodSeconds = parse.GetValue(_grace),
         Shard = parse.GetValue(_shard) ?? "",
+        Verifier = parse.GetValue(_verifier) ?? "",
         Search = new SearchOverrides
         {
             Iterations = parse.GetValue(_iterations),

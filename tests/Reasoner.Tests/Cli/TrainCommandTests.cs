@@ -419,6 +419,18 @@ public sealed class TrainPlvCommandTests : TrainCliFixture
         var scores = await verifier.ScoreStepsAsync("Question: What is 2 + 3?\n", [["2 + 3 = 5.", "The answer is 5."]], "\n");
         Assert.Equal(2, scores[0].Length);
         Assert.All(scores[0], s => Assert.True(double.IsFinite(s)));
+
+        // The verifier scores search's steps: every expanded step of a tree searched with it carries σ(score).
+        var searched = await CliRunner.Run(Config, "generate", "--model", "reference:0.5", "--algo", "best-first", "--problems", "3", "--iterations", "4",
+            "--rollouts", "2", "--verifier", outDir, "--out", "verified");
+        Assert.True(searched.ExitCode == 0, searched.Err);
+        using var store = Reasoner.Core.Storage.TreeStore.Open(Path.Combine(_runs, "verified"));
+        var trees = store.ReadAll(_ => { }).ToList();
+        Assert.Equal(3, trees.Count);
+        Assert.All(trees, t => Assert.Equal(outDir, t.Search.Settings["verifier"]));
+        var scored = trees.SelectMany(t => t.Nodes.Where(n => !n.IsRoot)).ToList();
+        Assert.NotEmpty(scored);
+        Assert.All(scored, n => Assert.InRange(n.VerifierScore!.Value, 0, 1));
     }
 }
 

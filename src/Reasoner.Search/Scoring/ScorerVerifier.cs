@@ -1,0 +1,35 @@
+using Reasoner.Core.Problems;
+using Reasoner.Core.Prompts;
+using Reasoner.Core.Trees;
+using Reasoner.Models.Scoring;
+
+namespace Reasoner.Search;
+
+/// <summary>
+/// A trained scorer (a <c>train plv</c> verifier) as search's <see cref="IStepVerifier"/>. Prefixes that share all but
+/// their last step (siblings of one expansion) are scored in one call: the solve prompt and their shared steps are the
+/// prompt, run once, and each new step is one candidate. The score is σ of the head's output at the step's end, in
+/// [0, 1] like the other step values.
+/// </summary>
+/// <param name="bare">Whether the verifier reads the bare solve prompt (its reasoner.json, copied from the policy it started from, says so).</param>
+public sealed class ScorerVerifier(ScorerEngine engine, PromptLibrary prompts, bool bare) : IStepVerifier
+{
+    public string Id => engine.Id;
+
+    public async Task<IReadOnlyList<double>> ScoreAsync(Problem problem, IReadOnlyList<IReadOnlyList<string>> stepPrefixes, CancellationToken cancel = default)
+    {
+        var results = new double[stepPrefixes.Count];
+        var head = prompts.RenderSolve(problem, bare);
+        foreach (var group in Enumerable.Range(0, stepPrefixes.Count).Where(i => stepPrefixes[i].Count > 0)
+                     .GroupBy(i => string.Join(PreferenceTree.StepDelimiter, stepPrefixes[i].SkipLast(1))))
+        {
+            var members = group.ToArray();
+            var prompt = head + string.Concat(stepPrefixes[members[0]].SkipLast(1).Select(s => s + PreferenceTree.StepDelimiter));
+            var scores = await engine.ScoreStepsAsync(prompt, [.. members.Select(i => (IReadOnlyList<string>)[stepPrefixes[i][^1]])], PreferenceTree.StepDelimiter, cancel);
+            for (int k = 0; k < members.Length; k++) results[members[k]] = Sigmoid(scores[k][0]);
+        }
+        return results;
+    }
+
+    public static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+}
