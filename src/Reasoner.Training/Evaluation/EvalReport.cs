@@ -4,7 +4,14 @@ using System.Text.Json.Serialization;
 namespace Reasoner.Training.Evaluation;
 
 /// <summary>What was evaluated and how: enough to tell whether two reports can be compared problem by problem.</summary>
-public sealed record EvalRun(string Task, int? Difficulty, string? Data, string Model, string Prompt, int K, int Samples, double Temperature, double TopP, int MaxTokens, long Seed);
+public sealed record EvalRun(string Task, int? Difficulty, string? Data, string Model, string Prompt, int K, int Samples, double Temperature, double TopP, int MaxTokens, long Seed)
+{
+    /// <summary>The verifier that reranked the samples, if one did.</summary>
+    public string? Verifier { get; init; }
+
+    /// <summary>How its step scores were aggregated (last, min, product).</summary>
+    public string? Aggregate { get; init; }
+}
 
 /// <summary>
 /// A saved evaluation: the run, the summary with its intervals, and every problem's outcome, so that two saved reports

@@ -39,7 +39,14 @@ public sealed record EvalSettings
 /// the greedy answer is wrong or the task has no gold labels).
 /// </summary>
 public sealed record ProblemOutcome(string ProblemId, string GreedyText, string? GreedyAnswer, bool GreedyCorrect, bool? GreedySound,
-    IReadOnlyList<string?> SampleAnswers, int CorrectSamples, double PassAtK, string? MajorityAnswer, bool MajorityCorrect);
+    IReadOnlyList<string?> SampleAnswers, int CorrectSamples, double PassAtK, string? MajorityAnswer, bool MajorityCorrect)
+{
+    /// <summary>With a verifier: whether the sample it scores highest is right.</summary>
+    public bool? VerifierCorrect { get; init; }
+
+    /// <summary>On built-in tasks with a verifier: whether the sample gold step labels would pick (the first with every step sound) is right.</summary>
+    public bool? OracleCorrect { get; init; }
+}
 
 /// <summary>A measured share with its 95 % interval.</summary>
 public sealed record Estimate(double Value, Interval Interval);
@@ -52,6 +59,12 @@ public sealed record Estimate(double Value, Interval Interval);
 public sealed record EvalSummary(int Problems, int K, int Samples, Estimate Greedy, Estimate PassAtK, Estimate MajorityAtK, Estimate SampleAccuracy,
     SoundShare? SoundGreedy)
 {
+    /// <summary>Best-of-n accuracy by the verifier (Wilson), where it reranked.</summary>
+    public Estimate? VerifierBestOfN { get; init; }
+
+    /// <summary>Best-of-n accuracy by gold step labels, the oracle reranker (Wilson), where it was measured.</summary>
+    public Estimate? OracleBestOfN { get; init; }
+
     public static EvalSummary From(IReadOnlyList<ProblemOutcome> outcomes, int k, int samples)
     {
         int n = outcomes.Count;
@@ -64,7 +77,18 @@ public sealed record EvalSummary(int Problems, int K, int Samples, Estimate Gree
             new Estimate(n == 0 ? 0 : passAtK.Average(), Intervals.BootstrapMean(passAtK)),
             new Estimate(Share(majority, n), Intervals.Wilson(majority, n)),
             new Estimate(n == 0 ? 0 : sampleAccuracy.Average(), Intervals.BootstrapMean(sampleAccuracy)),
-            judged.Count == 0 ? null : new SoundShare(judged.Count, judged.Count(o => o.GreedySound == true)));
+            judged.Count == 0 ? null : new SoundShare(judged.Count, judged.Count(o => o.GreedySound == true)))
+        {
+            VerifierBestOfN = Shares(outcomes.Select(o => o.VerifierCorrect)),
+            OracleBestOfN = Shares(outcomes.Select(o => o.OracleCorrect)),
+        };
+    }
+
+    private static Estimate? Shares(IEnumerable<bool?> values)
+    {
+        var known = values.Where(v => v is not null).ToList();
+        int right = known.Count(v => v == true);
+        return known.Count == 0 ? null : new Estimate(Share(right, known.Count), Intervals.Wilson(right, known.Count));
     }
 
     private static double Share(int count, int n) => n == 0 ? 0 : (double)count / n;
@@ -83,6 +107,12 @@ public sealed record SoundShare(int CorrectGreedy, int Sound)
 /// </summary>
 public sealed class Evaluator(ILanguageModel model, Func<Problem, string> prompt, EvalSettings settings)
 {
+    /// <summary>
+    /// Best-of-n reranking: given a problem and its samples' texts, one score per sample (a verifier's, aggregated over
+    /// steps); the highest-scored sample's correctness is recorded, and on built-in tasks the gold-label oracle's pick beside it.
+    /// </summary>
+    public Func<Problem, IReadOnlyList<string>, CancellationToken, Task<IReadOnlyList<double>>>? Rerank { get; init; }
+
     public async Task<ProblemOutcome> EvaluateAsync(Problem problem, int index, CancellationToken cancel = default)
     {
         settings.Validate();
@@ -92,9 +122,18 @@ public sealed class Evaluator(ILanguageModel model, Func<Problem, string> prompt
         int correct = checks.Count(c => c.IsCorrect);
         // maj@k votes over the first k samples, the same k that pass@k is about.
         var majority = MajorityVote.Winner(checks.Take(settings.K).Select(c => c.Extracted), problem.Kind);
-        return new ProblemOutcome(problem.Id, greedy, greedyCheck.Extracted, greedyCheck.IsCorrect, greedyCheck.IsCorrect ? GoldSound(problem, greedy) : null,
+        var outcome = new ProblemOutcome(problem.Id, greedy, greedyCheck.Extracted, greedyCheck.IsCorrect, greedyCheck.IsCorrect ? GoldSound(problem, greedy) : null,
             checks.Select(c => c.Extracted).ToArray(), correct, PassAtK.Estimate(checks.Length, correct, settings.K),
             majority, majority is not null && AnswerChecker.IsEquivalent(majority, problem.Answer, problem.Kind));
+        if (Rerank is null) return outcome;
+        var texts = samples.Select(s => s.Text).ToArray();
+        int pick = BestOfN.Pick(await Rerank(problem, texts, cancel));
+        int oracle = BestOfN.Pick(texts.Select(t => GoldSound(problem, t) == true ? 1.0 : 0.0).ToArray());
+        return outcome with
+        {
+            VerifierCorrect = pick >= 0 && checks[pick].IsCorrect,
+            OracleCorrect = StepJudges.Supports(problem.Family) && problem.ReferenceSteps is not null ? oracle >= 0 && checks[oracle].IsCorrect : null,
+        };
     }
 
     /// <summary>
@@ -107,13 +146,15 @@ public sealed class Evaluator(ILanguageModel model, Func<Problem, string> prompt
         return (text, AnswerChecker.Check(text, problem));
     }
 
+    /// <summary>A solution's steps as search and the verifier see them: its non-empty lines, trimmed.</summary>
+    public static IReadOnlyList<string> Steps(string solution) =>
+        solution.Split(PreferenceTree.StepDelimiter).Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()).ToArray();
+
     /// <summary>Whether every step of a solution is sound by gold step labels; null for tasks without them.</summary>
     public static bool? GoldSound(Problem problem, string solution)
     {
         if (!StepJudges.Supports(problem.Family) || problem.ReferenceSteps is null) return null;
-        var delimiter = PreferenceTree.StepDelimiter;
-        var steps = solution.Split(delimiter).Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim());
-        return StepJudges.For(problem).JudgeSolution(steps).All(j => j.IsSound);
+        return StepJudges.For(problem).JudgeSolution(Steps(solution)).All(j => j.IsSound);
     }
 
     private CompletionRequest Request(string prompt, int n, double temperature, int index) =>

@@ -37,6 +37,9 @@ static class EvalCommand
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => context.Settings.Device };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => 2 };
         var output = new Option<string?>("--out", "-o") { Description = "Where to save the report (JSON with every problem's outcome). Default: <RunsDir>/eval/<model>-<task>[-d<difficulty>][-n<problems>].json. With --compare: where to save the comparison." };
+        var bestOf = new Option<int?>("--best-of") { Description = "Best-of-N with --verifier: N samples per problem (sets k and n to N unless given), reranked by the verifier, printed beside maj@N, pass@N and, on built-in tasks, the gold-label oracle's pick." };
+        var verifier = new Option<string?>("--verifier") { Description = "A step verifier folder (train plv) that reranks the samples: the sample with the highest aggregated step score stands for the problem." };
+        var aggregate = EnumOption.Create<StepAggregation>("--aggregate", "How a sample's step scores make its score: σ of the last step's, the least σ (min), or the product of σ.", StepAggregation.Min);
         var compare = new Option<string[]>("--compare")
         {
             Description = "Compare two evaluations on the same problems: A B, each a model folder (evaluated now with these settings, its report saved) or a saved report (.json). Prints B − A with a 95 % interval and McNemar's exact p.",
@@ -48,14 +51,16 @@ static class EvalCommand
             "(Wilson for greedy and maj@k, a bootstrap over problems for pass@k and sample accuracy); on built-in tasks also the share of correct greedy " +
             "solutions whose every step is gold-sound. Saves every problem's outcome, so that --compare can pair two saved reports.")
         {
-            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, output, compare,
+            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, output, compare, bestOf, verifier, aggregate,
         };
         command.SetAction(async (parse, cancel) =>
         {
+            if (parse.GetValue(bestOf) is { } n0 && parse.GetValue(verifier) is null) throw new UserError("--best-of reranks with a verifier: give --verifier DIR");
+            int kValue = parse.GetResult(k) is not { Implicit: false } && parse.GetValue(bestOf) is { } bestN ? bestN : parse.GetValue(k);
             var settings = new EvalSettings
             {
-                K = parse.GetValue(k),
-                Samples = parse.GetValue(samples) ?? parse.GetValue(k),
+                K = kValue,
+                Samples = parse.GetValue(samples) ?? parse.GetValue(bestOf) ?? kValue,
                 Temperature = parse.GetValue(temperature),
                 TopP = parse.GetValue(topP),
                 MaxTokens = parse.GetValue(maxTokens),
@@ -78,7 +83,8 @@ static class EvalCommand
                     set = LoadProblems(context, family, parse.GetValue(data), parse.GetValue(difficulty));
                     if (parse.GetValue(problems) is { } n) set = set.Take(n).ToArray();
                 }
-                var report = await Run(context, family, set, directory, settings, parse.GetValue(device)!, family.IsBuiltin && parse.GetValue(data) is null ? parse.GetValue(difficulty) : null, parse.GetValue(data), cancel);
+                var reranker = parse.GetValue(verifier) is { } v ? (Path.GetFullPath(v), EnumOption.Value<StepAggregation>(parse, aggregate)) : ((string, StepAggregation)?)null;
+                var report = await Run(context, family, set, directory, settings, parse.GetValue(device)!, family.IsBuiltin && parse.GetValue(data) is null ? parse.GetValue(difficulty) : null, parse.GetValue(data), cancel, reranker);
                 Print(context.Console, report);
                 return report;
             }
@@ -116,14 +122,26 @@ static class EvalCommand
     }
 
     static async Task<EvalReport> Run(CliContext context, TaskFamily family, IReadOnlyList<Problem> set, string directory, EvalSettings settings, string device,
-        int? difficulty, string? data, CancellationToken cancel)
+        int? difficulty, string? data, CancellationToken cancel, (string Folder, StepAggregation Aggregate)? reranker = null)
     {
         // Models trained from scratch say in reasoner.json which prompt they know; others get the family's few-shot prompt.
         var promptSettings = ModelPromptSettings.Load(directory);
         var template = PromptFolder.Open(context.Settings).Get(promptSettings?.Prompt ?? PromptLibrary.SolvePromptFor(family.Name));
         settings = settings with { Stop = promptSettings?.Stop ?? PromptLibrary.FewShotStops };
         using ILanguageModel model = TorchEngine.Load(directory, TorchRuntime.ParseDevice(device));
-        var evaluator = new Evaluator(model, p => template.Render(new Dictionary<string, string> { ["question"] = PromptLibrary.FormatQuestion(p) }), settings);
+        using var verifier = reranker is { } r ? Models.Scoring.ScorerEngine.Load(r.Folder, TorchRuntime.ParseDevice(device)) : null;
+        var prompts = PromptFolder.Open(context.Settings);
+        bool bareVerifier = reranker is { } rv && ModelPromptSettings.Load(rv.Folder)?.Prompt == PromptLibrary.SolveBare;
+        var evaluator = new Evaluator(model, p => template.Render(new Dictionary<string, string> { ["question"] = PromptLibrary.FormatQuestion(p) }), settings)
+        {
+            // The verifier reads each sample's steps after the solve prompt it was trained with, all samples over that prompt at once.
+            Rerank = verifier is null ? null : async (problem, texts, token) =>
+            {
+                var steps = texts.Select(Evaluator.Steps).ToArray();
+                var raw = await verifier.ScoreStepsAsync(prompts.RenderSolve(problem, bareVerifier), steps, Core.Trees.PreferenceTree.StepDelimiter, token);
+                return raw.Select(s => BestOfN.Aggregate(s, reranker!.Value.Aggregate)).ToArray();
+            },
+        };
 
         var outcomes = new List<ProblemOutcome>();
         await context.Console.Progress()
@@ -145,7 +163,11 @@ static class EvalCommand
                 }
             });
         var run = new EvalRun(family.Name, difficulty, data is null ? null : Path.GetFullPath(data), directory, template.Source,
-            settings.K, settings.Samples, settings.Temperature, settings.TopP, settings.MaxTokens, settings.Seed);
+            settings.K, settings.Samples, settings.Temperature, settings.TopP, settings.MaxTokens, settings.Seed)
+        {
+            Verifier = reranker?.Folder,
+            Aggregate = reranker is { } ra ? EnumOption.Kebab(ra.Aggregate.ToString()) : null,
+        };
         return EvalReport.Create(run, outcomes);
     }
 
@@ -203,6 +225,15 @@ static class EvalCommand
             .AddRow(Cell(run.Task + (run.Difficulty is { } d ? $" (difficulty {d})" : "")), s.Problems.ToString(CultureInfo.InvariantCulture),
                 Cell(WithInterval(s.Greedy)), Cell(WithInterval(s.PassAtK)), Cell(WithInterval(s.MajorityAtK)), Cell(WithInterval(s.SampleAccuracy)));
         console.Write(table);
+        if (s.VerifierBestOfN is { } best)
+        {
+            var rerank = new Table().Title($"best-of-{run.Samples} on the same samples")
+                .AddColumns("verifier pick", "majority vote", $"pass@{run.Samples} (any right)", "gold-label oracle pick")
+                .AddRow(Cell(WithInterval(best)), run.K == run.Samples ? Cell(WithInterval(s.MajorityAtK)) : $"(k {run.K} ≠ n)",
+                    run.K == run.Samples ? Cell(WithInterval(s.PassAtK)) : $"(k {run.K} ≠ n)", s.OracleBestOfN is { } o ? Cell(WithInterval(o)) : "–");
+            console.Write(rerank);
+            console.MarkupLineInterpolated($"[grey]verifier {run.Verifier}, steps aggregated by {run.Aggregate}[/]");
+        }
         if (s.SoundGreedy is { } sound)
             console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                 $"correct greedy solutions with every step gold-sound: {sound.Sound} of {sound.CorrectGreedy} ({WithInterval(sound.Share)})");

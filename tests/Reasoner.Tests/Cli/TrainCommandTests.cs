@@ -431,6 +431,22 @@ public sealed class TrainPlvCommandTests : TrainCliFixture
         var scored = trees.SelectMany(t => t.Nodes.Where(n => !n.IsRoot)).ToList();
         Assert.NotEmpty(scored);
         Assert.All(scored, n => Assert.InRange(n.VerifierScore!.Value, 0, 1));
+
+        // Best-of-N: the verifier reranks eval's samples, beside majority vote, pass@N and the gold oracle.
+        var report = Path.Combine(_runs, "best-of.json");
+        var eval = await CliRunner.Run(Config, "eval", "--task", "arith", "--model", _checkpoint.Path, "--problems", "3", "--best-of", "2", "--verifier", outDir,
+            "--aggregate", "product", "--max-tokens", "12", "--threads", "1", "--out", report);
+        Assert.True(eval.ExitCode == 0, eval.Err);
+        Assert.Contains("best-of-2", eval.Out);
+        Assert.Contains("verifier pick", eval.Out);
+        var saved = JsonNode.Parse(File.ReadAllText(report))!;
+        Assert.Equal("product", (string)saved["run"]!["aggregate"]!);
+        Assert.Equal(2, (int)saved["run"]!["k"]!);
+        Assert.All(saved["problems"]!.AsArray(), p => Assert.NotNull(p!["verifierCorrect"]));
+        Assert.NotNull(saved["summary"]!["verifierBestOfN"]);
+        var refused = await CliRunner.Run(Config, "eval", "--task", "arith", "--model", _checkpoint.Path, "--best-of", "2");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--verifier", refused.Err);
     }
 }
 

@@ -74,4 +74,46 @@ public class EvaluatorTests
         Assert.Equal(1 - 3.0 / 6, outcome.PassAtK, 10); // 1 - C(3,2)/C(4,2)
         Assert.Equal("12", outcome.MajorityAnswer);   // votes over the first k = 2 samples: 12 and 1 tie, 12 first
     }
+
+    /// <summary>
+    /// Best-of-n: the reranker's highest-scored sample stands for the problem (the first on ties), and on a built-in task
+    /// the gold-label oracle picks the first sample with every step sound.
+    /// </summary>
+    [Fact]
+    public async Task TheVerifiersPickAndTheGoldOraclesPickAreJudgedOnTheSameSamples()
+    {
+        var problem = Reasoner.Core.Tasks.BuiltinTasks.TestSet("arith")[0];
+        var reference = string.Join("\n", problem.ReferenceSteps!);
+        var guessed = "Ravi has 9 stamps and loses 3, so he has 9 - 3 = 5 stamps.\nThe answer is " + problem.Answer + ".";
+        var wrong = "The answer is " + (int.Parse(problem.Answer) + 1) + ".";
+        var model = new FakeLanguageModel(new() { [problem.Question] = (wrong, [wrong, guessed, reference]) });
+        IReadOnlyList<string>? seen = null;
+        Evaluator Reranking(params double[] scores) => new(model, p => p.Question, new EvalSettings { K = 3, Samples = 3 })
+        {
+            Rerank = (_, texts, _) => { seen = texts; return Task.FromResult<IReadOnlyList<double>>(scores); },
+        };
+
+        var byVerifier = await Reranking(0.9, 0.2, 0.1).EvaluateAsync(problem, 0);
+        Assert.Equal([wrong, guessed, reference], seen);
+        Assert.False(byVerifier.VerifierCorrect);
+        Assert.True(byVerifier.OracleCorrect); // the guessed sample is right but not sound; the reference is both
+        Assert.True((await Reranking(0.1, 0.9, 0.9).EvaluateAsync(problem, 0)).VerifierCorrect); // a tie goes to the first
+        Assert.Null((await new Evaluator(model, p => p.Question, new EvalSettings { K = 3, Samples = 3 }).EvaluateAsync(problem, 0)).VerifierCorrect);
+
+        var summary = EvalSummary.From([byVerifier, byVerifier with { VerifierCorrect = true }], 3, 3);
+        Assert.Equal(0.5, summary.VerifierBestOfN!.Value, 10);
+        Assert.Equal(1.0, summary.OracleBestOfN!.Value, 10);
+    }
+
+    [Theory]
+    [InlineData(StepAggregation.Last, 0.7310585786300049)]   // σ(1)
+    [InlineData(StepAggregation.Min, 0.2689414213699951)]    // σ(−1)
+    [InlineData(StepAggregation.Product, 0.5 * 0.2689414213699951 * 0.7310585786300049)]
+    public void StepScoresAggregateToOneScore(StepAggregation how, double expected)
+    {
+        Assert.Equal(expected, BestOfN.Aggregate([0, -1, 1], how), 12);
+        Assert.Equal(0, BestOfN.Aggregate([], how));
+        Assert.Equal(1, BestOfN.Pick([0.1, 0.5, 0.5]));
+        Assert.Equal(-1, BestOfN.Pick([]));
+    }
 }
