@@ -35,7 +35,7 @@ public sealed record OnpoPairSet(IReadOnlyList<TokenizedPair> Pairs, int Problem
             }
             bool bare = StepPairData.IsBare(tree);
             var candidates = terminals.Select(t => new Candidate(
-                new OracleSolution(PromptLibrary.FormatQuestion(tree.Problem), tree.StepsText(t), t.IsTerminal && !t.Truncated ? t.IsCorrect : false),
+                new OracleSolution(PromptLibrary.FormatQuestion(tree.Problem), tree.StepsText(t), t.IsTerminal && !t.Truncated ? t.IsCorrect : false) { Problem = tree.Problem },
                 SolutionTokens.Encode(tree, t.Id, PreferenceTree.StepDelimiter, bare, tokenizer), t.Visits)).ToArray();
             await builder.AddAsync(tree.Problem.Id, tokenizer.Encode(prompts.RenderSolve(tree.Problem, bare)), candidates, cancel);
         }
@@ -56,7 +56,7 @@ public sealed record OnpoPairSet(IReadOnlyList<TokenizedPair> Pairs, int Problem
             {
                 var check = AnswerChecker.Check(c.Text, problem.Problem);
                 bool? correct = c.Finish == FinishReason.Length ? false : check.Extracted is null ? null : check.IsCorrect;
-                return new Candidate(new OracleSolution(PromptLibrary.FormatQuestion(problem.Problem), c.Text, correct), [.. c.TokenIds], 0);
+                return new Candidate(new OracleSolution(PromptLibrary.FormatQuestion(problem.Problem), c.Text, correct) { Problem = problem.Problem }, [.. c.TokenIds], 0);
             }).ToArray();
             await builder.AddAsync(problem.Problem.Id, tokenizer.Encode(prompt(problem.Problem)), candidates, cancel);
         }

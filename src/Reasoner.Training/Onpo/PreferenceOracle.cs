@@ -10,7 +10,11 @@ public interface IPreferenceOracle
 }
 
 /// <summary>A solution as an oracle sees it: the problem as its prompt shows it, the solution's steps and, where checked, whether its answer is right.</summary>
-public sealed record OracleSolution(string ProblemText, string Text, bool? Correct);
+public sealed record OracleSolution(string ProblemText, string Text, bool? Correct)
+{
+    /// <summary>The problem itself, for oracles that render their own prompt (the verifier oracle).</summary>
+    public Core.Problems.Problem? Problem { get; init; }
+}
 
 /// <summary>The outcome oracle: a correct solution beats a wrong or unchecked one; otherwise a tie, a fair coin.</summary>
 public sealed class OutcomeOracle : IPreferenceOracle
@@ -57,5 +61,22 @@ public sealed class JudgeOracle : IPreferenceOracle
         double logA = scored[0].TokenLogProbs.Sum(), logB = scored[1].TokenLogProbs.Sum();
         if (double.IsNegativeInfinity(logA) && double.IsNegativeInfinity(logB)) return 0.5;
         return 1 / (1 + Math.Exp(logB - logA));
+    }
+}
+
+/// <summary>
+/// The verifier oracle: a trained step verifier (<c>train plv</c>) scores both solutions, and the preference is the
+/// Bradley–Terry probability its ranking loss was trained with, P(y ≻ y′) = σ(r(y) − r(y′)), r the verifier's output at
+/// each solution's last step. Transitive by construction, unlike the judge.
+/// </summary>
+public sealed class VerifierOracle(Reasoner.Models.Scoring.ScorerEngine verifier, Core.Prompts.PromptLibrary prompts, bool bare) : IPreferenceOracle
+{
+    public async Task<double> PreferAsync(OracleSolution first, OracleSolution second, CancellationToken cancel = default)
+    {
+        var problem = first.Problem ?? throw new ArgumentException("the verifier oracle needs the problem of the solutions", nameof(first));
+        var steps = new[] { first.Text, second.Text }.Select(Evaluation.Evaluator.Steps).ToArray();
+        if (steps.Any(s => s.Count == 0)) return steps[0].Count > 0 ? 1 : steps[1].Count > 0 ? 0 : 0.5;
+        var scores = await verifier.ScoreStepsAsync(prompts.RenderSolve(problem, bare), steps, Core.Trees.PreferenceTree.StepDelimiter, cancel);
+        return Evaluation.BestOfN.Sigmoid(scores[0][^1] - scores[1][^1]);
     }
 }

@@ -28,7 +28,8 @@ static class OnpoCommand
         var auxiliary = new Option<string?>("--auxiliary") { Description = "The auxiliary iterate π′_t the first fit is anchored at. Default: the policy folder's auxiliary/ (written by the previous round), else the policy itself (round 1: π′_1 = π_1)." };
         var eta = new Option<double>("--eta") { Description = "η: each pair's log-ratio margin against the anchor is fitted to η/2 nats (the paper's 1/η = 0.01 is for 8B models and long responses).", DefaultValueFactory = _ => defaults.Eta };
         var pairs = EnumOption.Create<OnpoPairs>("--pairs", "all: every pair the oracle does not tie. best-vs-worst: the oracle's best solution against its worst, kept when the best wins (INPO).", defaults.Pairs);
-        var oracle = EnumOption.Create<OracleKind>("--oracle", "outcome: a correct answer beats a wrong one, anything else is a coin. judge: a model asked which of two solutions is better (prompts/judge-pair.txt, both orders averaged), which need not be transitive.", OracleKind.Outcome);
+        var oracle = EnumOption.Create<OracleKind>("--oracle", "outcome: a correct answer beats a wrong one, anything else is a coin. judge: a model asked which of two solutions is better (prompts/judge-pair.txt, both orders averaged), which need not be transitive. verifier: σ of the difference of a train plv verifier's last-step scores (--verifier).", OracleKind.Outcome);
+        var verifierDir = new Option<string?>("--verifier") { Description = "The verifier oracle's verifier folder (train plv)." };
         var judgeModel = new Option<string?>("--judge-model") { Description = "The judge oracle's model folder. Default: the sampling policy itself (self-judging)." };
         var samples = new Option<int>("--samples") { Description = "Solutions per problem the pairs come from: at most this many of its tree's terminals, or with --fresh exactly this many new ones (INPO: 8).", DefaultValueFactory = _ => defaults.Samples };
         var fresh = new Option<bool>("--fresh") { Description = "Sample --samples new solutions per problem of the runs from the policy π_t (at --temperature) instead of taking the trees' terminals. A resumed round draws the same ones again (same weights, same seeds)." };
@@ -37,7 +38,7 @@ static class OnpoCommand
             "ONPO (optimistic online mirror descent for a general preference game): one round. Pairs of the runs' finished solutions ordered by the outcome oracle " +
             "(a correct answer beats a wrong one, otherwise a coin); two square-loss fits on them, first the auxiliary iterate (saved in OUT/auxiliary), then the policy anchored at it.")
         {
-            auxiliary, eta, pairs, samples, fresh, temperature, oracle, judgeModel,
+            auxiliary, eta, pairs, samples, fresh, temperature, oracle, judgeModel, verifierDir,
         };
         common.AddTo(command);
         command.SetAction((parse, cancel) =>
@@ -69,9 +70,12 @@ static class OnpoCommand
             // A TRL preference file already holds the oracle's verdicts: chosen won.
             if (files && parse.GetValue(fresh)) throw new UserError("--fresh samples solutions to the problems of runs; a preference file has no problems to sample");
             if (!(parse.GetValue(temperature) > 0)) throw new UserError($"--temperature must be positive, got {parse.GetValue(temperature)}");
+            var oracleKind = EnumOption.Value<OracleKind>(parse, oracle);
+            if ((oracleKind == OracleKind.Verifier) != (parse.GetValue(verifierDir) is not null))
+                throw new UserError("--oracle verifier and --verifier DIR go together");
             var data = files
                 ? FromFiles(runDirs, tokenizer, settings.MaxLength)
-                : BuildPairs(context, trees, tokenizer, settings, EnumOption.Value<OracleKind>(parse, oracle), parse.GetValue(judgeModel) ?? policy, device,
+                : BuildPairs(context, trees, tokenizer, settings, oracleKind, oracleKind == OracleKind.Verifier ? parse.GetValue(verifierDir)! : parse.GetValue(judgeModel) ?? policy, device,
                     parse.GetValue(fresh) ? (policy, parse.GetValue(temperature)) : null, cancel);
             var split = HeldOutSplit.ByProblem(data.Pairs, p => p.ProblemId, settings.EvalFraction, settings.Seed);
             if (split.Train.Count == 0)
@@ -124,17 +128,25 @@ static class OnpoCommand
         return (auxDone ? null : TrainingRun.Open(auxDir, "onpo.json", true, false), TrainingRun.Open(outDir, "onpo.json", mainStarted, true));
     }
 
-    public enum OracleKind { Outcome, Judge }
+    public enum OracleKind { Outcome, Judge, Verifier }
 
+    /// <param name="oracleModel">The judge's model folder, or the verifier's.</param>
     /// <param name="fresh">With a policy folder, the solutions are sampled from it afresh instead of read from the trees.</param>
     private static OnpoPairSet BuildPairs(CliContext context, IReadOnlyList<Core.Trees.PreferenceTree> trees, Models.Tokenization.HfTokenizer tokenizer,
-        OnpoSettings settings, OracleKind kind, string judgeModel, TorchSharp.torch.Device device, (string Policy, double Temperature)? fresh, CancellationToken cancel)
+        OnpoSettings settings, OracleKind kind, string oracleModel, TorchSharp.torch.Device device, (string Policy, double Temperature)? fresh, CancellationToken cancel)
     {
         var prompts = PromptFolder.Open(context.Settings);
         if (kind == OracleKind.Judge)
-            context.Console.MarkupLineInterpolated($"[grey]judge oracle: {judgeModel} on {prompts.Get(Core.Prompts.PromptLibrary.JudgePair).Source}[/]");
-        using var judge = kind == OracleKind.Judge ? Models.Generation.TorchEngine.Load(judgeModel, device) : null;
-        IPreferenceOracle oracle = judge is null ? new OutcomeOracle() : new JudgeOracle(judge, prompts.Get(Core.Prompts.PromptLibrary.JudgePair));
+            context.Console.MarkupLineInterpolated($"[grey]judge oracle: {oracleModel} on {prompts.Get(Core.Prompts.PromptLibrary.JudgePair).Source}[/]");
+        if (kind == OracleKind.Verifier) context.Console.MarkupLineInterpolated($"[grey]verifier oracle: {oracleModel}[/]");
+        using var judge = kind == OracleKind.Judge ? Models.Generation.TorchEngine.Load(oracleModel, device) : null;
+        using var verifier = kind == OracleKind.Verifier ? Models.Scoring.ScorerEngine.Load(oracleModel, device) : null;
+        IPreferenceOracle oracle = kind switch
+        {
+            OracleKind.Judge => new JudgeOracle(judge!, prompts.Get(Core.Prompts.PromptLibrary.JudgePair)),
+            OracleKind.Verifier => new VerifierOracle(verifier!, prompts, ModelPromptSettings.Load(oracleModel)?.Prompt == Core.Prompts.PromptLibrary.SolveBare),
+            _ => new OutcomeOracle(),
+        };
         if (fresh is not { } sampled) return OnpoPairSet.BuildAsync(trees, prompts, tokenizer, oracle, settings, cancel).GetAwaiter().GetResult();
 
         var problems = trees.Select(t => t.Problem).DistinctBy(p => p.Id).ToList();

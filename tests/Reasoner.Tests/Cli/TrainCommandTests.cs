@@ -447,6 +447,16 @@ public sealed class TrainPlvCommandTests : TrainCliFixture
         var refused = await CliRunner.Run(Config, "eval", "--task", "arith", "--model", _checkpoint.Path, "--best-of", "2");
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("--verifier", refused.Err);
+
+        // The verifier as ONPO's preference oracle: a score difference is never exactly zero, so no pair is a tie.
+        var onpo = await CliRunner.Run(Config, "train", "onpo", "best-first-arith", "--model", _checkpoint.Path, "--oracle", "verifier", "--verifier", outDir,
+            "--max-length", "4096", "--epochs", "1", "--eval-fraction", "0", "--out", "onpo-verified");
+        Assert.True(onpo.ExitCode == 0, onpo.Err);
+        Assert.Contains("verifier oracle:", onpo.Out);
+        Assert.Matches(@"\(0 ties", onpo.Out);
+        var unpaired = await CliRunner.Run(Config, "train", "onpo", "best-first-arith", "--model", _checkpoint.Path, "--oracle", "verifier", "--out", "x");
+        Assert.Equal(2, unpaired.ExitCode);
+        Assert.Contains("--verifier", unpaired.Err);
     }
 }
 
