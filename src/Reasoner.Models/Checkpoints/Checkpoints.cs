@@ -42,7 +42,8 @@ public static class CheckpointLoader
             ? directory : LoraAdapters.BaseModelOf(directory));
 
     /// <param name="dtype">Runtime dtype; stored bf16/fp16/fp32 weights are converted to it tensor by tensor.</param>
-    public static CausalLanguageModel LoadModel(string directory, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    /// <param name="withValueHead">Also attach the value head saved beside a policy (<see cref="CausalLanguageModel.ValueHeadFile"/>, OREO's).</param>
+    public static CausalLanguageModel LoadModel(string directory, Device? device = null, ScalarType dtype = ScalarType.Float32, bool withValueHead = false)
     {
         CheckpointFiles.DtypeName(dtype); // rejects an unsupported runtime dtype before any work
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"checkpoint {directory} does not exist");
@@ -51,6 +52,7 @@ public static class CheckpointLoader
         var model = new CausalLanguageModel(config);
         model.to(dtype);
         LoadWeights(model, directory);
+        if (withValueHead) LoadValueHead(model, directory);
         if (device is not null) model.to(device);
         model.eval();
         return model;
@@ -65,7 +67,9 @@ public static class CheckpointLoader
         var readers = OpenWeightFiles(directory);
         try
         {
-            var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            // A policy's value head lives in its side file (read below), not among the weights.
+            bool valueHead = !model.Config.IsScorer && model.HasScoreHead;
+            var parameters = model.named_parameters().Where(p => !valueHead || !p.name.StartsWith("score.", StringComparison.Ordinal)).ToDictionary(p => p.name, p => p.parameter);
             var sources = new Dictionary<string, SafeTensorsReader>();
             foreach (var reader in readers)
                 foreach (var entry in reader.Entries.Values)
@@ -84,16 +88,35 @@ public static class CheckpointLoader
             var missing = parameters.Keys.FirstOrDefault(name => !sources.ContainsKey(name));
             if (missing is not null) throw new InvalidDataException($"checkpoint {directory} lacks tensor '{missing}'");
 
-            using var noGrad = no_grad();
-            foreach (var (name, p) in parameters)
-            {
-                using var stored = sources[name].Read(name);
-                p.copy_(stored); // converts dtype and device
-            }
+            using (no_grad())
+                foreach (var (name, p) in parameters)
+                {
+                    using var stored = sources[name].Read(name);
+                    p.copy_(stored); // converts dtype and device
+                }
+            if (valueHead) LoadValueHead(model, directory);
         }
         finally
         {
             foreach (var r in readers) r.Dispose();
+        }
+    }
+
+    /// <summary>Attaches and loads the value head saved beside a policy.</summary>
+    public static void LoadValueHead(CausalLanguageModel model, string directory)
+    {
+        var path = Path.Combine(directory, CausalLanguageModel.ValueHeadFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{directory} has no value head ({CausalLanguageModel.ValueHeadFile}); train one with train oreo", path);
+        if (!model.HasScoreHead) model.AttachValueHead();
+        using var reader = SafeTensorsReader.Open(path);
+        var parameters = model.named_parameters().Where(p => p.name.StartsWith("score.", StringComparison.Ordinal)).ToList();
+        using var noGrad = no_grad();
+        foreach (var (name, p) in parameters)
+        {
+            if (!reader.Entries.TryGetValue(name, out var entry)) throw new InvalidDataException($"{path} lacks tensor '{name}'");
+            if (!entry.Shape.SequenceEqual(p.shape)) throw new InvalidDataException($"{path}: '{name}' has shape [{string.Join(", ", entry.Shape)}], the model needs [{string.Join(", ", p.shape)}]");
+            using var stored = reader.Read(name);
+            p.copy_(stored);
         }
     }
 
@@ -144,8 +167,16 @@ public static class CheckpointWriter
         // Old weight files would be read alongside (or instead of) the new ones.
         foreach (var stale in Directory.EnumerateFiles(directory, "model*.safetensors*")) File.Delete(stale);
 
-        var parameters = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
+        // A policy's value head goes to its own file, so that the weights stay a plain …ForCausalLM for every other reader.
+        bool valueHead = !model.Config.IsScorer && model.HasScoreHead;
+        var all = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
+        var parameters = valueHead ? all.Where(p => !p.name.StartsWith("score.", StringComparison.Ordinal)).ToList() : all;
         var storedType = dtype ?? parameters[0].Item2.dtype;
+        var headPath = Path.Combine(directory, CausalLanguageModel.ValueHeadFile);
+        if (File.Exists(headPath)) File.Delete(headPath);
+        if (valueHead)
+            using (no_grad())
+                SafeTensors.Write(headPath, all.Where(p => p.name.StartsWith("score.", StringComparison.Ordinal)).ToList(), new Dictionary<string, string> { ["format"] = "pt" }, ScalarType.Float32);
         var config = model.Config with { TorchDtype = CheckpointFiles.DtypeName(storedType) };
         File.WriteAllText(Path.Combine(directory, CheckpointFiles.Config), config.ToJson());
         File.WriteAllText(Path.Combine(directory, CheckpointFiles.GenerationConfig), GenerationConfigJson(config, tokenizer));

@@ -244,7 +244,7 @@ public sealed class CausalLanguageModel : nn.Module
 {
     private readonly DecoderStack model;
     private readonly Linear? lm_head;
-    private readonly Linear? score;
+    private Linear? score;
     private readonly RotaryEmbedding rotary;
 
     public ModelConfig Config { get; }
@@ -275,6 +275,31 @@ public sealed class CausalLanguageModel : nn.Module
                 if (name.StartsWith("model.", StringComparison.Ordinal)) p.copy_(source[name]);
         scorer.to(policy.parameters().First().device);
         return scorer;
+    }
+
+    /// <summary>The side file a policy's value head is saved in (OREO): <c>score.weight</c> and <c>score.bias</c>, as a scorer's head.</summary>
+    public const string ValueHeadFile = "value_head.safetensors";
+
+    /// <summary>Whether the model has a score head: a scorer's, or a value head attached to a policy.</summary>
+    public bool HasScoreHead => score is not null;
+
+    /// <summary>
+    /// Gives a policy a value head beside its language-model head (OREO's value V(s) read from the policy's own hidden
+    /// states): a linear layer to one output, initialised as HF initialises a classifier head. Attach before building an
+    /// optimizer, so the head trains.
+    /// </summary>
+    public void AttachValueHead()
+    {
+        if (score is not null) throw new InvalidOperationException("the model already has a score head");
+        var head = nn.Linear(Config.HiddenSize, 1, hasBias: true);
+        using (no_grad())
+        {
+            head.weight!.normal_(0.0, Config.InitializerRange);
+            head.bias!.zero_();
+        }
+        head.to(model.EmbeddingWeight.device);
+        score = head;
+        register_module("score", head);
     }
 
     /// <summary>The scorer's value at every position, [B,T], from final hidden states [B,T,hidden].</summary>

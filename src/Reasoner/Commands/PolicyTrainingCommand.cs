@@ -116,6 +116,9 @@ sealed record PolicyMethod<TExample, TReference, TBatch, TMetrics>(
     /// <summary>The standard format <see cref="FromFile"/> reads, for messages.</summary>
     public string? FileFormat { get; init; }
 
+    /// <summary>Whether the objective runs a frozen copy of the starting policy with every batch (OREO's KL needs its whole distribution).</summary>
+    public bool FrozenReference { get; init; }
+
     /// <summary>The model that trains, made from the loaded one (a verifier is a scorer started from the policy); null: the loaded model itself.</summary>
     public Func<CausalLanguageModel, CausalLanguageModel>? TrainedModel { get; init; }
 
@@ -158,11 +161,11 @@ static class PolicyTrainingCommand
         torch.manual_seed(settings.Seed);
         var checkpoint = CheckpointLoader.Load(baseModel, TorchRuntime.ParseDevice(parse.GetValue(options.Device)!));
         using var loaded = checkpoint.Model;
-        using var made = method.TrainedModel?.Invoke(loaded);
-        var model = made ?? loaded;
+        var model = method.TrainedModel?.Invoke(loaded) ?? loaded;
+        using var made = ReferenceEquals(model, loaded) ? null : model;
         var lora = settings.LoraRank > 0 ? LoraAdapters.Attach(model, settings.LoraRank, settings.LoraAlpha) : null;
         bool sampled = method.Sampling is { Samples: > 0 };
-        using var frozen = sampled ? CheckpointLoader.Load(baseModel, TorchRuntime.ParseDevice(parse.GetValue(options.Device)!)).Model : null;
+        using var frozen = sampled || method.FrozenReference ? CheckpointLoader.Load(baseModel, TorchRuntime.ParseDevice(parse.GetValue(options.Device)!)).Model : null;
         frozen?.eval();
         var (data, split, epochs) = sampled
             ? OnPolicyData(context, run, method, model, checkpoint, baseModel, trees)

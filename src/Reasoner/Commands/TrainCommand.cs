@@ -4,6 +4,7 @@ using Reasoner.Cli.Hosting;
 using Reasoner.Core.Judging;
 using Reasoner.Core.Trees;
 using Reasoner.Models;
+using Reasoner.Training.Oreo;
 using Reasoner.Training.Plv;
 using Reasoner.Training.Preference;
 using Reasoner.Training.Tpo;
@@ -16,7 +17,7 @@ namespace Reasoner.Cli.Commands;
 static class TrainCommand
 {
     public static Command Create(CliContext context) =>
-        new("train", "Train a model on stored search runs.") { Dpo(context), Tpo(context), Trpa(context), OnpoCommand.Create(context), Plv(context) };
+        new("train", "Train a model on stored search runs.") { Dpo(context), Tpo(context), Trpa(context), OnpoCommand.Create(context), Plv(context), Oreo(context) };
 
     /// <summary>The output folder's resumable checkpoint of an unfinished run; removed once the model is saved.</summary>
     public const string CheckpointFolder = Training.Framework.TrainingRun.CheckpointFolder;
@@ -222,6 +223,52 @@ static class TrainCommand
                 SettingsLine: string.Create(CultureInfo.InvariantCulture, $"margin {settings.Margin}; the verifier starts as the policy's decoder with a new scalar head"))
             {
                 TrainedModel = policy => CausalLanguageModel.ScorerFrom(policy),
+            };
+            return Task.FromResult(PolicyTrainingCommand.Run(context, parse, cancel, common, method));
+        });
+        return command;
+    }
+
+    private static Command Oreo(CliContext context)
+    {
+        var defaults = new OreoSettings();
+        var common = new PolicyTrainingOptions(context, "oreo", defaults, "paths");
+        var beta = new Option<double>("--beta") { Description = "β of the soft Bellman residual β·A_t + V(s_t) − R (OREO: 0.03).", DefaultValueFactory = _ => defaults.Beta };
+        var kl = new Option<double>("--kl") { Description = "α of the exact per-token KL to the starting policy (OREO step level: 0.1).", DefaultValueFactory = _ => defaults.KlWeight };
+        var maxPaths = new Option<int>("--max-paths") { Description = "Most root-to-terminal paths per problem, balanced between right and wrong (OREO 7B: 8).", DefaultValueFactory = _ => defaults.MaxPaths };
+        var command = new Command("oreo",
+            "OREO (offline reasoning optimisation, soft Bellman): the runs' root-to-terminal paths with reward 1 for a right answer; a value head on the policy learns V(s_t) " +
+            "and the policy learns each step's log-ratio so that β·A_t + V(s_t) = R, plus a KL to the starting policy. Writes the policy and its value head (value_head.safetensors).")
+        {
+            beta, kl, maxPaths,
+        };
+        common.AddTo(command);
+        command.SetAction((parse, cancel) =>
+        {
+            var settings = common.Apply(parse, defaults with { Beta = parse.GetValue(beta), KlWeight = parse.GetValue(kl), MaxPaths = parse.GetValue(maxPaths) });
+            if (settings.LoraRank > 0)
+                throw new UserError("--lora-rank: the value head trains whole beside the adapters, which PEFT saves as modules_to_save; that layout is not written yet, so train oreo trains every weight");
+            var prompts = PromptFolder.Open(context.Settings);
+            var method = new PolicyMethod<OreoPath, bool, OreoBatch, OreoMetrics>(
+                Name: "oreo", Title: "OREO", ExampleKind: "paths", Settings: settings,
+                Data: (trees, checkpoint) =>
+                {
+                    var data = OreoPaths.FromTrees(trees, prompts, checkpoint.Tokenizer, settings);
+                    int right = data.Paths.Count(p => p.Reward > 0);
+                    return new(data.Paths, string.Create(CultureInfo.InvariantCulture,
+                        $"{data.Paths.Count} root-to-terminal paths, {right} right and {data.Paths.Count - right} wrong ({data.TooLong} over {settings.MaxLength} tokens left out)"));
+                },
+                ProblemId: p => p.ProblemId,
+                Objective: (model, pad, reference) => new OreoObjective(model, reference!, pad, settings),
+                Describe: m => string.Create(CultureInfo.InvariantCulture, $"loss {m.Loss:0.000} value {m.ValueLoss:0.000} kl {m.Kl:0.0000} V(s0) right {m.ValueRight:0.00} wrong {m.ValueWrong:0.00}"),
+                SettingsLine: string.Create(CultureInfo.InvariantCulture, $"β {settings.Beta}, KL {settings.KlWeight}; the value is a head on the policy"))
+            {
+                FrozenReference = true,
+                TrainedModel = policy =>
+                {
+                    policy.AttachValueHead();
+                    return policy;
+                },
             };
             return Task.FromResult(PolicyTrainingCommand.Run(context, parse, cancel, common, method));
         });

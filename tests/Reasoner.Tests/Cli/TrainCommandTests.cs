@@ -460,6 +460,34 @@ public sealed class TrainPlvCommandTests : TrainCliFixture
     }
 }
 
+/// <summary><c>train oreo</c>: the policy and its value head in a side file, both loadable.</summary>
+public sealed class TrainOreoCommandTests : TrainCliFixture
+{
+    public TrainOreoCommandTests() : base("reasoner-oreo-") { }
+
+    [Fact]
+    public async Task OreoWritesAPolicyThatLoadsAsItselfAndItsValueHeadBesideIt()
+    {
+        Assert.Equal(0, (await CliRunner.Run(Config, "generate", "--model", "reference:0.5", "--problems", "10", "--iterations", "4")).ExitCode);
+        var r = await CliRunner.Run(Config, "train", "oreo", "mcts-arith", "--model", _checkpoint.Path, "--max-length", "4096", "--batch", "4", "--epochs", "1",
+            "--eval-fraction", "0", "--save-every", "1");
+        Assert.True(r.ExitCode == 0, r.Err);
+        var outDir = Path.Combine(_runs, "oreo-mcts-arith");
+        Assert.Contains("right and", r.Out);
+        using (var stored = SafeTensorsReader.Open(Path.Combine(outDir, "model.safetensors")))
+            Assert.DoesNotContain(stored.Entries.Keys, k => k.StartsWith("score."));
+        using (var head = SafeTensorsReader.Open(Path.Combine(outDir, "value_head.safetensors")))
+            Assert.Equal(["score.bias", "score.weight"], head.Entries.Keys.Order());
+        using (var plain = CheckpointLoader.LoadModel(outDir))
+            Assert.False(plain.HasScoreHead);
+        using (var withValue = CheckpointLoader.LoadModel(outDir, withValueHead: true))
+            Assert.True(withValue.HasScoreHead);
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "oreo.json")))!;
+        Assert.Equal("oreo", (string)record["method"]!);
+        Assert.Equal((int)record["steps"]!, TrainingLog.Read(Path.Combine(outDir, TrainingLog.FileName)).Count(l => l.ContainsKey("value_loss")));
+    }
+}
+
 /// <summary>A runs folder and a tiny checkpoint for one command-line training test, removed afterwards.</summary>
 public abstract class TrainCliFixture(string prefix) : IDisposable
 {

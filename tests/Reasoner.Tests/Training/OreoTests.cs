@@ -93,3 +93,44 @@ public class OreoLossTests
         return e.Select(v => v / e.Sum()).ToArray();
     }
 }
+
+public class OreoTrainerTests
+{
+    /// <summary>Right paths: prompt token 40, steps with token 20; wrong paths: prompt token 41, steps with token 30.</summary>
+    private static Reasoner.Training.Oreo.OreoPath[] Paths(int count, int offset = 0) => Enumerable.Range(offset, count)
+        .Select(i => i % 2 == 0
+            ? new Reasoner.Training.Oreo.OreoPath($"p{i}", [1, 40, 2 + i % 5], [[5, 20, 6], [7, 20, 6]], 1)
+            : new Reasoner.Training.Oreo.OreoPath($"p{i}", [1, 41, 2 + i % 5], [[5, 30, 6], [7, 30, 6], [8, 6]], 0))
+        .ToArray();
+
+    [Fact]
+    public void TheValueHeadLearnsWhichStartsEndRightAndTheLossFalls()
+    {
+        using var policy = TinyTraining.Model(seed: 4);
+        using var reference = TinyTraining.CopyOf(policy);
+        policy.AttachValueHead();
+        var settings = new OreoSettings { LearningRate = 3e-3, Epochs = 8, Batch = 4, EvalEvery = 1000 };
+        var metrics = new List<OreoMetrics>();
+        var result = new OreoTrainer(policy, reference, TinyTraining.Pad, settings) { OnStep = (_, _, m) => metrics.Add(m) }.Train(Paths(12), Paths(4, offset: 100));
+
+        Assert.Equal(24, result.Steps);
+        Assert.Equal(0.0, metrics[0].Kl, 5); // the policy starts as the reference
+        Assert.True(metrics[^1].Loss < metrics[0].Loss, $"loss {metrics[0].Loss:0.000} → {metrics[^1].Loss:0.000}");
+        Assert.True(result.EvalAfter!.ValueRight > result.EvalAfter.ValueWrong + 0.5, $"V(s0) right {result.EvalAfter.ValueRight:0.00}, wrong {result.EvalAfter.ValueWrong:0.00}");
+        Assert.True(result.EvalAfter.Kl > 0);
+    }
+
+    [Fact]
+    public void StepTokensStatesAndActionsLineUpWithTheRows()
+    {
+        using var batch = Reasoner.Training.Oreo.OreoBatch.Collate(Paths(2), TinyTraining.Pad, CPU);
+        Assert.Equal([2L, 11L], batch.InputIds.shape); // the wrong path: prompt 3 + steps 3, 3, 2
+        // Row 0's states: before step 0 at token 2 (the prompt's last), before step 1 at token 5; the third step is padding.
+        Assert.Equal(new long[] { 2, 5, 8, 11 + 2, 11 + 5, 11 + 8 }, batch.StatePositions.data<long>().ToArray());
+        Assert.Equal(new float[] { 1, 1, 0, 1, 1, 1 }, batch.StepMask.data<float>().ToArray());
+        // Row 1's step 2 is tokens 9 and 10; the positions that predict them are 8 and 9.
+        var steps = batch.StepTokens.data<float>().ToArray();
+        Assert.Equal(new float[] { 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1 }, steps.Skip((1 * 3 + 2) * 11).Take(11));
+        Assert.Equal(new float[] { 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, batch.ActionMask.data<float>().Skip(11).Take(11));
+    }
+}
