@@ -56,6 +56,9 @@ sealed record SearchBenchResult(SearchBenchCase Case, IReadOnlyList<PreferenceTr
 sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, string modelId, PromptLibrary prompts,
     IReadOnlyList<Problem> problems, SearchOverrides overrides, ModelPromptSettings? modelSettings, long seed)
 {
+    /// <summary>A step verifier every configuration's search scores new steps with (bench search --verifier).</summary>
+    public IStepVerifier? Verifier { get; init; }
+
     /// <summary>Greedy accuracy on the problems, with the prompt the search starts from (the baseline search must beat).</summary>
     public async Task<int> GreedyCorrectAsync(int maxTokens, Action<int> progress, CancellationToken cancel)
     {
@@ -77,7 +80,7 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
     {
         using var engine = new TorchEngine(model, tokenizer, modelId, new TorchEngineOptions { PrefixCacheTokens = c.Batched ? new TorchEngineOptions().PrefixCacheTokens : 0 });
         ILanguageModel backend = c.Batched ? engine : new UnbatchedModel(engine);
-        var search = SearchFactory.Create(c.Algorithm, backend, prompts, seed, overrides, modelSettings);
+        var search = SearchFactory.Create(c.Algorithm, backend, prompts, seed, overrides, modelSettings, Verifier);
         var sink = new MemorySink(progress);
         var pipeline = new GenerationPipeline(search, sink, new PipelineOptions { Workers = c.Workers }, NullLogger.Instance);
         long memoryAtStart = PeakMemory.Reset();

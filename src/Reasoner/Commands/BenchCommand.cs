@@ -143,12 +143,13 @@ static class BenchCommand
         var seed = new Option<int>("--seed") { Description = "Seed of every search.", DefaultValueFactory = _ => context.Settings.Seed };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads.", DefaultValueFactory = _ => 2 };
         var yieldOnly = new Option<bool>("--yield-only") { Description = "Run only the generator's own configuration (forking and batching, 1 worker): the search yield on more problems in less time, no speed comparison." };
+        var verifier = new Option<string?>("--verifier") { Description = "A step verifier folder (train plv) that scores every new step, as generate --verifier does; its time counts in the figures." };
         var command = new Command("search",
             "Generator throughput and search yield on a built-in test set: for each algorithm, trees/min and nodes/s with the engine's prefix " +
             "forking and batching on vs off (one row per call, no prefix cache) and with 1 vs 2 workers; then the share of problems whose " +
             "tree holds a correct path against the model's greedy accuracy on the same problems.")
         {
-            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads, yieldOnly,
+            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads, yieldOnly, verifier,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -163,9 +164,14 @@ static class BenchCommand
             TorchSharp.torch.set_num_threads(threadCount);
 
             var (engineModel, tokenizer, modelId) = OpenModel(parse.GetValue(model), random: false, TorchRuntime.ParseDevice(context.Settings.Device), 0);
+            var prompts = PromptFolder.Open(context.Settings);
+            var (stepVerifier, verifierEngine) = parse.GetValue(verifier) is { } folder
+                ? SearchFactory.LoadVerifier(Path.GetFullPath(folder), prompts, context.Settings.Device)
+                : (null, null);
+            using (verifierEngine)
             using (engineModel)
             {
-                var bench = new SearchBench(engineModel, tokenizer, modelId, PromptFolder.Open(context.Settings), set, overrides, ModelPromptSettings.Load(modelId), parse.GetValue(seed));
+                var bench = new SearchBench(engineModel, tokenizer, modelId, prompts, set, overrides, ModelPromptSettings.Load(modelId), parse.GetValue(seed)) { Verifier = stepVerifier };
                 var cases = algos.SelectMany(a => parse.GetValue(yieldOnly)
                     ? new[] { new SearchBenchCase(a, true, 1) }
                     : [new SearchBenchCase(a, false, 1), new SearchBenchCase(a, true, 1), new SearchBenchCase(a, true, 2)]).ToArray();

@@ -116,6 +116,9 @@ sealed record PolicyMethod<TExample, TReference, TBatch, TMetrics>(
     /// <summary>The standard format <see cref="FromFile"/> reads, for messages.</summary>
     public string? FileFormat { get; init; }
 
+    /// <summary>What to run next with the output folder (OUT stands for it); null: evaluate it, or search with it for the next on-policy round.</summary>
+    public string? NextHint { get; init; }
+
     /// <summary>Whether the objective runs a frozen copy of the starting policy with every batch (OREO's KL needs its whole distribution).</summary>
     public bool FrozenReference { get; init; }
 
@@ -177,7 +180,7 @@ static class PolicyTrainingCommand
         context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"[grey]{(files ? $"{runDirs.Length} file(s)" : $"{trees.Count} trees")} → {data.Summary}: {split.Train.Count} to train on, {split.Eval.Count} held out from {split.EvalProblems} problems[/]");
         context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-            $"[grey]policy and reference {baseModel} ({model.ParameterCount():N0} parameters{(lora is null ? "" : $", LoRA rank {settings.LoraRank} adapters on {lora.ByModule.Count} projections")}); {method.SettingsLine}, lr {settings.LearningRate}, {settings.Epochs} epochs of {settings.Batch}-{method.ExampleKind.TrimEnd('s')} batches[/]");
+            $"[grey]starting from {baseModel} ({model.ParameterCount():N0} parameters{(lora is null ? "" : $", LoRA rank {settings.LoraRank} adapters on {lora.ByModule.Count} projections")}); {method.SettingsLine}, lr {settings.LearningRate}, {settings.Epochs} epochs of {settings.Batch}-{method.ExampleKind.TrimEnd('s')} batches[/]");
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var (result, stopped) = Fit(context, run, method, model, checkpoint.Tokenizer, split, cancel, frozen, epochs);
@@ -363,6 +366,6 @@ static class PolicyTrainingCommand
             table.AddRow($"held-out {method.ExampleKind}", Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"before: loss {before.Loss:0.000}; after: {method.Describe(after)}")));
         table.AddRow("model", Markup.Escape(outDir));
         console.Write(table);
-        console.MarkupLineInterpolated($"next: [bold]eval --task arith --model {outDir}[/], or [bold]generate --model {outDir}[/] for the next on-policy round");
+        console.MarkupLine(Markup.Escape("next: " + (method.NextHint ?? "eval --task arith --model OUT, or generate --model OUT for the next on-policy round").Replace("OUT", outDir)));
     }
 }

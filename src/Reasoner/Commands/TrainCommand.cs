@@ -223,6 +223,7 @@ static class TrainCommand
                 SettingsLine: string.Create(CultureInfo.InvariantCulture, $"margin {settings.Margin}; the verifier starts as the policy's decoder with a new scalar head"))
             {
                 TrainedModel = policy => CausalLanguageModel.ScorerFrom(policy),
+                NextHint = "eval --task arith --best-of 16 --verifier OUT to rerank samples, or generate --verifier OUT to score search's steps",
             };
             return Task.FromResult(PolicyTrainingCommand.Run(context, parse, cancel, common, method));
         });
