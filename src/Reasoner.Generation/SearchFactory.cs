@@ -16,15 +16,17 @@ public static class SearchFactory
     /// (models trained on the tasks' own solutions know only the bare prompt); null for other models.
     /// </param>
     /// <param name="verifier">A trained step verifier; its score joins the algorithm's step value with weight 1.</param>
+    /// <param name="verifierOnly">Score steps by the verifier alone (value-guided beam search, as OREO decodes).</param>
     public static ISearchAlgorithm Create(string algorithm, ILanguageModel model, PromptLibrary prompts, long seed, SearchOverrides o, ModelPromptSettings? modelSettings,
-        IStepVerifier? verifier = null)
+        IStepVerifier? verifier = null, bool verifierOnly = false)
     {
+        if (verifierOnly && verifier is null) throw new ArgumentException("scoring by the verifier alone needs a verifier", nameof(verifier));
         switch (algorithm)
         {
             case MonteCarloTreeSearch.AlgorithmName:
             {
                 if (o.BeamWidth is not null) throw new ArgumentException($"a beam width applies to beam search only, not {algorithm}");
-                var d = Common(new MctsSettings(), seed, o, modelSettings, verifier);
+                var d = Common(new MctsSettings(), seed, o, modelSettings, verifier, verifierOnly);
                 return new MonteCarloTreeSearch(model, prompts, d with
                 {
                     Iterations = o.Iterations ?? d.Iterations,
@@ -35,13 +37,13 @@ public static class SearchFactory
             case BestFirstSearch.AlgorithmName:
             {
                 if (o.BeamWidth is not null) throw new ArgumentException($"a beam width applies to beam search only, not {algorithm}");
-                var d = Common(new BestFirstSettings(), seed, o, modelSettings, verifier);
+                var d = Common(new BestFirstSettings(), seed, o, modelSettings, verifier, verifierOnly);
                 return new BestFirstSearch(model, prompts, d with { MaxExpansions = o.Iterations ?? d.MaxExpansions, Actions = o.Actions ?? d.Actions }, verifier);
             }
             case BeamSearch.AlgorithmName:
             {
                 if (o.Iterations is not null) throw new ArgumentException("an iteration count applies to mcts and best-first only, not beam search");
-                var d = Common(new BeamSettings(), seed, o, modelSettings, verifier);
+                var d = Common(new BeamSettings(), seed, o, modelSettings, verifier, verifierOnly);
                 return new BeamSearch(model, prompts, d with { BeamWidth = o.BeamWidth ?? d.BeamWidth, Actions = o.Actions ?? d.Actions }, verifier);
             }
             default:
@@ -49,7 +51,7 @@ public static class SearchFactory
         }
     }
 
-    private static T Common<T>(T settings, long seed, SearchOverrides o, ModelPromptSettings? modelSettings, IStepVerifier? verifier) where T : StepSearchSettings => settings with
+    private static T Common<T>(T settings, long seed, SearchOverrides o, ModelPromptSettings? modelSettings, IStepVerifier? verifier, bool verifierOnly) where T : StepSearchSettings => settings with
     {
         Seed = seed,
         World = settings.World with
@@ -65,7 +67,7 @@ public static class SearchFactory
         },
         Scoring = settings.Scoring with
         {
-            Weights = verifier is null ? settings.Scoring.Weights : settings.Scoring.Weights with { Verifier = 1 },
+            Weights = verifierOnly ? ScorerWeights.VerifierOnly : verifier is null ? settings.Scoring.Weights : settings.Scoring.Weights with { Verifier = 1 },
             SelfEvalPrompt = modelSettings?.SelfEvalPrompt ?? settings.Scoring.SelfEvalPrompt,
             MonteCarlo = settings.Scoring.MonteCarlo with { Rollouts = o.Rollouts ?? settings.Scoring.MonteCarlo.Rollouts },
         },

@@ -21,7 +21,7 @@ public sealed class ScorerEngine : IDisposable
 
     public ScorerEngine(CausalLanguageModel scorer, ITextTokenizer tokenizer, string id, bool ownsModel = false)
     {
-        if (!scorer.Config.IsScorer) throw new ArgumentException($"{id} is not a scorer (…ForTokenClassification with one label)", nameof(scorer));
+        if (!scorer.HasScoreHead) throw new ArgumentException($"{id} is neither a scorer (…ForTokenClassification with one label) nor a policy with a value head", nameof(scorer));
         model = scorer;
         Tokenizer = tokenizer;
         Id = id;
@@ -29,16 +29,18 @@ public sealed class ScorerEngine : IDisposable
         device = scorer.parameters().First().device;
     }
 
-    /// <summary>Loads a scorer folder (Hugging Face layout, …ForTokenClassification); the engine owns the model.</summary>
+    /// <summary>
+    /// Loads a scorer folder (Hugging Face layout, …ForTokenClassification: a <c>train plv</c> verifier), or a policy folder
+    /// with a value head beside it (<c>train oreo</c>); the engine owns the model.
+    /// </summary>
     public static ScorerEngine Load(string directory, Device? device = null)
     {
-        var checkpoint = CheckpointLoader.Load(directory, device);
-        if (!checkpoint.Config.IsScorer)
-        {
-            checkpoint.Model.Dispose();
-            throw new ArgumentException($"{directory} holds a {string.Join(", ", checkpoint.Config.Architectures)}, not a scorer: train one with train plv");
-        }
-        return new ScorerEngine(checkpoint.Model, checkpoint.Tokenizer, Path.TrimEndingDirectorySeparator(directory), ownsModel: true);
+        var config = ModelConfig.Load(Path.Combine(directory, CheckpointFiles.Config));
+        bool valueHead = !config.IsScorer && File.Exists(Path.Combine(directory, CausalLanguageModel.ValueHeadFile));
+        if (!config.IsScorer && !valueHead)
+            throw new ArgumentException($"{directory} holds a {string.Join(", ", config.Architectures)} without a value head, not a scorer: train one with train plv or train oreo");
+        var model = CheckpointLoader.LoadModel(directory, device, withValueHead: valueHead);
+        return new ScorerEngine(model, CheckpointLoader.LoadTokenizer(directory), Path.TrimEndingDirectorySeparator(directory), ownsModel: true);
     }
 
     public string Id { get; }

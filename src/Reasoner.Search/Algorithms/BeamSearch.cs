@@ -51,6 +51,11 @@ public sealed class BeamSearch : ISearchAlgorithm
 
     public string Name => AlgorithmName;
 
+    /// <summary>The search's answer: the finished solution the beam kept with the highest step value (ties to the lower id); null when none finished.</summary>
+    public static TreeNode? Answer(PreferenceTree tree) =>
+        tree.Nodes.Where(n => !n.IsRoot && n.IsTerminal && n.Visits > 0)
+            .OrderByDescending(n => n.StepValue ?? double.NegativeInfinity).ThenBy(n => n.Id).FirstOrDefault();
+
     public BeamSettings Settings { get; }
 
     public Task<PreferenceTree> SearchAsync(Problem problem, CancellationToken cancel = default) =>

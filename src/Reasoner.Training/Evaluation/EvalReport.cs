@@ -11,6 +11,12 @@ public sealed record EvalRun(string Task, int? Difficulty, string? Data, string 
 
     /// <summary>How its step scores were aggregated (last, min, product).</summary>
     public string? Aggregate { get; init; }
+
+    /// <summary>The beam width of step beam search, if it ran.</summary>
+    public int? Beam { get; init; }
+
+    /// <summary>The value model that guided the beam, if one did.</summary>
+    public string? Value { get; init; }
 }
 
 /// <summary>

@@ -46,6 +46,12 @@ public sealed record ProblemOutcome(string ProblemId, string GreedyText, string?
 
     /// <summary>On built-in tasks with a verifier: whether the sample gold step labels would pick (the first with every step sound) is right.</summary>
     public bool? OracleCorrect { get; init; }
+
+    /// <summary>With a beam: whether step beam search scored by the model's own self-evaluation answered right.</summary>
+    public bool? BeamCorrect { get; init; }
+
+    /// <summary>With a beam and a value model: whether value-guided step beam search answered right.</summary>
+    public bool? ValueBeamCorrect { get; init; }
 }
 
 /// <summary>A measured share with its 95 % interval.</summary>
@@ -65,6 +71,12 @@ public sealed record EvalSummary(int Problems, int K, int Samples, Estimate Gree
     /// <summary>Best-of-n accuracy by gold step labels, the oracle reranker (Wilson), where it was measured.</summary>
     public Estimate? OracleBestOfN { get; init; }
 
+    /// <summary>Step beam search's accuracy with the model's own scores (Wilson), where it ran.</summary>
+    public Estimate? Beam { get; init; }
+
+    /// <summary>Value-guided step beam search's accuracy (Wilson), where it ran.</summary>
+    public Estimate? ValueBeam { get; init; }
+
     public static EvalSummary From(IReadOnlyList<ProblemOutcome> outcomes, int k, int samples)
     {
         int n = outcomes.Count;
@@ -81,6 +93,8 @@ public sealed record EvalSummary(int Problems, int K, int Samples, Estimate Gree
         {
             VerifierBestOfN = Shares(outcomes.Select(o => o.VerifierCorrect)),
             OracleBestOfN = Shares(outcomes.Select(o => o.OracleCorrect)),
+            Beam = Shares(outcomes.Select(o => o.BeamCorrect)),
+            ValueBeam = Shares(outcomes.Select(o => o.ValueBeamCorrect)),
         };
     }
 

@@ -40,6 +40,8 @@ static class EvalCommand
         var bestOf = new Option<int?>("--best-of") { Description = "Best-of-N with --verifier: N samples per problem (sets k and n to N unless given), reranked by the verifier, printed beside maj@N, pass@N and, on built-in tasks, the gold-label oracle's pick." };
         var verifier = new Option<string?>("--verifier") { Description = "A step verifier folder (train plv) that reranks the samples: the sample with the highest aggregated step score stands for the problem." };
         var aggregate = EnumOption.Create<StepAggregation>("--aggregate", "How a sample's step scores make its score: σ of the last step's, the least σ (min), or the product of σ.", StepAggregation.Min);
+        var beam = new Option<int?>("--beam") { Description = "Also answer each problem by step beam search of width B (B kept, B steps sampled from each): scored by the model's own self-evaluation, and with --value by a value model alone, printed beside greedy." };
+        var value = new Option<string?>("--value") { Description = "The value model that guides the beam: a train oreo output folder (its value head) or a train plv verifier." };
         var compare = new Option<string[]>("--compare")
         {
             Description = "Compare two evaluations on the same problems: A B, each a model folder (evaluated now with these settings, its report saved) or a saved report (.json). Prints B − A with a 95 % interval and McNemar's exact p.",
@@ -51,11 +53,13 @@ static class EvalCommand
             "(Wilson for greedy and maj@k, a bootstrap over problems for pass@k and sample accuracy); on built-in tasks also the share of correct greedy " +
             "solutions whose every step is gold-sound. Saves every problem's outcome, so that --compare can pair two saved reports.")
         {
-            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, output, compare, bestOf, verifier, aggregate,
+            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, output, compare, bestOf, verifier, aggregate, beam, value,
         };
         command.SetAction(async (parse, cancel) =>
         {
-            if (parse.GetValue(bestOf) is { } n0 && parse.GetValue(verifier) is null) throw new UserError("--best-of reranks with a verifier: give --verifier DIR");
+            if (parse.GetValue(bestOf) is not null && parse.GetValue(verifier) is null) throw new UserError("--best-of reranks with a verifier: give --verifier DIR");
+            if (parse.GetValue(value) is not null && parse.GetValue(beam) is null) throw new UserError("--value guides step beam search: give --beam B");
+            if (parse.GetValue(beam) is < 1) throw new UserError($"--beam must be at least 1, got {parse.GetValue(beam)}");
             int kValue = parse.GetResult(k) is not { Implicit: false } && parse.GetValue(bestOf) is { } bestN ? bestN : parse.GetValue(k);
             var settings = new EvalSettings
             {
@@ -84,7 +88,8 @@ static class EvalCommand
                     if (parse.GetValue(problems) is { } n) set = set.Take(n).ToArray();
                 }
                 var reranker = parse.GetValue(verifier) is { } v ? (Path.GetFullPath(v), EnumOption.Value<StepAggregation>(parse, aggregate)) : ((string, StepAggregation)?)null;
-                var report = await Run(context, family, set, directory, settings, parse.GetValue(device)!, family.IsBuiltin && parse.GetValue(data) is null ? parse.GetValue(difficulty) : null, parse.GetValue(data), cancel, reranker);
+                var beamSearch = parse.GetValue(beam) is { } width ? (width, parse.GetValue(value) is { } vf ? Path.GetFullPath(vf) : null) : ((int, string?)?)null;
+                var report = await Run(context, family, set, directory, settings, parse.GetValue(device)!, family.IsBuiltin && parse.GetValue(data) is null ? parse.GetValue(difficulty) : null, parse.GetValue(data), cancel, reranker, beamSearch);
                 Print(context.Console, report);
                 return report;
             }
@@ -122,7 +127,7 @@ static class EvalCommand
     }
 
     static async Task<EvalReport> Run(CliContext context, TaskFamily family, IReadOnlyList<Problem> set, string directory, EvalSettings settings, string device,
-        int? difficulty, string? data, CancellationToken cancel, (string Folder, StepAggregation Aggregate)? reranker = null)
+        int? difficulty, string? data, CancellationToken cancel, (string Folder, StepAggregation Aggregate)? reranker = null, (int Width, string? Value)? beam = null)
     {
         // Models trained from scratch say in reasoner.json which prompt they know; others get the family's few-shot prompt.
         var promptSettings = ModelPromptSettings.Load(directory);
@@ -143,6 +148,20 @@ static class EvalCommand
             },
         };
 
+        // Step beam search on the same model: scored by the model's own self-evaluation, and by a value model alone.
+        var beamOverrides = beam is { } b ? new SearchOverrides { BeamWidth = b.Width, Actions = b.Width } : null;
+        using var valueEngine = beam?.Value is { } valueFolder ? Models.Scoring.ScorerEngine.Load(valueFolder, TorchRuntime.ParseDevice(device)) : null;
+        var plainBeam = beamOverrides is null ? null : SearchFactory.Create(Search.BeamSearch.AlgorithmName, model, prompts, settings.Seed, beamOverrides, promptSettings);
+        var valueBeam = beamOverrides is null || valueEngine is null ? null
+            : SearchFactory.Create(Search.BeamSearch.AlgorithmName, model, prompts, settings.Seed, beamOverrides, promptSettings,
+                new Search.ScorerVerifier(valueEngine, prompts, ModelPromptSettings.Load(beam!.Value.Value!)?.Prompt == PromptLibrary.SolveBare), verifierOnly: true);
+        async Task<bool?> BeamCorrect(Search.ISearchAlgorithm? search, Problem problem)
+        {
+            if (search is null) return null;
+            var answer = Search.BeamSearch.Answer(await search.SearchAsync(problem, cancel));
+            return answer is not null && answer.IsCorrect == true;
+        }
+
         var outcomes = new List<ProblemOutcome>();
         await context.Console.Progress()
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
@@ -154,6 +173,8 @@ static class EvalCommand
                 for (int i = 0; i < set.Count; i++)
                 {
                     var outcome = await evaluator.EvaluateAsync(set[i], i, cancel);
+                    if (plainBeam is not null)
+                        outcome = outcome with { BeamCorrect = await BeamCorrect(plainBeam, set[i]), ValueBeamCorrect = await BeamCorrect(valueBeam, set[i]) };
                     outcomes.Add(outcome);
                     (greedy, majority, passAtK) = (greedy + (outcome.GreedyCorrect ? 1 : 0), majority + (outcome.MajorityCorrect ? 1 : 0), passAtK + outcome.PassAtK);
                     double n = outcomes.Count;
@@ -167,6 +188,8 @@ static class EvalCommand
         {
             Verifier = reranker?.Folder,
             Aggregate = reranker is { } ra ? EnumOption.Kebab(ra.Aggregate.ToString()) : null,
+            Beam = beam?.Width,
+            Value = beam?.Value,
         };
         return EvalReport.Create(run, outcomes);
     }
@@ -233,6 +256,14 @@ static class EvalCommand
                     run.K == run.Samples ? Cell(WithInterval(s.PassAtK)) : $"(k {run.K} ≠ n)", s.OracleBestOfN is { } o ? Cell(WithInterval(o)) : "–");
             console.Write(rerank);
             console.MarkupLineInterpolated($"[grey]verifier {run.Verifier}, steps aggregated by {run.Aggregate}[/]");
+        }
+        if (s.Beam is { } plain)
+        {
+            var beams = new Table().Title($"step beam search, width {run.Beam}")
+                .AddColumns("greedy", "beam, the model's own self-evaluation", "beam guided by the value model")
+                .AddRow(Cell(WithInterval(s.Greedy)), Cell(WithInterval(plain)), s.ValueBeam is { } guided ? Cell(WithInterval(guided)) : "(no --value)");
+            console.Write(beams);
+            if (run.Value is not null) console.MarkupLineInterpolated($"[grey]value model {run.Value}[/]");
         }
         if (s.SoundGreedy is { } sound)
             console.MarkupLineInterpolated(CultureInfo.InvariantCulture,

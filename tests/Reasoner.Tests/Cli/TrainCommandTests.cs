@@ -485,6 +485,20 @@ public sealed class TrainOreoCommandTests : TrainCliFixture
         var record = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "oreo.json")))!;
         Assert.Equal("oreo", (string)record["method"]!);
         Assert.Equal((int)record["steps"]!, TrainingLog.Read(Path.Combine(outDir, TrainingLog.FileName)).Count(l => l.ContainsKey("value_loss")));
+
+        // Value-guided step beam search at test time, beside the plain beam and greedy decoding.
+        var report = Path.Combine(_runs, "beam.json");
+        var eval = await CliRunner.Run(Config, "eval", "--task", "arith", "--model", outDir, "--problems", "2", "--k", "1", "--beam", "2", "--value", outDir,
+            "--max-tokens", "8", "--threads", "1", "--out", report);
+        Assert.True(eval.ExitCode == 0, eval.Err);
+        Assert.Contains("step beam search, width 2", eval.Out);
+        var saved = JsonNode.Parse(File.ReadAllText(report))!;
+        Assert.NotNull(saved["summary"]!["beam"]);
+        Assert.NotNull(saved["summary"]!["valueBeam"]);
+        Assert.Equal(outDir, (string)saved["run"]!["value"]!);
+        var refused = await CliRunner.Run(Config, "eval", "--task", "arith", "--model", outDir, "--value", outDir);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--beam", refused.Err);
     }
 }
 
