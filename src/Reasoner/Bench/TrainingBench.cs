@@ -8,6 +8,8 @@ using Reasoner.Training;
 using Reasoner.Training.Batching;
 using Reasoner.Training.Framework;
 using Reasoner.Training.Onpo;
+using Reasoner.Training.Oreo;
+using Reasoner.Training.Plv;
 using Reasoner.Training.Preference;
 using Reasoner.Training.Tpo;
 using Reasoner.Training.Trpa;
@@ -115,6 +117,30 @@ sealed class TrainingBench
         {
             new OnpoTrainer(model, Pad(model), Once(new OnpoSettings { Batch = batch })) { OnStep = (s, _, _) => onStep(s) }.Train(pairs, []);
             return pairs.Select(p => new[] { p.Prompt.Length + p.Chosen.Length, p.Prompt.Length + p.Rejected.Length });
+        });
+    }
+
+    public TrainingBenchRow Plv(int batch)
+    {
+        // Each solution as one step: the verifier reads its score at the end of both sides.
+        PlvPair[] pairs = [.. solutions.Select(s => new PlvPair(s.ProblemId, s.Prompt, [s.Reference], [s.Corrupted[0]]))];
+        return Run("Tree-PLV verifier", (model, onStep) =>
+        {
+            using var scorer = CausalLanguageModel.ScorerFrom(model);
+            new PlvTrainer(scorer, Pad(model), Once(new PlvSettings { Batch = batch })) { OnStep = (s, _, _) => onStep(s) }.Train(pairs, []);
+            return pairs.Select(p => new[] { p.Prompt.Length + p.Chosen[0].Length, p.Prompt.Length + p.Rejected[0].Length });
+        });
+    }
+
+    public TrainingBenchRow Oreo(int batch)
+    {
+        OreoPath[] paths = [.. solutions.SelectMany(s => new[] { new OreoPath(s.ProblemId, s.Prompt, [s.Reference], 1), new OreoPath(s.ProblemId, s.Prompt, [s.Corrupted[0]], 0) })];
+        return Run("OREO (reference forward not counted)", (model, onStep) =>
+        {
+            using var reference = CheckpointLoader.Load(modelDirectory, device).Model;
+            model.AttachValueHead();
+            new OreoTrainer(model, reference, Pad(model), Once(new OreoSettings { Batch = batch })) { OnStep = (s, _, _) => onStep(s) }.Train(paths, []);
+            return paths.Select(p => new[] { p.Length });
         });
     }
 

@@ -30,7 +30,7 @@ static class BenchCommand
         var batch = new Option<int>("--batch") { Description = "Examples per step: sequences for pretraining, pairs, lists or groups for the trainers.", DefaultValueFactory = _ => 8 };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (the matmul peak is measured with the same).", DefaultValueFactory = _ => 2 };
         var command = new Command("train",
-            "Optimizer-step throughput of pretraining and of every trainer (step-level DPO, TPO, TRPA, ONPO) on one model, in one run: tokens/s, model FLOP/s " +
+            "Optimizer-step throughput of pretraining and of every trainer (step-level DPO, TPO, TRPA, ONPO, the Tree-PLV verifier, OREO) on one model, in one run: tokens/s, model FLOP/s " +
             "(6·N per token plus attention, real tokens only) and their share of an fp32 matmul peak measured in the same run with the same threads. Reference passes and collation are not timed.")
         {
             model, problems, batch, threads,
@@ -49,7 +49,7 @@ static class BenchCommand
             var table = new Table().AddColumn("method").AddColumn(new TableColumn("steps").RightAligned()).AddColumn(new TableColumn("tokens/s").RightAligned())
                 .AddColumn(new TableColumn("model GFLOP/s").RightAligned()).AddColumn(new TableColumn("share of peak").RightAligned()).AddColumn(new TableColumn("vs pretraining").RightAligned());
             var rows = new List<TrainingBenchRow>();
-            foreach (var run in new Func<int, TrainingBenchRow>[] { bench.Pretraining, bench.Dpo, bench.Tpo, bench.Trpa, bench.Onpo })
+            foreach (var run in new Func<int, TrainingBenchRow>[] { bench.Pretraining, bench.Dpo, bench.Tpo, bench.Trpa, bench.Onpo, bench.Plv, bench.Oreo })
             {
                 var row = run(perStep);
                 rows.Add(row);
