@@ -1,3 +1,4 @@
+using Reasoner.Core.Export;
 using Reasoner.Core.Problems;
 using Reasoner.Core.Trees;
 using Reasoner.Models.Backends;
@@ -32,7 +33,7 @@ public sealed class SearchSession
 
     /// <summary>The prompt that continues the solution after <paramref name="node"/>: solve prompt, then each step and its delimiter.</summary>
     public string StateText(TreeNode node) =>
-        _initialState + string.Concat(Tree.Steps(node).Select(step => step + PreferenceTree.StepDelimiter));
+        PromptText.State(_initialState, Tree.Steps(node));
 
     /// <summary>The seed of a request made for <paramref name="node"/>; see <see cref="RequestSeeds"/>.</summary>
     public long SeedFor(TreeNode node, string purpose) => RequestSeeds.For(Tree.Seed, Problem.Id, node.Id, purpose);

@@ -18,8 +18,14 @@ public static class PromptText
         problem.Question + PreferenceTree.StepDelimiter
         + string.Concat(problem.Choices.Select(c => $"({c.Label}) {c.Text}{PreferenceTree.StepDelimiter}"));
 
-    public static string WithPrefix(Func<Problem, string> head, Problem problem, IEnumerable<string> prefixSteps) =>
-        head(problem) + string.Concat(prefixSteps.Select(s => s + PreferenceTree.StepDelimiter));
+    public static string WithPrefix(Func<Problem, string> head, Problem problem, IEnumerable<string> prefixSteps) => State(head(problem), prefixSteps);
+
+    /// <summary>
+    /// The text a policy continues after some steps: the rendered solve prompt, then each step closed by the delimiter.
+    /// Search's states, every trainer's prompts and the verifier's read this one rendering, so that they agree token for token.
+    /// </summary>
+    public static string State(string head, IEnumerable<string> steps) =>
+        head + string.Concat(steps.Select(s => s + PreferenceTree.StepDelimiter));
 
     public static string Completion(IEnumerable<string> steps) => string.Join(PreferenceTree.StepDelimiter, steps);
 }

@@ -1,3 +1,4 @@
+using Reasoner.Core.Export;
 using Reasoner.Core.Problems;
 using Reasoner.Core.Prompts;
 using Reasoner.Core.Trees;
@@ -24,7 +25,7 @@ public sealed class ScorerVerifier(ScorerEngine engine, PromptLibrary prompts, b
                      .GroupBy(i => string.Join(PreferenceTree.StepDelimiter, stepPrefixes[i].SkipLast(1))))
         {
             var members = group.ToArray();
-            var prompt = head + string.Concat(stepPrefixes[members[0]].SkipLast(1).Select(s => s + PreferenceTree.StepDelimiter));
+            var prompt = PromptText.State(head, stepPrefixes[members[0]].SkipLast(1));
             var scores = await engine.ScoreStepsAsync(prompt, [.. members.Select(i => (IReadOnlyList<string>)[stepPrefixes[i][^1]])], PreferenceTree.StepDelimiter, cancel);
             for (int k = 0; k < members.Length; k++) results[members[k]] = Sigmoid(scores[k][0]);
         }

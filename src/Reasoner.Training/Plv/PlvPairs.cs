@@ -1,3 +1,4 @@
+using Reasoner.Core.Export;
 using Reasoner.Core.Prompts;
 using Reasoner.Core.Trees;
 using Reasoner.Models.Scoring;
@@ -42,7 +43,7 @@ public static class PlvPairs
             foreach (var pair in TreeViews.StepPairs(tree, options))
             {
                 head ??= prompts.RenderSolve(tree.Problem, StepPairData.IsBare(tree));
-                var prompt = tokenizer.Encode(head + string.Concat(pair.PrefixSteps.Select(s => s + PreferenceTree.StepDelimiter)));
+                var prompt = tokenizer.Encode(PromptText.State(head, pair.PrefixSteps));
                 var example = new PlvPair(tree.Problem.Id, prompt,
                     ScorerEngine.StepPieces(tokenizer, pair.Chosen.Steps, PreferenceTree.StepDelimiter),
                     ScorerEngine.StepPieces(tokenizer, pair.Rejected.Steps, PreferenceTree.StepDelimiter));

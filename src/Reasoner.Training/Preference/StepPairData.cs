@@ -1,3 +1,4 @@
+using Reasoner.Core.Export;
 using Reasoner.Core.Problems;
 using Reasoner.Core.Prompts;
 using Reasoner.Core.Trees;
@@ -58,7 +59,7 @@ public static class StepPairData
                 head = prompts.RenderSolve(tree.Problem, bare);
             }
             // The state text search continued: solve prompt, then each step closed by the delimiter (SearchSession.StateText).
-            yield return new PreferenceText(tree.Problem.Id, head + string.Concat(pair.PrefixSteps.Select(s => s + delimiter)),
+            yield return new PreferenceText(tree.Problem.Id, PromptText.State(head, pair.PrefixSteps),
                 Side(tree, pair.Chosen, delimiter, bare), Side(tree, pair.Rejected, delimiter, bare));
         }
     }

@@ -1,3 +1,4 @@
+using Reasoner.Core.Export;
 using Reasoner.Core.Problems;
 using Reasoner.Core.Prompts;
 using Reasoner.Core.Trees;
@@ -62,7 +63,7 @@ public static class TpoLists
     {
         var delimiter = PreferenceTree.StepDelimiter;
         bool bare = StepPairData.IsBare(tree);
-        var prompt = tokenizer.Encode(prompts.RenderSolve(tree.Problem, bare) + string.Concat(prefix.Select(s => s + delimiter)));
+        var prompt = tokenizer.Encode(PromptText.State(prompts.RenderSolve(tree.Problem, bare), prefix));
         var tokenized = branches.Select(branch =>
         {
             var pieces = SolutionTokens.Steps(branch.Steps, tree.Nodes[branch.LastNodeId], delimiter, bare, tokenizer);
