@@ -47,7 +47,12 @@ public static class CheckpointLoader
     {
         CheckpointFiles.DtypeName(dtype); // rejects an unsupported runtime dtype before any work
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"checkpoint {directory} does not exist");
-        if (LoraAdapters.IsAdapterFolder(directory)) return LoraAdapters.LoadMerged(directory, device, dtype);
+        if (LoraAdapters.IsAdapterFolder(directory))
+        {
+            var merged = LoraAdapters.LoadMerged(directory, device, dtype);
+            if (withValueHead) LoadValueHead(merged, directory);
+            return merged;
+        }
         var config = ModelConfig.Load(Path.Combine(directory, CheckpointFiles.Config));
         var model = new CausalLanguageModel(config);
         model.to(dtype);

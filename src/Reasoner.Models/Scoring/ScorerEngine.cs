@@ -35,10 +35,13 @@ public sealed class ScorerEngine : IDisposable
     /// </summary>
     public static ScorerEngine Load(string directory, Device? device = null)
     {
-        var config = ModelConfig.Load(Path.Combine(directory, CheckpointFiles.Config));
-        bool valueHead = !config.IsScorer && File.Exists(Path.Combine(directory, CausalLanguageModel.ValueHeadFile));
-        if (!config.IsScorer && !valueHead)
-            throw new ArgumentException($"{directory} holds a {string.Join(", ", config.Architectures)} without a value head, not a scorer: train one with train plv or train oreo");
+        // An adapter folder has no config.json of its own: it is a scorer when PEFT's task is token classification.
+        bool isScorer = LoraAdapters.IsAdapterFolder(directory)
+            ? File.ReadAllText(Path.Combine(directory, LoraAdapters.ConfigFile)).Contains("\"TOKEN_CLS\"", StringComparison.Ordinal)
+            : ModelConfig.Load(Path.Combine(directory, CheckpointFiles.Config)).IsScorer;
+        bool valueHead = !isScorer && File.Exists(Path.Combine(directory, CausalLanguageModel.ValueHeadFile));
+        if (!isScorer && !valueHead)
+            throw new ArgumentException($"{directory} holds a policy without a value head, not a scorer: train one with train plv or train oreo");
         var model = CheckpointLoader.LoadModel(directory, device, withValueHead: valueHead);
         return new ScorerEngine(model, CheckpointLoader.LoadTokenizer(directory), Path.TrimEndingDirectorySeparator(directory), ownsModel: true);
     }

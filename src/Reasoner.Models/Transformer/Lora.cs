@@ -48,6 +48,10 @@ public sealed class LoraAdapters : nn.Module
 
     private readonly Dictionary<string, LoraAdapter> adapters = new(StringComparer.Ordinal);
 
+    /// <summary>The score head that trains whole beside the adapters (PEFT's <c>modules_to_save</c>), and whether it is a scorer's or a policy's value head.</summary>
+    private (string Name, Tensor Tensor)[] head = [];
+    private bool scorer;
+
     private LoraAdapters(int rank, double alpha) : base(nameof(LoraAdapters))
     {
         Rank = rank;
@@ -89,6 +93,10 @@ public sealed class LoraAdapters : nn.Module
             linear.register_forward_hook((_, input, output) => output + adapter.call(input));
         }
         if (lora.adapters.Count == 0) throw new ArgumentException($"the model has no projection named {string.Join(", ", targets)}");
+        // A score head is new, so it trains whole, as PEFT trains its modules_to_save.
+        lora.head = [.. model.named_parameters().Where(p => p.name.StartsWith("score.", StringComparison.Ordinal)).Select(p => (p.name, (Tensor)p.parameter))];
+        foreach (var (_, t) in lora.head) t.requires_grad_(true);
+        lora.scorer = model.Config.IsScorer;
         model.register_module("lora", lora);
         return lora;
     }
@@ -100,7 +108,7 @@ public sealed class LoraAdapters : nn.Module
         var config = new JsonObject
         {
             ["peft_type"] = "LORA",
-            ["task_type"] = "CAUSAL_LM",
+            ["task_type"] = scorer ? "TOKEN_CLS" : "CAUSAL_LM",
             ["base_model_name_or_path"] = baseModel,
             ["r"] = Rank,
             ["lora_alpha"] = Alpha,
@@ -110,13 +118,22 @@ public sealed class LoraAdapters : nn.Module
             ["inference_mode"] = true,
             ["target_modules"] = new JsonArray([.. adapters.Keys.Select(k => k[(k.LastIndexOf('.') + 1)..]).Distinct().Order(StringComparer.Ordinal).Select(t => JsonValue.Create(t))]),
         };
+        if (scorer) config["modules_to_save"] = new JsonArray("score");
         File.WriteAllText(Path.Combine(directory, ConfigFile), config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
         var tensors = adapters.SelectMany(a => new[]
         {
             ($"base_model.model.{a.Key}.lora_A.weight", (Tensor)a.Value.lora_A),
             ($"base_model.model.{a.Key}.lora_B.weight", (Tensor)a.Value.lora_B),
         }).ToList();
-        SafeTensors.Write(Path.Combine(directory, WeightsFile), tensors);
+        // A scorer's head goes with the adapters under PEFT's saved name for a modules_to_save layer; a policy's value
+        // head goes to the same side file as beside a whole model.
+        if (scorer) tensors.AddRange(head.Select(h => ($"base_model.model.{h.Name}", h.Tensor)));
+        using (no_grad())
+        {
+            SafeTensors.Write(Path.Combine(directory, WeightsFile), tensors);
+            if (!scorer && head.Length > 0)
+                SafeTensors.Write(Path.Combine(directory, CausalLanguageModel.ValueHeadFile), head, new Dictionary<string, string> { ["format"] = "pt" }, ScalarType.Float32);
+        }
     }
 
     /// <summary>The base model an adapter folder names: an absolute path, or one relative to the folder.</summary>
@@ -146,8 +163,25 @@ public sealed class LoraAdapters : nn.Module
         int rank = (int)config["r"]!;
         double alpha = (double)config["lora_alpha"]!;
         var model = CheckpointLoader.LoadModel(baseModel, dtype: dtype);
+        bool tokenClassification = (string?)config["task_type"] == "TOKEN_CLS";
+        if (tokenClassification)
+        {
+            // The verifier over a policy: its decoder with the saved head (PEFT's modules_to_save).
+            var policy = model;
+            model = CausalLanguageModel.ScorerFrom(policy);
+            policy.Dispose();
+        }
         var modules = model.named_modules().Where(m => m.module is Linear).ToDictionary(m => m.name, m => (Linear)m.module);
         using var reader = SafeTensorsReader.Open(Path.Combine(directory, WeightsFile));
+        if (tokenClassification)
+            using (no_grad())
+                foreach (var (name, p) in model.named_parameters().Where(p => p.name.StartsWith("score.", StringComparison.Ordinal)).ToList())
+                {
+                    if (!reader.Entries.ContainsKey("base_model.model." + name))
+                        throw new InvalidDataException($"{Path.Combine(directory, WeightsFile)} lacks the scorer's head 'base_model.model.{name}'");
+                    using var stored = reader.Read("base_model.model." + name);
+                    p.copy_(stored);
+                }
         var pairs = new List<(Linear Target, string A, string B)>();
         foreach (var name in reader.Entries.Keys.Where(n => n.EndsWith(".lora_A.weight", StringComparison.Ordinal)))
         {

@@ -205,8 +205,6 @@ static class TrainCommand
         command.SetAction((parse, cancel) =>
         {
             var settings = common.Apply(parse, defaults with { Margin = parse.GetValue(margin) });
-            if (settings.LoraRank > 0)
-                throw new UserError("--lora-rank: a verifier's head trains whole beside the adapters, which PEFT saves as modules_to_save; that layout is not written yet, so train plv trains every weight");
             var prompts = PromptFolder.Open(context.Settings);
             var method = new PolicyMethod<PlvPair, bool, PlvBatch, PlvMetrics>(
                 Name: "plv", Title: "Tree-PLV verifier", ExampleKind: "pairs", Settings: settings,
@@ -247,8 +245,6 @@ static class TrainCommand
         command.SetAction((parse, cancel) =>
         {
             var settings = common.Apply(parse, defaults with { Beta = parse.GetValue(beta), KlWeight = parse.GetValue(kl), MaxPaths = parse.GetValue(maxPaths) });
-            if (settings.LoraRank > 0)
-                throw new UserError("--lora-rank: the value head trains whole beside the adapters, which PEFT saves as modules_to_save; that layout is not written yet, so train oreo trains every weight");
             var prompts = PromptFolder.Open(context.Settings);
             var method = new PolicyMethod<OreoPath, bool, OreoBatch, OreoMetrics>(
                 Name: "oreo", Title: "OREO", ExampleKind: "paths", Settings: settings,

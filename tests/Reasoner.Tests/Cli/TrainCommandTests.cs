@@ -400,9 +400,17 @@ public sealed class TrainPlvCommandTests : TrainCliFixture
     {
         Assert.Equal(0, (await CliRunner.Run(Config, "generate", "--model", "reference:0.5", "--algo", "best-first", "--problems", "12", "--iterations", "6")).ExitCode);
         string[] args = ["train", "plv", "best-first-arith", "--model", _checkpoint.Path, "--max-length", "4096", "--batch", "2", "--epochs", "1", "--eval-fraction", "0"];
-        var lora = await CliRunner.Run(Config, [.. args, "--lora-rank", "2"]);
-        Assert.Equal(2, lora.ExitCode);
-        Assert.Contains("--lora-rank", lora.Err);
+        // With LoRA the verifier is a PEFT token-classification adapter over the policy, its head saved as modules_to_save.
+        var lora = await CliRunner.Run(Config, [.. args, "--lora-rank", "2", "--out", "plv-lora"]);
+        Assert.True(lora.ExitCode == 0, lora.Err);
+        var loraDir = Path.Combine(_runs, "plv-lora");
+        var adapterConfig = JsonNode.Parse(File.ReadAllText(Path.Combine(loraDir, "adapter_config.json")))!;
+        Assert.Equal("TOKEN_CLS", (string)adapterConfig["task_type"]!);
+        Assert.Equal("score", (string)adapterConfig["modules_to_save"]![0]!);
+        using (var adapters = SafeTensorsReader.Open(Path.Combine(loraDir, "adapter_model.safetensors")))
+            Assert.Contains("base_model.model.score.weight", adapters.Entries.Keys);
+        using (var loraVerifier = Reasoner.Models.Scoring.ScorerEngine.Load(loraDir))
+            Assert.All((await loraVerifier.ScoreStepsAsync("Question: What is 2 + 3?\n", [["2 + 3 = 5."]], "\n"))[0], v => Assert.True(double.IsFinite(v)));
 
         var r = await CliRunner.Run(Config, args);
         Assert.True(r.ExitCode == 0, r.Err);
@@ -484,6 +492,16 @@ public sealed class TrainOreoCommandTests : TrainCliFixture
             Assert.True(withValue.HasScoreHead);
         var record = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "oreo.json")))!;
         Assert.Equal("oreo", (string)record["method"]!);
+
+        // With LoRA: a PEFT adapter folder over the policy, the value head in its side file beside the adapters.
+        var lora = await CliRunner.Run(Config, "train", "oreo", "mcts-arith", "--model", _checkpoint.Path, "--max-length", "4096", "--batch", "4", "--epochs", "1",
+            "--eval-fraction", "0", "--lora-rank", "2", "--out", "oreo-lora");
+        Assert.True(lora.ExitCode == 0, lora.Err);
+        var loraDir = Path.Combine(_runs, "oreo-lora");
+        Assert.True(File.Exists(Path.Combine(loraDir, "adapter_config.json")));
+        Assert.True(File.Exists(Path.Combine(loraDir, "value_head.safetensors")));
+        using (var merged = CheckpointLoader.LoadModel(loraDir, withValueHead: true))
+            Assert.True(merged.HasScoreHead);
         Assert.Equal((int)record["steps"]!, TrainingLog.Read(Path.Combine(outDir, TrainingLog.FileName)).Count(l => l.ContainsKey("value_loss")));
 
         // Value-guided step beam search at test time, beside the plain beam and greedy decoding.
