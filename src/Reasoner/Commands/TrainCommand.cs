@@ -192,7 +192,7 @@ static class TrainCommand
     private static Command Plv(CliContext context)
     {
         var defaults = new PlvSettings();
-        var common = new PolicyTrainingOptions(context, "plv", defaults, "pairs");
+        var common = new PolicyTrainingOptions(context, "plv", defaults, "pairs", "TRL stepwise JSONL ({prompt, completions, labels}: lines of one prompt that part at a step labelled good on one side and bad on the other are a pair)");
         var margin = new Option<double>("--margin") { Description = "Least difference of two siblings' rewards for them to make a pair (Tree-PLV: 0.375).", DefaultValueFactory = _ => defaults.Margin };
         var value = EnumOption.Create<NodeValueKind>("--value", "Node value that is a step's reward. Default: the value the run's search ranked by (monte-carlo-value for best-first, as Tree-PLV; q for mcts). gold: the oracle (built-in tasks only).", null);
         var command = new Command("plv",
@@ -220,6 +220,12 @@ static class TrainCommand
                 Describe: m => string.Create(CultureInfo.InvariantCulture, $"loss {m.Loss:0.000} step acc {m.StepAccuracy:P0} margin {m.Margin:0.000}"),
                 SettingsLine: string.Create(CultureInfo.InvariantCulture, $"margin {settings.Margin}; the verifier starts as the policy's decoder with a new scalar head"))
             {
+                FileFormat = "TRL stepwise JSONL",
+                FromFile = (path, checkpoint) =>
+                {
+                    var data = PlvStepwiseReader.Read(path, checkpoint.Tokenizer, settings.MaxLength);
+                    return new(data.Pairs, $"{data.Pairs.Count} pairs from {data.Trees} stepwise lines of {Path.GetFileName(path)} ({data.TooLong} over {settings.MaxLength} tokens and {data.Empty} with an empty step left out)");
+                },
                 TrainedModel = policy => CausalLanguageModel.ScorerFrom(policy),
                 NextHint = "eval --task arith --best-of 16 --verifier OUT to rerank samples, or generate --verifier OUT to score search's steps",
             };

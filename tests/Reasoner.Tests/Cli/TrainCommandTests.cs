@@ -400,6 +400,15 @@ public sealed class TrainPlvCommandTests : TrainCliFixture
     {
         Assert.Equal(0, (await CliRunner.Run(Config, "generate", "--model", "reference:0.5", "--algo", "best-first", "--problems", "12", "--iterations", "6")).ExitCode);
         string[] args = ["train", "plv", "best-first-arith", "--model", _checkpoint.Path, "--max-length", "4096", "--batch", "2", "--epochs", "1", "--eval-fraction", "0"];
+        // TRL stepwise JSONL in place of a run (export writes it from the same trees).
+        var stepwise = Path.Combine(_runs, "stepwise.jsonl");
+        Assert.Equal(0, (await CliRunner.Run(Config, "export", "best-first-arith", "--format", "trl-stepwise", "--out", stepwise)).ExitCode);
+        var fromFile = await CliRunner.Run(Config, "train", "plv", stepwise, "--model", _checkpoint.Path, "--max-length", "4096", "--batch", "4", "--epochs", "1",
+            "--eval-fraction", "0", "--out", "plv-stepwise");
+        Assert.True(fromFile.ExitCode == 0, fromFile.Err + fromFile.Out);
+        Assert.Contains("stepwise lines", fromFile.Out);
+        Assert.True(File.Exists(Path.Combine(_runs, "plv-stepwise", "plv.json")));
+
         // With LoRA the verifier is a PEFT token-classification adapter over the policy, its head saved as modules_to_save.
         var lora = await CliRunner.Run(Config, [.. args, "--lora-rank", "2", "--out", "plv-lora"]);
         Assert.True(lora.ExitCode == 0, lora.Err);

@@ -82,3 +82,46 @@ public class PlvTrainerTests
         Assert.Equal(new long[] { 14, 17, 32, 35 }, batch.RejectedEnds.data<long>().ToArray());
     }
 }
+
+public class PlvStepwiseReaderTests
+{
+    [Fact]
+    public void LinesOfOnePromptThatPartAtAStepLabelledDifferentlyArePairs()
+    {
+        using var dir = new Reasoner.Tests.Models.TestData.TempDirectory();
+        var path = Path.Combine(dir.Path, "stepwise.jsonl");
+        File.WriteAllLines(path,
+        [
+            """{"prompt": "Q: 2 + 3 * 4?\n", "completions": ["3 * 4 = 12.", "2 + 12 = 14.", "The answer is 14."], "labels": [true, true, true]}""",
+            """{"prompt": "Q: 2 + 3 * 4?\n", "completions": ["3 * 4 = 12.", "2 + 12 = 15.", "The answer is 15."], "labels": [true, false, false]}""",
+            """{"prompt": "Q: 2 + 3 * 4?\n", "completions": ["2 + 3 = 5."], "labels": [false]}""",
+            "",
+            """{"prompt": "Q: 1 + 1?\n", "completions": ["1 + 1 = 2."], "labels": [true]}""",
+        ]);
+        var tokenizer = Reasoner.Tests.Models.TinyModels.ArithmeticTokenizer;
+        var set = PlvStepwiseReader.Read(path, tokenizer, maxLength: 4096);
+        Assert.Equal(4, set.Trees);
+        Assert.Equal(3, set.Pairs.Count); // lines 1–2 part at step 2; line 3 parts from both at step 1 with a bad label
+        var atTwo = Assert.Single(set.Pairs, p => p.Chosen.Count == 2);
+        Assert.Equal(tokenizer.Encode("Q: 2 + 3 * 4?\n3 * 4 = 12.\n"), atTwo.Prompt);
+        Assert.Equal(tokenizer.Encode("2 + 12 = 14.\n"), atTwo.Chosen[0]);
+        Assert.Equal(tokenizer.Encode("2 + 12 = 15.\n"), atTwo.Rejected[0]);
+        Assert.Equal(2, set.Pairs.Count(p => p.Rejected.Count == 1 && p.Compared == 1));
+        Assert.Single(set.Pairs.Select(p => p.ProblemId).Distinct());
+    }
+
+    [Theory]
+    [InlineData("""{"prompt": "Q", "completions": ["a", "b"], "labels": [true]}""", "2 completions but 1 labels")]
+    [InlineData("""{"prompt": "Q", "completions": "a", "labels": [true]}""", "'completions' must be an array")]
+    [InlineData("""{"prompt": "Q", "completions": ["a"], "labels": ["yes"]}""", "'labels' must be an array of booleans")]
+    [InlineData("not json", "not JSON")]
+    public void BadLinesNameTheFileAndLine(string line, string message)
+    {
+        using var dir = new Reasoner.Tests.Models.TestData.TempDirectory();
+        var path = Path.Combine(dir.Path, "bad.jsonl");
+        File.WriteAllLines(path, ["""{"prompt": "Q", "completions": ["a"], "labels": [true]}""", line]);
+        var error = Assert.Throws<Reasoner.Core.Datasets.DatasetFormatException>(() => PlvStepwiseReader.Read(path, Reasoner.Tests.Models.TinyModels.ArithmeticTokenizer, 4096));
+        Assert.Contains($"{path}:2:", error.Message);
+        Assert.Contains(message, error.Message);
+    }
+}
