@@ -56,7 +56,7 @@ public static class SearchFactory
         Seed = seed,
         World = settings.World with
         {
-            SolvePrompt = SolvePrompt(o.SolvePrompt, bareByDefault: modelSettings?.Prompt == PromptLibrary.SolveBare),
+            SolvePrompt = SolvePrompt(o.SolvePrompt, bareByDefault: modelSettings?.IsBare == true),
             DepthLimit = o.DepthLimit ?? settings.World.DepthLimit,
         },
         Proposal = settings.Proposal with
@@ -81,6 +81,6 @@ public static class SearchFactory
     public static (ScorerVerifier Verifier, ScorerEngine Engine) LoadVerifier(string folder, PromptLibrary prompts, string device)
     {
         var engine = ScorerEngine.Load(folder, Models.TorchRuntime.ParseDevice(device));
-        return (new ScorerVerifier(engine, prompts, ModelPromptSettings.Load(folder)?.Prompt == PromptLibrary.SolveBare), engine);
+        return (new ScorerVerifier(engine, prompts, ModelPromptSettings.ReadsBarePrompt(folder)), engine);
     }
 }

@@ -16,6 +16,13 @@ public sealed record ModelPromptSettings
     /// <summary>Prompt name in the prompt library, e.g. "solve-bare".</summary>
     public required string Prompt { get; init; }
 
+    /// <summary>Whether the model reads the bare solve prompt (models trained on the built-in tasks' own solutions).</summary>
+    [JsonIgnore]
+    public bool IsBare => Prompt == Core.Prompts.PromptLibrary.SolveBare;
+
+    /// <summary>Whether the model folder's reasoner.json names the bare solve prompt; false without one.</summary>
+    public static bool ReadsBarePrompt(string checkpointDirectory) => Load(checkpointDirectory)?.IsBare == true;
+
     /// <summary>The self-evaluation prompt the model learned (e.g. "self-eval-bare"); null: the few-shot "self-eval".</summary>
     public string? SelfEvalPrompt { get; init; }
 

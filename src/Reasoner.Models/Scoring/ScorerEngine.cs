@@ -37,7 +37,7 @@ public sealed class ScorerEngine : IDisposable
     {
         // An adapter folder has no config.json of its own: it is a scorer when PEFT's task is token classification.
         bool isScorer = LoraAdapters.IsAdapterFolder(directory)
-            ? File.ReadAllText(Path.Combine(directory, LoraAdapters.ConfigFile)).Contains("\"TOKEN_CLS\"", StringComparison.Ordinal)
+            ? LoraAdapters.IsScorerAdapter(directory)
             : ModelConfig.Load(Path.Combine(directory, CheckpointFiles.Config)).IsScorer;
         bool valueHead = !isScorer && File.Exists(Path.Combine(directory, CausalLanguageModel.ValueHeadFile));
         if (!isScorer && !valueHead)
@@ -47,6 +47,9 @@ public sealed class ScorerEngine : IDisposable
     }
 
     public string Id { get; }
+
+    /// <summary>σ of a raw score: the probability the verifier's Bradley–Terry training gives it, in [0, 1] like the other step values.</summary>
+    public static double Sigmoid(double score) => 1 / (1 + Math.Exp(-score));
 
     public ITextTokenizer Tokenizer { get; }
 

@@ -136,6 +136,9 @@ public sealed class LoraAdapters : nn.Module
         }
     }
 
+    /// <summary>Whether an adapter folder adapts a scorer (PEFT task_type TOKEN_CLS: a verifier's adapters and head).</summary>
+    public static bool IsScorerAdapter(string directory) => IsAdapterFolder(directory) && (string?)ReadConfig(directory)["task_type"] == "TOKEN_CLS";
+
     /// <summary>The base model an adapter folder names: an absolute path, or one relative to the folder.</summary>
     public static string BaseModelOf(string directory)
     {

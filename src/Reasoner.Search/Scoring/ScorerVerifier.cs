@@ -27,10 +27,8 @@ public sealed class ScorerVerifier(ScorerEngine engine, PromptLibrary prompts, b
             var members = group.ToArray();
             var prompt = PromptText.State(head, stepPrefixes[members[0]].SkipLast(1));
             var scores = await engine.ScoreStepsAsync(prompt, [.. members.Select(i => (IReadOnlyList<string>)[stepPrefixes[i][^1]])], PreferenceTree.StepDelimiter, cancel);
-            for (int k = 0; k < members.Length; k++) results[members[k]] = Sigmoid(scores[k][0]);
+            for (int k = 0; k < members.Length; k++) results[members[k]] = ScorerEngine.Sigmoid(scores[k][0]);
         }
         return results;
     }
-
-    public static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 }

@@ -1,3 +1,5 @@
+using Reasoner.Models.Scoring;
+
 namespace Reasoner.Training.Evaluation;
 
 /// <summary>How a solution's step scores become one score for reranking.</summary>
@@ -16,17 +18,15 @@ public enum StepAggregation
 /// <summary>Best-of-N reranking: the sample a verifier scores highest stands for the problem.</summary>
 public static class BestOfN
 {
-    public static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
-
     /// <summary>One solution's score from its steps' raw verifier outputs; a solution without steps scores 0.</summary>
     public static double Aggregate(IReadOnlyList<double> rawStepScores, StepAggregation how)
     {
         if (rawStepScores.Count == 0) return 0;
         return how switch
         {
-            StepAggregation.Last => Sigmoid(rawStepScores[^1]),
-            StepAggregation.Min => rawStepScores.Min(Sigmoid),
-            StepAggregation.Product => rawStepScores.Aggregate(1.0, (p, s) => p * Sigmoid(s)),
+            StepAggregation.Last => ScorerEngine.Sigmoid(rawStepScores[^1]),
+            StepAggregation.Min => rawStepScores.Min(ScorerEngine.Sigmoid),
+            StepAggregation.Product => rawStepScores.Aggregate(1.0, (p, s) => p * ScorerEngine.Sigmoid(s)),
             _ => throw new ArgumentOutOfRangeException(nameof(how), how, null),
         };
     }

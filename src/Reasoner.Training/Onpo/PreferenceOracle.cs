@@ -77,6 +77,6 @@ public sealed class VerifierOracle(Reasoner.Models.Scoring.ScorerEngine verifier
         var steps = new[] { first.Text, second.Text }.Select(Evaluation.Evaluator.Steps).ToArray();
         if (steps.Any(s => s.Count == 0)) return steps[0].Count > 0 ? 1 : steps[1].Count > 0 ? 0 : 0.5;
         var scores = await verifier.ScoreStepsAsync(prompts.RenderSolve(problem, bare), steps, Core.Trees.PreferenceTree.StepDelimiter, cancel);
-        return Evaluation.BestOfN.Sigmoid(scores[0][^1] - scores[1][^1]);
+        return Reasoner.Models.Scoring.ScorerEngine.Sigmoid(scores[0][^1] - scores[1][^1]);
     }
 }

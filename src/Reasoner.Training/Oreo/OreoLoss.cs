@@ -55,9 +55,15 @@ public static class OreoLoss
     public static Tensor Kl(Tensor policyLogits, Tensor referenceLogits, Tensor tokenMask)
     {
         using var scope = NewDisposeScope();
-        var logP = policyLogits.to(ScalarType.Float32).log_softmax(-1);
-        var logRef = referenceLogits.to(ScalarType.Float32).log_softmax(-1);
-        var perToken = (logP.exp() * (logP - logRef)).sum(-1);
+        return KlOfLogProbs(policyLogits.to(ScalarType.Float32).log_softmax(-1), referenceLogits.to(ScalarType.Float32).log_softmax(-1), tokenMask)
+            .MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="Kl"/> from log-probabilities the caller already has (the objective needs them for the log-ratios too).</summary>
+    public static Tensor KlOfLogProbs(Tensor policyLogProbs, Tensor referenceLogProbs, Tensor tokenMask)
+    {
+        using var scope = NewDisposeScope();
+        var perToken = (policyLogProbs.exp() * (policyLogProbs - referenceLogProbs)).sum(-1);
         return MaskedMean(perToken, tokenMask).MoveToOuterDisposeScope();
     }
 

@@ -92,21 +92,22 @@ public sealed class OreoObjective(CausalLanguageModel policy, CausalLanguageMode
         var ids = batch.InputIds;
         long width = ids.shape[1];
         var hidden = policy.HiddenStatesRightPadded(ids);
-        var logits = policy.Logits(hidden).narrow(1, 0, width - 1);              // position k predicts token k+1
+        // Position k predicts token k+1; the whole distributions serve the KL, the chosen tokens' entries the log-ratios.
+        var logProbs = policy.Logits(hidden).narrow(1, 0, width - 1).to(ScalarType.Float32).log_softmax(-1);
         var targets = ids.narrow(1, 1, width - 1).unsqueeze(-1);
-        var tokenLogProbs = logits.log_softmax(-1).gather(-1, targets).squeeze(-1);   // [B,W−1], token k+1's
-        Tensor referenceLogits, referenceLogProbs;
+        var tokenLogProbs = logProbs.gather(-1, targets).squeeze(-1);               // [B,W−1], token k+1's
+        Tensor referenceAll, referenceLogProbs;
         using (no_grad())
         {
-            referenceLogits = reference.ForwardRightPadded(ids).narrow(1, 0, width - 1);
-            referenceLogProbs = referenceLogits.log_softmax(-1).gather(-1, targets).squeeze(-1);
+            referenceAll = reference.ForwardRightPadded(ids).narrow(1, 0, width - 1).to(ScalarType.Float32).log_softmax(-1);
+            referenceLogProbs = referenceAll.gather(-1, targets).squeeze(-1);
         }
         var ratios = tokenLogProbs - referenceLogProbs;                               // aligned to tokens 1…W−1
         var stepRatios = batch.StepTokens.narrow(2, 1, width - 1).bmm(ratios.unsqueeze(-1)).squeeze(-1);   // [B,S]
         var values = policy.Scores(hidden).reshape(-1).index_select(0, batch.StatePositions.reshape(-1)).reshape(batch.StatePositions.shape);
         var policyLoss = OreoLoss.Policy(stepRatios, values, batch.Rewards, batch.StepMask, settings.Beta);
         var valueLoss = OreoLoss.Value(stepRatios, values, batch.Rewards, batch.StepMask, settings.Beta);
-        var kl = OreoLoss.Kl(logits, referenceLogits, batch.ActionMask.narrow(1, 0, width - 1));
+        var kl = OreoLoss.KlOfLogProbs(logProbs, referenceAll, batch.ActionMask.narrow(1, 0, width - 1));
         var loss = policyLoss + valueLoss + settings.KlWeight * kl;
         var first = values.select(1, 0).detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
         var rewards = batch.Rewards.cpu().data<float>().ToArray();

@@ -43,14 +43,7 @@ public sealed record DifficultyMix(IReadOnlyList<int> Levels, IReadOnlyList<doub
     }
 
     /// <summary>The index of a level drawn with probability proportional to its weight; a single level draws nothing.</summary>
-    public int Draw(Random random)
-    {
-        if (Levels.Count == 1) return 0;
-        double u = random.NextDouble() * Weights.Sum();
-        for (int i = 0; i < Weights.Count - 1; i++)
-            if ((u -= Weights[i]) < 0) return i;
-        return Weights.Count - 1;
-    }
+    public int Draw(Random random) => Levels.Count == 1 ? 0 : WeightedDraw.Index(Weights, random);
 
     public override string ToString() =>
         string.Join(",", Levels.Zip(Weights, (l, w) => w == 1 ? l.ToString(CultureInfo.InvariantCulture) : $"{l}:{w.ToString(CultureInfo.InvariantCulture)}"));

@@ -39,13 +39,7 @@ public sealed record TaskMix(IReadOnlyList<string> Names, IReadOnlyList<double> 
     }
 
     /// <summary>The index of a task drawn with probability proportional to its weight.</summary>
-    public int Draw(Random random)
-    {
-        double u = random.NextDouble() * Weights.Sum();
-        for (int i = 0; i < Weights.Count - 1; i++)
-            if ((u -= Weights[i]) < 0) return i;
-        return Weights.Count - 1;
-    }
+    public int Draw(Random random) => WeightedDraw.Index(Weights, random);
 
     public override string ToString() =>
         string.Join(",", Names.Zip(Weights, (n, w) => w == 1 ? n : $"{n}:{w.ToString(CultureInfo.InvariantCulture)}"));

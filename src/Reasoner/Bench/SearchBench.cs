@@ -63,7 +63,7 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
     public async Task<int> GreedyCorrectAsync(int maxTokens, Action<int> progress, CancellationToken cancel)
     {
         using var engine = new TorchEngine(model, tokenizer, modelId);
-        bool bare = modelSettings?.Prompt == PromptLibrary.SolveBare;
+        bool bare = modelSettings?.IsBare == true;
         var world = new StepWorld(prompts, new StepWorldSettings { SolvePrompt = bare ? SolvePromptStyle.Bare : SolvePromptStyle.FewShot });
         var evaluator = new Evaluator(engine, world.InitialState,
             new EvalSettings { K = 1, Samples = 1, MaxTokens = maxTokens, Stop = modelSettings?.Stop ?? PromptLibrary.FewShotStops });

@@ -136,7 +136,7 @@ static class EvalCommand
         using ILanguageModel model = TorchEngine.Load(directory, TorchRuntime.ParseDevice(device));
         using var verifier = reranker is { } r ? Models.Scoring.ScorerEngine.Load(r.Folder, TorchRuntime.ParseDevice(device)) : null;
         var prompts = PromptFolder.Open(context.Settings);
-        bool bareVerifier = reranker is { } rv && ModelPromptSettings.Load(rv.Folder)?.Prompt == PromptLibrary.SolveBare;
+        bool bareVerifier = reranker is { } rv && ModelPromptSettings.ReadsBarePrompt(rv.Folder);
         var evaluator = new Evaluator(model, p => template.Render(new Dictionary<string, string> { ["question"] = PromptLibrary.FormatQuestion(p) }), settings)
         {
             // The verifier reads each sample's steps after the solve prompt it was trained with, all samples over that prompt at once.
@@ -150,11 +150,11 @@ static class EvalCommand
 
         // Step beam search on the same model: scored by the model's own self-evaluation, and by a value model alone.
         var beamOverrides = beam is { } b ? new SearchOverrides { BeamWidth = b.Width, Actions = b.Width } : null;
-        using var valueEngine = beam?.Value is { } valueFolder ? Models.Scoring.ScorerEngine.Load(valueFolder, TorchRuntime.ParseDevice(device)) : null;
+        var (valueVerifier, valueEngine) = beam?.Value is { } valueFolder ? SearchFactory.LoadVerifier(valueFolder, prompts, device) : (null, null);
+        using var valueEngineScope = valueEngine;
         var plainBeam = beamOverrides is null ? null : SearchFactory.Create(Search.BeamSearch.AlgorithmName, model, prompts, settings.Seed, beamOverrides, promptSettings);
-        var valueBeam = beamOverrides is null || valueEngine is null ? null
-            : SearchFactory.Create(Search.BeamSearch.AlgorithmName, model, prompts, settings.Seed, beamOverrides, promptSettings,
-                new Search.ScorerVerifier(valueEngine, prompts, ModelPromptSettings.Load(beam!.Value.Value!)?.Prompt == PromptLibrary.SolveBare), verifierOnly: true);
+        var valueBeam = beamOverrides is null || valueVerifier is null ? null
+            : SearchFactory.Create(Search.BeamSearch.AlgorithmName, model, prompts, settings.Seed, beamOverrides, promptSettings, valueVerifier, verifierOnly: true);
         async Task<bool?> BeamCorrect(Search.ISearchAlgorithm? search, Problem problem)
         {
             if (search is null) return null;

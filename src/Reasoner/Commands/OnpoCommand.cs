@@ -144,7 +144,7 @@ static class OnpoCommand
         IPreferenceOracle oracle = kind switch
         {
             OracleKind.Judge => new JudgeOracle(judge!, prompts.Get(Core.Prompts.PromptLibrary.JudgePair)),
-            OracleKind.Verifier => new VerifierOracle(verifier!, prompts, ModelPromptSettings.Load(oracleModel)?.Prompt == Core.Prompts.PromptLibrary.SolveBare),
+            OracleKind.Verifier => new VerifierOracle(verifier!, prompts, ModelPromptSettings.ReadsBarePrompt(oracleModel)),
             _ => new OutcomeOracle(),
         };
         if (fresh is not { } sampled) return OnpoPairSet.BuildAsync(trees, prompts, tokenizer, oracle, settings, cancel).GetAwaiter().GetResult();

@@ -296,7 +296,7 @@ static class PolicyTrainingCommand
     {
         var modelSettings = ModelPromptSettings.Load(model);
         var prompts = PromptFolder.Open(context.Settings);
-        bool bare = modelSettings?.Prompt == PromptLibrary.SolveBare;
+        bool bare = modelSettings?.IsBare == true;
         Func<Problem, string> prompt = p => prompts.RenderSolve(p, bare);
         int longest = problems.Max(p => tokenizer.Encode(prompt(p)).Length);
         int maxTokens = maxLength - longest;
