@@ -53,7 +53,7 @@ public sealed class GenerationRun : IDisposable
         var writerOptions = store.ToWriterOptions(shard.WriterId);
         var inFlight = new ProblemsInFlight();
         var model = ModelBackends.Create(generate.Model, device, () => inFlight.Problems);
-        Models.Scoring.ScorerEngine? verifierEngine = null;
+        Models.Scoring.IStepScoringModel? verifierEngine = null;
         try
         {
             ScorerVerifier? verifier = null;

@@ -77,10 +77,13 @@ public static class SearchFactory
         string.IsNullOrEmpty(name) ? (bareByDefault ? SolvePromptStyle.Bare : SolvePromptStyle.FewShot)
         : SolvePromptStyles.Parse(name) ?? throw new ArgumentException($"unknown solve prompt '{name}': expected {SolvePromptStyles.FewShot} or {SolvePromptStyles.Bare}");
 
-    /// <summary>A verifier folder as search's step verifier, on the device given; the engine is the caller's to dispose.</summary>
-    public static (ScorerVerifier Verifier, ScorerEngine Engine) LoadVerifier(string folder, PromptLibrary prompts, string device)
+    /// <summary>
+    /// A scorer (a folder on the device given, or a <c>serve-model --scorer</c> server: <see cref="StepScoringModels.Open"/>) as
+    /// search's step verifier; the scorer is the caller's to dispose.
+    /// </summary>
+    public static (ScorerVerifier Verifier, IStepScoringModel Scorer) LoadVerifier(string spec, PromptLibrary prompts, string device)
     {
-        var engine = ScorerEngine.Load(folder, Models.TorchRuntime.ParseDevice(device));
-        return (new ScorerVerifier(engine, prompts, ModelPromptSettings.ReadsBarePrompt(folder)), engine);
+        var scorer = StepScoringModels.Open(spec, Models.TorchRuntime.ParseDevice(device));
+        return (new ScorerVerifier(scorer, prompts), scorer);
     }
 }

@@ -1,9 +1,4 @@
-using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
-using Polly;
-using Polly.Retry;
-using Polly.Timeout;
 using Reasoner.Models.Backends.OpenAi;
 
 namespace Reasoner.Models.Backends;
@@ -17,29 +12,17 @@ namespace Reasoner.Models.Backends;
 /// </summary>
 public sealed class OpenAiCompletionsClient : ILanguageModel
 {
-    static readonly MediaTypeHeaderValue Json = new("application/json");
-
     readonly OpenAiCompletionsOptions _options;
-    readonly HttpClient _http;
-    readonly SemaphoreSlim _inFlight;
-    readonly ResiliencePipeline<HttpResponseMessage> _resilience;
+    readonly ServerConnection _server;
     int _echoMaxTokens;
 
     public OpenAiCompletionsClient(OpenAiCompletionsOptions options)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConcurrentRequests, 1, nameof(options.MaxConcurrentRequests));
-        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRetries, nameof(options.MaxRetries));
         _options = options;
-        var baseUrl = options.BaseUrl.ToString().TrimEnd('/');
-        if (baseUrl.EndsWith("/v1", StringComparison.Ordinal)) baseUrl = baseUrl[..^3];
-        CompletionsUrl = new Uri(baseUrl + "/v1/completions");
-        ModelId = options.Model is null ? baseUrl : $"{options.Model}@{baseUrl}";
+        _server = new ServerConnection(options);
+        CompletionsUrl = _server.Url("/v1/completions");
+        ModelId = options.Model is null ? _server.BaseUrl : $"{options.Model}@{_server.BaseUrl}";
         _echoMaxTokens = options.EchoMaxTokens;
-        _inFlight = new SemaphoreSlim(options.MaxConcurrentRequests);
-        // The resilience pipeline owns timing: one timeout per attempt, inside the retries.
-        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
-        if (options.ApiKey is not null) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
-        _resilience = BuildResilience(options);
     }
 
     /// <summary><c>model@baseUrl</c>, or the base URL alone when no model name is set.</summary>
@@ -121,99 +104,19 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
     async Task<(CompletionsResponseBody Body, int Attempts)> PostAsync(CompletionsRequestBody body, CancellationToken cancel)
     {
         var payload = JsonSerializer.SerializeToUtf8Bytes(body, CompletionsJsonContext.Default.CompletionsRequestBody);
-        await _inFlight.WaitAsync(cancel);
+        var (text, attempts) = await _server.SendAsync(CompletionsUrl, payload, cancel);
         try
         {
-            var attempts = 0;
-            HttpResponseMessage response;
-            try
-            {
-                response = await _resilience.ExecuteAsync(async token =>
-                {
-                    attempts++;
-                    using var request = new HttpRequestMessage(HttpMethod.Post, CompletionsUrl) { Content = new ByteArrayContent(payload) };
-                    request.Content.Headers.ContentType = Json;
-                    // Buffers the whole body, so that the attempt's timeout covers reading it.
-                    return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
-                }, cancel);
-            }
-            catch (TimeoutRejectedException e)
-            {
-                throw new LanguageModelServerException(
-                    $"POST {CompletionsUrl}: no answer within {_options.Timeout.TotalSeconds:0.###} s ({Tries(attempts)})", CompletionsUrl, null, null, attempts, e);
-            }
-            catch (HttpRequestException e) when (!cancel.IsCancellationRequested)
-            {
-                throw new LanguageModelServerException($"POST {CompletionsUrl} failed after {Tries(attempts)}: {e.Message}", CompletionsUrl, null, null, attempts, e);
-            }
-            using (response)
-            {
-                var text = await response.Content.ReadAsStringAsync(cancel);
-                var status = (int)response.StatusCode;
-                if (!response.IsSuccessStatusCode)
-                {
-                    var message = CompletionsReading.ServerMessage(text);
-                    if (message.Length == 0) message = response.ReasonPhrase ?? "";
-                    throw new LanguageModelServerException(
-                        $"POST {CompletionsUrl} failed with {status} {response.ReasonPhrase} after {Tries(attempts)}: {message}", CompletionsUrl, status, message, attempts);
-                }
-                try
-                {
-                    return (JsonSerializer.Deserialize(text, CompletionsJsonContext.Default.CompletionsResponseBody) ?? throw Malformed("null", attempts), attempts);
-                }
-                catch (JsonException e)
-                {
-                    throw Malformed($"not a completions response ({e.Message})", attempts);
-                }
-            }
+            return (JsonSerializer.Deserialize(text, CompletionsJsonContext.Default.CompletionsResponseBody) ?? throw Malformed("null", attempts), attempts);
         }
-        finally
+        catch (JsonException e)
         {
-            _inFlight.Release();
+            throw Malformed($"not a completions response ({e.Message})", attempts);
         }
     }
-
-    static string Tries(int attempts) => attempts == 1 ? "1 attempt" : $"{attempts} attempts";
 
     LanguageModelServerException Malformed(string what, int attempts) =>
         new($"POST {CompletionsUrl}: unexpected answer: {what}", CompletionsUrl, 200, null, attempts);
 
-    static ResiliencePipeline<HttpResponseMessage> BuildResilience(OpenAiCompletionsOptions options)
-    {
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
-        if (options.MaxRetries > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>()
-                    .Handle<TimeoutRejectedException>()
-                    .HandleResult(r => IsTransient(r.StatusCode)),
-                MaxRetryAttempts = options.MaxRetries,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = options.RetryDelay,
-                MaxDelay = options.MaxRetryDelay,
-                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, options.MaxRetryDelay)),
-            });
-        }
-        return builder.AddTimeout(options.Timeout).Build();
-    }
-
-    static bool IsTransient(HttpStatusCode status) =>
-        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
-
-    /// <summary>The server's <c>Retry-After</c>, capped; null leaves the delay to the backoff.</summary>
-    static TimeSpan? RetryAfter(HttpResponseMessage? response, TimeSpan max)
-    {
-        var header = response?.Headers.RetryAfter;
-        var delay = header?.Delta ?? (header?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
-        return delay is { } d ? TimeSpan.FromTicks(Math.Clamp(d.Ticks, 0, max.Ticks)) : null;
-    }
-
-    public void Dispose()
-    {
-        _http.Dispose();
-        _inFlight.Dispose();
-    }
+    public void Dispose() => _server.Dispose();
 }

@@ -12,7 +12,7 @@ namespace Reasoner.Models.Scoring;
 /// output at the step's last token, the step encoded with its delimiter, as training reads it.
 /// Calls run one at a time (the model is not shared between threads); concurrent callers queue.
 /// </summary>
-public sealed class ScorerEngine : IDisposable
+public sealed class ScorerEngine : IStepScoringModel
 {
     private readonly CausalLanguageModel model;
     private readonly bool ownsModel;
@@ -35,18 +35,28 @@ public sealed class ScorerEngine : IDisposable
     /// </summary>
     public static ScorerEngine Load(string directory, Device? device = null)
     {
-        // An adapter folder has no config.json of its own: it is a scorer when PEFT's task is token classification.
-        bool isScorer = LoraAdapters.IsAdapterFolder(directory)
-            ? LoraAdapters.IsScorerAdapter(directory)
-            : ModelConfig.Load(Path.Combine(directory, CheckpointFiles.Config)).IsScorer;
+        bool isScorer = IsScorerFolder(directory);
         bool valueHead = !isScorer && File.Exists(Path.Combine(directory, CausalLanguageModel.ValueHeadFile));
         if (!isScorer && !valueHead)
             throw new ArgumentException($"{directory} holds a policy without a value head, not a scorer: train one with train plv or train oreo");
         var model = CheckpointLoader.LoadModel(directory, device, withValueHead: valueHead);
-        return new ScorerEngine(model, CheckpointLoader.LoadTokenizer(directory), Path.TrimEndingDirectorySeparator(directory), ownsModel: true);
+        return new ScorerEngine(model, CheckpointLoader.LoadTokenizer(directory), Path.TrimEndingDirectorySeparator(directory), ownsModel: true)
+        {
+            ReadsBarePrompt = ModelPromptSettings.ReadsBarePrompt(directory),
+        };
     }
 
+    /// <summary>Whether a folder holds a standalone scorer (…ForTokenClassification, or a LoRA adapter for one), not a policy.</summary>
+    public static bool IsScorerFolder(string directory) =>
+        // An adapter folder has no config.json of its own: it is a scorer when PEFT's task is token classification.
+        LoraAdapters.IsAdapterFolder(directory)
+            ? LoraAdapters.IsScorerAdapter(directory)
+            : File.Exists(Path.Combine(directory, CheckpointFiles.Config)) && ModelConfig.Load(Path.Combine(directory, CheckpointFiles.Config)).IsScorer;
+
     public string Id { get; }
+
+    /// <summary>From the folder's reasoner.json, which a verifier copies from the policy it started from.</summary>
+    public bool ReadsBarePrompt { get; init; }
 
     /// <summary>σ of a raw score: the probability the verifier's Bradley–Terry training gives it, in [0, 1] like the other step values.</summary>
     public static double Sigmoid(double score) => 1 / (1 + Math.Exp(-score));
@@ -57,8 +67,6 @@ public sealed class ScorerEngine : IDisposable
     public static IReadOnlyList<int[]> StepPieces(ITextTokenizer tokenizer, IEnumerable<string> steps, string delimiter) =>
         steps.Select(s => tokenizer.Encode(s + delimiter)).ToArray();
 
-    /// <summary>Per candidate, the score at the end of each of its steps.</summary>
-    /// <param name="prompt">What every candidate continues (the question's prompt, and any steps they share).</param>
     public async Task<IReadOnlyList<double[]>> ScoreStepsAsync(string prompt, IReadOnlyList<IReadOnlyList<string>> candidates, string delimiter,
         CancellationToken cancel = default)
     {

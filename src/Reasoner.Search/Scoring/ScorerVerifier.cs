@@ -7,20 +7,19 @@ using Reasoner.Models.Scoring;
 namespace Reasoner.Search;
 
 /// <summary>
-/// A trained scorer (a <c>train plv</c> verifier) as search's <see cref="IStepVerifier"/>. Prefixes that share all but
+/// A trained scorer (a <c>train plv</c> verifier, an OREO value head; in process or on a server) as search's <see cref="IStepVerifier"/>. Prefixes that share all but
 /// their last step (siblings of one expansion) are scored in one call: the solve prompt and their shared steps are the
 /// prompt, run once, and each new step is one candidate. The score is σ of the head's output at the step's end, in
 /// [0, 1] like the other step values.
 /// </summary>
-/// <param name="bare">Whether the verifier reads the bare solve prompt (its reasoner.json, copied from the policy it started from, says so).</param>
-public sealed class ScorerVerifier(ScorerEngine engine, PromptLibrary prompts, bool bare) : IStepVerifier
+public sealed class ScorerVerifier(IStepScoringModel engine, PromptLibrary prompts) : IStepVerifier
 {
     public string Id => engine.Id;
 
     public async Task<IReadOnlyList<double>> ScoreAsync(Problem problem, IReadOnlyList<IReadOnlyList<string>> stepPrefixes, CancellationToken cancel = default)
     {
         var results = new double[stepPrefixes.Count];
-        var head = prompts.RenderSolve(problem, bare);
+        var head = prompts.RenderSolve(problem, engine.ReadsBarePrompt);
         foreach (var group in Enumerable.Range(0, stepPrefixes.Count).Where(i => stepPrefixes[i].Count > 0)
                      .GroupBy(i => string.Join(PreferenceTree.StepDelimiter, stepPrefixes[i].SkipLast(1))))
         {

@@ -69,14 +69,14 @@ public sealed class JudgeOracle : IPreferenceOracle
 /// Bradley–Terry probability its ranking loss was trained with, P(y ≻ y′) = σ(r(y) − r(y′)), r the verifier's output at
 /// each solution's last step. Transitive by construction, unlike the judge.
 /// </summary>
-public sealed class VerifierOracle(Reasoner.Models.Scoring.ScorerEngine verifier, Core.Prompts.PromptLibrary prompts, bool bare) : IPreferenceOracle
+public sealed class VerifierOracle(Reasoner.Models.Scoring.IStepScoringModel verifier, Core.Prompts.PromptLibrary prompts) : IPreferenceOracle
 {
     public async Task<double> PreferAsync(OracleSolution first, OracleSolution second, CancellationToken cancel = default)
     {
         var problem = first.Problem ?? throw new ArgumentException("the verifier oracle needs the problem of the solutions", nameof(first));
         var steps = new[] { first.Text, second.Text }.Select(Evaluation.Evaluator.Steps).ToArray();
         if (steps.Any(s => s.Count == 0)) return steps[0].Count > 0 ? 1 : steps[1].Count > 0 ? 0 : 0.5;
-        var scores = await verifier.ScoreStepsAsync(prompts.RenderSolve(problem, bare), steps, Core.Trees.PreferenceTree.StepDelimiter, cancel);
+        var scores = await verifier.ScoreStepsAsync(prompts.RenderSolve(problem, verifier.ReadsBarePrompt), steps, Core.Trees.PreferenceTree.StepDelimiter, cancel);
         return Reasoner.Models.Scoring.ScorerEngine.Sigmoid(scores[0][^1] - scores[1][^1]);
     }
 }

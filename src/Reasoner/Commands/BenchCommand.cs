@@ -143,7 +143,7 @@ static class BenchCommand
         var seed = new Option<int>("--seed") { Description = "Seed of every search.", DefaultValueFactory = _ => context.Settings.Seed };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads.", DefaultValueFactory = _ => 2 };
         var yieldOnly = new Option<bool>("--yield-only") { Description = "Run only the generator's own configuration (forking and batching, 1 worker): the search yield on more problems in less time, no speed comparison." };
-        var verifier = new Option<string?>("--verifier") { Description = "A step verifier folder (train plv) that scores every new step, as generate --verifier does; its time counts in the figures." };
+        var verifier = new Option<string?>("--verifier") { Description = "A step verifier (a train plv folder, or a serve-model --scorer server) that scores every new step, as generate --verifier does; its time counts in the figures." };
         var command = new Command("search",
             "Generator throughput and search yield on a built-in test set: for each algorithm, trees/min and nodes/s with the engine's prefix " +
             "forking and batching on vs off (one row per call, no prefix cache) and with 1 vs 2 workers; then the share of problems whose " +
@@ -166,7 +166,7 @@ static class BenchCommand
             var (engineModel, tokenizer, modelId) = OpenModel(parse.GetValue(model), random: false, TorchRuntime.ParseDevice(context.Settings.Device), 0);
             var prompts = PromptFolder.Open(context.Settings);
             var (stepVerifier, verifierEngine) = parse.GetValue(verifier) is { } folder
-                ? SearchFactory.LoadVerifier(Path.GetFullPath(folder), prompts, context.Settings.Device)
+                ? SearchFactory.LoadVerifier(Models.Scoring.StepScoringModels.FullSpec(folder), prompts, context.Settings.Device)
                 : (null, null);
             using (verifierEngine)
             using (engineModel)

@@ -38,10 +38,10 @@ static class EvalCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => 2 };
         var output = new Option<string?>("--out", "-o") { Description = "Where to save the report (JSON with every problem's outcome). Default: <RunsDir>/eval/<model>-<task>[-d<difficulty>][-n<problems>].json. With --compare: where to save the comparison." };
         var bestOf = new Option<int?>("--best-of") { Description = "Best-of-N with --verifier: N samples per problem (sets k and n to N unless given), reranked by the verifier, printed beside maj@N, pass@N and, on built-in tasks, the gold-label oracle's pick." };
-        var verifier = new Option<string?>("--verifier") { Description = "A step verifier folder (train plv) that reranks the samples: the sample with the highest aggregated step score stands for the problem." };
+        var verifier = new Option<string?>("--verifier") { Description = "A step verifier that reranks the samples, a folder (train plv) or a serve-model --scorer server ([MODEL@]http://HOST:PORT): the sample with the highest aggregated step score stands for the problem." };
         var aggregate = EnumOption.Create<StepAggregation>("--aggregate", "How a sample's step scores make its score: σ of the last step's, the least σ (min), or the product of σ.", StepAggregation.Min);
         var beam = new Option<int?>("--beam") { Description = "Also answer each problem by step beam search of width B (B kept, B steps sampled from each): scored by the model's own self-evaluation, and with --value by a value model alone, printed beside greedy." };
-        var value = new Option<string?>("--value") { Description = "The value model that guides the beam: a train oreo output folder (its value head) or a train plv verifier." };
+        var value = new Option<string?>("--value") { Description = "The value model that guides the beam: a train oreo output folder (its value head), a train plv verifier, or a serve-model --scorer server serving either." };
         var compare = new Option<string[]>("--compare")
         {
             Description = "Compare two evaluations on the same problems: A B, each a model folder (evaluated now with these settings, its report saved) or a saved report (.json). Prints B − A with a 95 % interval and McNemar's exact p.",
@@ -87,8 +87,8 @@ static class EvalCommand
                     set = LoadProblems(context, family, parse.GetValue(data), parse.GetValue(difficulty));
                     if (parse.GetValue(problems) is { } n) set = set.Take(n).ToArray();
                 }
-                var reranker = parse.GetValue(verifier) is { } v ? (Path.GetFullPath(v), EnumOption.Value<StepAggregation>(parse, aggregate)) : ((string, StepAggregation)?)null;
-                var beamSearch = parse.GetValue(beam) is { } width ? (width, parse.GetValue(value) is { } vf ? Path.GetFullPath(vf) : null) : ((int, string?)?)null;
+                var reranker = parse.GetValue(verifier) is { } v ? (Models.Scoring.StepScoringModels.FullSpec(v), EnumOption.Value<StepAggregation>(parse, aggregate)) : ((string, StepAggregation)?)null;
+                var beamSearch = parse.GetValue(beam) is { } width ? (width, parse.GetValue(value) is { } vf ? Models.Scoring.StepScoringModels.FullSpec(vf) : null) : ((int, string?)?)null;
                 var report = await Run(context, family, set, directory, settings, parse.GetValue(device)!, family.IsBuiltin && parse.GetValue(data) is null ? parse.GetValue(difficulty) : null, parse.GetValue(data), cancel, reranker, beamSearch);
                 Print(context.Console, report);
                 return report;
@@ -134,16 +134,15 @@ static class EvalCommand
         var template = PromptFolder.Open(context.Settings).Get(promptSettings?.Prompt ?? PromptLibrary.SolvePromptFor(family.Name));
         settings = settings with { Stop = promptSettings?.Stop ?? PromptLibrary.FewShotStops };
         using ILanguageModel model = TorchEngine.Load(directory, TorchRuntime.ParseDevice(device));
-        using var verifier = reranker is { } r ? Models.Scoring.ScorerEngine.Load(r.Folder, TorchRuntime.ParseDevice(device)) : null;
+        using var verifier = reranker is { } r ? Models.Scoring.StepScoringModels.Open(r.Folder, TorchRuntime.ParseDevice(device)) : null;
         var prompts = PromptFolder.Open(context.Settings);
-        bool bareVerifier = reranker is { } rv && ModelPromptSettings.ReadsBarePrompt(rv.Folder);
         var evaluator = new Evaluator(model, p => template.Render(new Dictionary<string, string> { ["question"] = PromptLibrary.FormatQuestion(p) }), settings)
         {
             // The verifier reads each sample's steps after the solve prompt it was trained with, all samples over that prompt at once.
             Rerank = verifier is null ? null : async (problem, texts, token) =>
             {
                 var steps = texts.Select(Evaluator.Steps).ToArray();
-                var raw = await verifier.ScoreStepsAsync(prompts.RenderSolve(problem, bareVerifier), steps, Core.Trees.PreferenceTree.StepDelimiter, token);
+                var raw = await verifier.ScoreStepsAsync(prompts.RenderSolve(problem, verifier.ReadsBarePrompt), steps, Core.Trees.PreferenceTree.StepDelimiter, token);
                 return raw.Select(s => BestOfN.Aggregate(s, reranker!.Value.Aggregate)).ToArray();
             },
         };

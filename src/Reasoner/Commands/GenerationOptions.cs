@@ -49,7 +49,7 @@ sealed class GenerationOptions
         _oversampling = new Option<int?>("--oversampling") { Description = "Samples drawn per wanted step in one batched request; the first k distinct steps are kept (default: the model folder's reasoner.json, 4 for the built-in model, which repeats its favourite steps; else 1, MCTS-DPO's plain k samples).", DefaultValueFactory = _ => s.Oversampling };
         _prompt = new Option<string?>("--prompt") { Description = "Solve prompt: few-shot or bare (default: bare when the model folder's reasoner.json names solve-bare, as the built-in model's does; few-shot otherwise).", DefaultValueFactory = _ => s.SolvePrompt, HelpName = "few-shot|bare" };
         _prompt.AcceptOnlyFromAmong(Core.Prompts.SolvePromptStyles.FewShot, Core.Prompts.SolvePromptStyles.Bare);
-        _verifier = new Option<string?>("--verifier") { Description = "A step verifier folder (train plv): σ of its score at each new step joins the search's step value with weight 1, and is stored as the node's verifier score.", DefaultValueFactory = _ => NullIfEmpty(g.Verifier) };
+        _verifier = new Option<string?>("--verifier") { Description = "A step verifier: a folder (train plv, or a train oreo folder's value head) or a serve-model --scorer server, [MODEL@]http://HOST:PORT. σ of its score at each new step joins the search's step value with weight 1, and is stored as the node's verifier score.", DefaultValueFactory = _ => NullIfEmpty(g.Verifier) };
     }
 
     public void AddTo(Command command)

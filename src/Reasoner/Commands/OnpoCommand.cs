@@ -29,7 +29,7 @@ static class OnpoCommand
         var eta = new Option<double>("--eta") { Description = "η: each pair's log-ratio margin against the anchor is fitted to η/2 nats (the paper's 1/η = 0.01 is for 8B models and long responses).", DefaultValueFactory = _ => defaults.Eta };
         var pairs = EnumOption.Create<OnpoPairs>("--pairs", "all: every pair the oracle does not tie. best-vs-worst: the oracle's best solution against its worst, kept when the best wins (INPO).", defaults.Pairs);
         var oracle = EnumOption.Create<OracleKind>("--oracle", "outcome: a correct answer beats a wrong one, anything else is a coin. judge: a model asked which of two solutions is better (prompts/judge-pair.txt, both orders averaged), which need not be transitive. verifier: σ of the difference of a train plv verifier's last-step scores (--verifier).", OracleKind.Outcome);
-        var verifierDir = new Option<string?>("--verifier") { Description = "The verifier oracle's verifier folder (train plv)." };
+        var verifierDir = new Option<string?>("--verifier") { Description = "The verifier oracle's verifier: a train plv folder, or a serve-model --scorer server ([MODEL@]http://HOST:PORT)." };
         var judgeModel = new Option<string?>("--judge-model") { Description = "The judge oracle's model folder. Default: the sampling policy itself (self-judging)." };
         var samples = new Option<int>("--samples") { Description = "Solutions per problem the pairs come from: at most this many of its tree's terminals, or with --fresh exactly this many new ones (INPO: 8).", DefaultValueFactory = _ => defaults.Samples };
         var fresh = new Option<bool>("--fresh") { Description = "Sample --samples new solutions per problem of the runs from the policy π_t (at --temperature) instead of taking the trees' terminals. A resumed round draws the same ones again (same weights, same seeds)." };
@@ -140,11 +140,11 @@ static class OnpoCommand
             context.Console.MarkupLineInterpolated($"[grey]judge oracle: {oracleModel} on {prompts.Get(Core.Prompts.PromptLibrary.JudgePair).Source}[/]");
         if (kind == OracleKind.Verifier) context.Console.MarkupLineInterpolated($"[grey]verifier oracle: {oracleModel}[/]");
         using var judge = kind == OracleKind.Judge ? Models.Generation.TorchEngine.Load(oracleModel, device) : null;
-        using var verifier = kind == OracleKind.Verifier ? Models.Scoring.ScorerEngine.Load(oracleModel, device) : null;
+        using var verifier = kind == OracleKind.Verifier ? Models.Scoring.StepScoringModels.Open(oracleModel, device) : null;
         IPreferenceOracle oracle = kind switch
         {
             OracleKind.Judge => new JudgeOracle(judge!, prompts.Get(Core.Prompts.PromptLibrary.JudgePair)),
-            OracleKind.Verifier => new VerifierOracle(verifier!, prompts, ModelPromptSettings.ReadsBarePrompt(oracleModel)),
+            OracleKind.Verifier => new VerifierOracle(verifier!, prompts),
             _ => new OutcomeOracle(),
         };
         if (fresh is not { } sampled) return OnpoPairSet.BuildAsync(trees, prompts, tokenizer, oracle, settings, cancel).GetAwaiter().GetResult();

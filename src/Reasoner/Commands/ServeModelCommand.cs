@@ -3,10 +3,14 @@ using Microsoft.Extensions.Logging;
 using Reasoner.Cli.Serving;
 using Reasoner.Models;
 using Reasoner.Models.Backends;
+using Reasoner.Models.Scoring;
 
 namespace Reasoner.Cli.Commands;
 
-/// <summary><c>serve-model --model SPEC</c>: a language model over the OpenAI-compatible completions API, until Ctrl-C or SIGTERM.</summary>
+/// <summary>
+/// <c>serve-model --model SPEC [--scorer DIR]</c>: a language model over the OpenAI-compatible completions API, and a step
+/// scorer over <c>POST /v1/score</c>, until Ctrl-C or SIGTERM. A scorer folder given as <c>--model</c> is served alone.
+/// </summary>
 static class ServeModelCommand
 {
     public static Command Create(CliContext context)
@@ -20,19 +24,33 @@ static class ServeModelCommand
         var host = new Option<string>("--host") { Description = "IP address to listen on (or localhost). The server has no authentication: keep it on loopback unless it sits behind one.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port", "-p") { Description = "Port to listen on; 0 picks a free one.", DefaultValueFactory = _ => 8000 };
         var servedName = new Option<string?>("--served-model-name") { Description = "The model name in answers and in /v1/models. Default: the backend's model id." };
+        var scorer = new Option<string?>("--scorer")
+        {
+            Description = "Also serve a step scorer at POST /v1/score: a train plv verifier folder, or a train oreo folder (its value head). " +
+                          "Search workers elsewhere use it as generate --verifier http://HOST:PORT. A verifier folder given as --model is served alone.",
+        };
         var command = new Command("serve-model",
             "Serve a language model over the OpenAI-compatible API (POST /v1/completions with n, stop, seed, logprobs, echo; GET /v1/models; GET /health), " +
-            "so that search workers on other machines, or other tools, can use it. Stops gracefully on Ctrl-C or SIGTERM.")
+            "and a step verifier or value model over POST /v1/score, so that search workers on other machines, or other tools, can use them. " +
+            "Stops gracefully on Ctrl-C or SIGTERM.")
         {
-            model, host, port, servedName,
+            model, host, port, servedName, scorer,
         };
         command.SetAction(async (parse, stop) =>
         {
-            using var backend = LanguageModelFactory.Create(parse.GetValue(model)!, TorchRuntime.ParseDevice(context.Settings.Device));
+            var device = TorchRuntime.ParseDevice(context.Settings.Device);
+            var spec = parse.GetValue(model)!;
+            var scorerSpec = parse.GetValue(scorer);
+            // A verifier has no language-model head: named as the model, it is the scorer, and nothing generates.
+            if (parse.GetResult(scorer) is null && Directory.Exists(spec) && ScorerEngine.IsScorerFolder(spec)) (spec, scorerSpec) = ("", spec);
+            using var backend = spec.Length > 0 ? LanguageModelFactory.Create(spec, device) : null;
+            using var scoring = scorerSpec is null ? null : ScorerEngine.Load(scorerSpec, device);
             var options = new ModelServerOptions { Host = parse.GetValue(host)!, Port = parse.GetValue(port), ServedModelName = parse.GetValue(servedName) };
-            await using var server = await ModelServer.StartAsync(backend, options, context.Loggers, stop);
+            await using var server = await ModelServer.StartAsync(backend, scoring, options, context.Loggers, stop);
             var log = context.Loggers.CreateLogger("serve-model");
-            log.LogInformation("serving {Model} at {Url} (Ctrl-C to stop)", options.ServedModelName ?? backend.ModelId, server.BaseUrl);
+            if (backend is not null) log.LogInformation("serving {Model} at {Url}/v1/completions", options.ServedModelName ?? backend.ModelId, server.BaseUrl);
+            if (scoring is not null) log.LogInformation("serving the step scorer {Scorer} at {Url}/v1/score", scoring.Id, server.BaseUrl);
+            log.LogInformation("Ctrl-C to stop");
             await server.WaitForShutdownAsync(stop);
             log.LogInformation("stopped");
             return 0;

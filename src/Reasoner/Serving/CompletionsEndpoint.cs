@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Reasoner.Models.Backends;
@@ -14,7 +13,7 @@ namespace Reasoner.Cli.Serving;
 /// prompt+continuation and keeping the tokens past the prompt (by <c>text_offset</c>), as it would with vLLM.
 /// Bad requests get 400 naming the field, backend failures 500, both as OpenAI-style error JSON.
 /// </summary>
-sealed partial class CompletionsEndpoint(ILanguageModel model, string servedModelName, ILogger log)
+sealed class CompletionsEndpoint(ILanguageModel model, string servedModelName, ILogger log)
 {
     static readonly JsonElement NoStopString = JsonElement.Parse("null");
 
@@ -30,12 +29,12 @@ sealed partial class CompletionsEndpoint(ILanguageModel model, string servedMode
         }
         catch (JsonException e)
         {
-            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, "invalid_request_error", FieldOf(e.Path), WhatWasWrong(e));
+            await ApiErrors.WriteUnreadableAsync(http, e);
             return;
         }
         catch (BadRequestException e)
         {
-            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, "invalid_request_error", e.Field, e.Message);
+            await ApiErrors.WriteAsync(http, StatusCodes.Status400BadRequest, "invalid_request_error", e.Field, e.Message);
             return;
         }
 
@@ -51,7 +50,7 @@ sealed partial class CompletionsEndpoint(ILanguageModel model, string servedMode
         catch (Exception e)
         {
             log.LogError(e, "backend {Model} failed a completions request", model.ModelId);
-            await WriteErrorAsync(http, StatusCodes.Status500InternalServerError, "server_error", null, $"backend failed: {e.Message}");
+            await ApiErrors.WriteAsync(http, StatusCodes.Status500InternalServerError, "server_error", null, $"backend failed: {e.Message}");
             return;
         }
         await http.Response.WriteAsJsonAsync(response, CompletionsJsonContext.Default.CompletionsResponseBody, cancellationToken: cancel);
@@ -103,27 +102,6 @@ sealed partial class CompletionsEndpoint(ILanguageModel model, string servedMode
     static JsonElement StopReasonOf(FinishReason? finish, IReadOnlyList<string> stop) => finish == FinishReason.Stop
         ? JsonSerializer.SerializeToElement(stop.Count > 0 ? stop[0] : "", CompletionsJsonContext.Default.String)
         : NoStopString;
-
-    static async Task WriteErrorAsync(HttpContext http, int status, string type, string? field, string message)
-    {
-        http.Response.StatusCode = status;
-        var error = new ErrorResponseBody(new ErrorBody { Message = message, Type = type, Code = status, Param = field });
-        await http.Response.WriteAsJsonAsync(error, CompletionsJsonContext.Default.ErrorResponseBody, cancellationToken: http.RequestAborted);
-    }
-
-    static string? FieldOf(string? jsonPath) => jsonPath is null ? null : TopLevelField().Match(jsonPath) is { Success: true } m ? m.Groups[1].Value : null;
-
-    static string WhatWasWrong(JsonException e)
-    {
-        var field = FieldOf(e.Path);
-        if (field is null) return $"the body is not a valid JSON object ({e.Message})";
-        // System.Text.Json appends "Path: … | LineNumber: …" to its own messages; the field name says it better.
-        var reason = e.Message.Split(" Path: ")[0].TrimEnd('.');
-        return $"field '{field}' is not valid: {reason}";
-    }
-
-    [GeneratedRegex(@"^\$\.([A-Za-z_][A-Za-z0-9_]*)")]
-    private static partial Regex TopLevelField();
 
     /// <summary>
     /// The legacy logprobs object of one choice, from one or two runs of tokens (the echoed prompt, then the

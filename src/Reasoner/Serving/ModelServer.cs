@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Reasoner.Models.Backends;
 using Reasoner.Models.Backends.OpenAi;
+using Reasoner.Models.Scoring;
 
 namespace Reasoner.Cli.Serving;
 
@@ -27,8 +28,10 @@ public sealed record ModelServerOptions
 }
 
 /// <summary>
-/// Serves any <see cref="ILanguageModel"/> over the OpenAI-compatible completions API on Kestrel:
-/// <c>POST /v1/completions</c>, <c>GET /v1/models</c>, <c>GET /health</c>. The server does not own the model.
+/// Serves any <see cref="ILanguageModel"/> over the OpenAI-compatible completions API on Kestrel, and a step scorer (a
+/// verifier, a value head) over <c>POST /v1/score</c>: <c>POST /v1/completions</c>, <c>POST /v1/score</c>,
+/// <c>GET /v1/models</c> (a scorer's card says so, and which prompt it reads), <c>GET /health</c>. Either may be left out;
+/// its endpoint then answers 404 saying what the server does serve. The server owns neither.
 /// </summary>
 public sealed class ModelServer : IAsyncDisposable
 {
@@ -43,12 +46,19 @@ public sealed class ModelServer : IAsyncDisposable
     /// <summary>Where it listens, with the port it actually bound.</summary>
     public Uri BaseUrl { get; }
 
-    public static async Task<ModelServer> StartAsync(ILanguageModel model, ModelServerOptions options, ILoggerFactory? loggers = null, CancellationToken cancel = default)
+    public static Task<ModelServer> StartAsync(ILanguageModel model, ModelServerOptions options, ILoggerFactory? loggers = null, CancellationToken cancel = default) =>
+        StartAsync(model, null, options, loggers, cancel);
+
+    public static async Task<ModelServer> StartAsync(ILanguageModel? model, IStepScoringModel? scorer, ModelServerOptions options, ILoggerFactory? loggers = null,
+        CancellationToken cancel = default)
     {
+        if (model is null && scorer is null) throw new ArgumentException("serve a language model, a step scorer or both");
         var address = options.Host == "localhost" ? IPAddress.Loopback
             : IPAddress.TryParse(options.Host, out var ip) ? ip
             : throw new ArgumentException($"--host must be an IP address or localhost, not '{options.Host}'");
-        var servedName = options.ServedModelName ?? model.ModelId;
+        var servedName = options.ServedModelName ?? model?.ModelId ?? scorer!.Id;
+        // With both, the name is the language model's and the scorer keeps its own id.
+        var scorerName = model is null ? servedName : scorer?.Id;
         var log = (loggers ?? NullLoggerFactory.Instance).CreateLogger("serve-model");
 
         // The empty builder reads no configuration files or ASPNETCORE_* variables: what it serves is only what it is given.
@@ -58,9 +68,21 @@ public sealed class ModelServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         var app = builder.Build();
 
-        var completions = new CompletionsEndpoint(model, servedName, log);
-        var models = new ModelListBody { Data = [new ModelCardBody { Id = servedName, Created = DateTimeOffset.UtcNow.ToUnixTimeSeconds() }] };
-        app.MapPost("/v1/completions", completions.HandleAsync);
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var cards = new List<ModelCardBody>();
+        if (model is not null)
+        {
+            cards.Add(new ModelCardBody { Id = servedName, Created = created });
+            app.MapPost("/v1/completions", new CompletionsEndpoint(model, servedName, log).HandleAsync);
+        }
+        else app.MapPost("/v1/completions", http => NotServed(http, $"this server serves the step scorer {scorerName} only: POST /v1/score"));
+        if (scorer is not null)
+        {
+            cards.Add(new ModelCardBody { Id = scorerName!, Created = created, Scorer = new ScorerCardBody { ReadsBarePrompt = scorer.ReadsBarePrompt } });
+            app.MapPost("/v1/score", new ScoringEndpoint(scorer, scorerName!, log).HandleAsync);
+        }
+        else app.MapPost("/v1/score", http => NotServed(http, "this server serves no step scorer: start serve-model with --scorer DIR"));
+        var models = new ModelListBody { Data = cards };
         app.MapGet("/v1/models", http => http.Response.WriteAsJsonAsync(models, CompletionsJsonContext.Default.ModelListBody, cancellationToken: http.RequestAborted));
         app.MapGet("/health", http => http.Response.WriteAsJsonAsync(new HealthBody("ok"), CompletionsJsonContext.Default.HealthBody, cancellationToken: http.RequestAborted));
 
@@ -68,6 +90,8 @@ public sealed class ModelServer : IAsyncDisposable
         var bound = new Uri(app.Urls.First());
         return new ModelServer(app, new Uri($"http://{(address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : bound.Host)}:{bound.Port}"));
     }
+
+    static Task NotServed(HttpContext http, string message) => ApiErrors.WriteAsync(http, StatusCodes.Status404NotFound, "not_found_error", null, message);
 
     /// <summary>Runs until <paramref name="stop"/> fires (Ctrl-C, SIGTERM), then stops, letting requests in flight finish.</summary>
     public Task WaitForShutdownAsync(CancellationToken stop) => _app.WaitForShutdownAsync(stop);

@@ -88,8 +88,8 @@ public class ScorerTests
         var tokenizer = TinyModels.ArithmeticTokenizer;
         using var policy = TinyModels.Create(TinyModels.Config(vocabSize: tokenizer.VocabSize), seed: 8);
         using var scorer = CausalLanguageModel.ScorerFrom(policy);
-        using var engine = new ScorerEngine(scorer, tokenizer, "tiny");
-        var oracle = new Reasoner.Training.Onpo.VerifierOracle(engine, new Reasoner.Core.Prompts.PromptLibrary(Reasoner.Core.Prompts.PromptLibrary.FindDefaultRoot()), bare: true);
+        using var engine = new ScorerEngine(scorer, tokenizer, "tiny") { ReadsBarePrompt = true };
+        var oracle = new Reasoner.Training.Onpo.VerifierOracle(engine, new Reasoner.Core.Prompts.PromptLibrary(Reasoner.Core.Prompts.PromptLibrary.FindDefaultRoot()));
         var problem = new Reasoner.Core.Problems.Problem("p", "arith", "What is 2 + 3?", "5", Reasoner.Core.Problems.AnswerKind.Number);
         var a = new Reasoner.Training.Onpo.OracleSolution("What is 2 + 3?", "2 + 3 = 5.\nThe answer is 5.", true) { Problem = problem };
         var b = new Reasoner.Training.Onpo.OracleSolution("What is 2 + 3?", "2 + 3 = 6.\nThe answer is 6.", false) { Problem = problem };

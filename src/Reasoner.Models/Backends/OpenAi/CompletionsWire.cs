@@ -122,6 +122,9 @@ public sealed record ModelCardBody
     public string Object { get; init; } = "model";
     public long Created { get; init; }
     public string OwnedBy { get; init; } = "reasoner";
+
+    /// <summary>Reasoner's extension: present when the model is a step scorer served at <c>POST /v1/score</c>.</summary>
+    public ScorerCardBody? Scorer { get; init; }
 }
 
 /// <summary>The body of <c>GET /health</c>.</summary>
@@ -172,5 +175,7 @@ public sealed class StringOrListConverter : JsonConverter<IReadOnlyList<string>>
 [JsonSerializable(typeof(ErrorResponseBody))]
 [JsonSerializable(typeof(ModelListBody))]
 [JsonSerializable(typeof(HealthBody))]
+[JsonSerializable(typeof(ScoreRequestBody))]
+[JsonSerializable(typeof(ScoreResponseBody))]
 [JsonSerializable(typeof(string))]
 public sealed partial class CompletionsJsonContext : JsonSerializerContext;
