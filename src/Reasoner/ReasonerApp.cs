@@ -83,6 +83,7 @@ public static class ReasonerApp
         root.Add(PretrainCommand.Create(context));
         root.Add(EvalCommand.Create(context));
         root.Add(TrainCommand.Create(context));
+        root.Add(IterateCommand.Create(context));
         root.Add(GamesCommand.Create(context));
         root.Add(ReportCommand.Create(context));
         root.Add(GenerateCommand.Create(context));

@@ -24,12 +24,13 @@ static class GenerateCommand
         split.AcceptOnlyFromAmong("train", "test");
         var difficulty = new Option<int>("--difficulty") { Description = "Built-in tasks: 1 to 3.", DefaultValueFactory = _ => g.Difficulty };
         var problems = new Option<int>("--problems", "-n") { Description = "How many problems to take from the source (before sharding; the same N again resumes).", DefaultValueFactory = _ => g.Problems };
+        var skip = new Option<int>("--skip") { Description = "Leave out the source's first K problems, so that runs over one seeded stream take disjoint slices (iterate's rounds do).", DefaultValueFactory = _ => 0 };
         var output = new Option<string?>("--out", "-o") { Description = "Run folder: a name under RunsDir, or a path. Default: <algo>-<task> (<algo>-<task>-test for the test split, <algo>-<file name> with --data)." };
         var shared = new GenerationOptions(context.Settings);
         var command = new Command("generate", "Search problems with the tree search and store one preference tree per problem in a run folder. " +
             "Re-running the same command resumes: problems already stored are skipped. Ctrl-C stops gracefully (exit 130).")
         {
-            task, data, split, difficulty, problems, output,
+            task, data, split, difficulty, problems, skip, output,
         };
         shared.AddTo(command);
         command.SetAction(async (parse, cancel) =>
@@ -42,9 +43,10 @@ static class GenerateCommand
                 Problems = parse.GetValue(problems),
             };
             if (generate.Problems < 1) throw new UserError($"--problems must be at least 1, not {generate.Problems}");
+            if (parse.GetValue(skip) < 0) throw new UserError($"--skip must be at least 0, not {parse.GetValue(skip)}");
             var seed = shared.Seed(parse);
             var logger = context.Loggers.CreateLogger("Reasoner.Generate");
-            var source = LoadProblems(generate, parse.GetValue(data), seed, context.Settings, logger);
+            var source = LoadProblems(generate, parse.GetValue(data), parse.GetValue(skip), seed, context.Settings, logger);
             var runDirectory = RunLocation.ForOutput(parse.GetValue(output) ?? $"{generate.Algorithm}-{source.Name}", context.Settings);
 
             using var run = GenerationRun.Create(runDirectory, generate, context.Settings.Store, PromptFolder.Open(context.Settings), seed, context.Settings.Device, context.Loggers);
@@ -81,7 +83,7 @@ static class GenerateCommand
 
     private sealed record LoadedProblems(string Name, IReadOnlyList<Problem> Problems, int InvalidLines);
 
-    private static LoadedProblems LoadProblems(GenerateSettings generate, string? dataFile, int seed, ReasonerSettings settings, ILogger logger)
+    private static LoadedProblems LoadProblems(GenerateSettings generate, string? dataFile, int skip, int seed, ReasonerSettings settings, ILogger logger)
     {
         var family = TaskFamilies.Get(generate.Task);
         if (dataFile is null && family.IsBuiltin)
@@ -90,12 +92,12 @@ static class GenerateCommand
             var problems = test
                 ? BuiltinTasks.TestSet(family.Name, generate.Difficulty)
                 : BuiltinTasks.Generate(family.Name, Split.Train, seed, generate.Difficulty);
-            return new LoadedProblems(test ? $"{family.Name}-test" : family.Name, [.. problems.Take(generate.Problems)], 0);
+            return new LoadedProblems(test ? $"{family.Name}-test" : family.Name, [.. problems.Skip(skip).Take(generate.Problems)], 0);
         }
         var path = dataFile ?? Path.Combine(DataDirectory.Resolve(settings), family.DefaultData!);
         if (!File.Exists(path)) throw new UserError($"data file not found: {path}");
         // A built-in task names no file format: a file given with it may hold any format, guessed from its fields.
         var loaded = DatasetFiles.Load(path, family.IsBuiltin ? DatasetLoader.AutoFormat : family.DataFormat, logger);
-        return new LoadedProblems(dataFile is null ? family.Name : Path.GetFileNameWithoutExtension(path), [.. loaded.Problems.Take(generate.Problems)], loaded.Skipped.Count);
+        return new LoadedProblems(dataFile is null ? family.Name : Path.GetFileNameWithoutExtension(path), [.. loaded.Problems.Skip(skip).Take(generate.Problems)], loaded.Skipped.Count);
     }
 }
