@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The README's Tree-PLV and OREO tables on the built-in model: best-first trees of 100 train problems per built-in
+# task, a verifier (train plv) and a value head (train oreo) trained on both tasks' trees, then on each task's fixed
+# 1,000-problem test set the verifier's best-of-16 beside majority@16 and greedy, value-guided beam beside greedy and
+# plain beam, and the AUCs against gold step labels of a 100-problem best-first run on test problems scored by each.
+# Re-running skips what is done (generate resumes, finished models and saved reports are kept).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet build -c Release src/Reasoner -v q -nologo
+R() { dotnet src/Reasoner/bin/Release/net10.0/Reasoner.dll "$@"; }
+problems=${PROBLEMS:-1000}
+
+for task in arith logic; do R generate --task "$task" --algo best-first --problems 100 --out "bf-$task-100"; done
+[ -f runs/plv-builtin/config.json ] || R train plv bf-arith-100 bf-logic-100 --epochs 3 --out plv-builtin
+[ -f runs/oreo-builtin/value_head.safetensors ] || R train oreo bf-arith-100 bf-logic-100 --out oreo-builtin
+
+for task in arith logic; do
+  out=runs/eval/plv-best-of-16-$task-n$problems.json
+  [ -f "$out" ] || R eval --task "$task" --problems "$problems" --best-of 16 --verifier runs/plv-builtin --out "$out"
+  out=runs/eval/oreo-beam-4-$task-n$problems.json
+  [ -f "$out" ] || R eval --task "$task" --problems "$problems" --k 1 --beam 4 --value runs/oreo-builtin --out "$out"
+  for scorer in plv oreo; do
+    R generate --task "$task" --split test --algo best-first --problems 100 --verifier "runs/$scorer-builtin" --out "bf-$task-test-$scorer"
+    R report data "bf-$task-test-$scorer" --json "runs/bf-$task-test-$scorer/report/data-quality.json" > /dev/null
+  done
+done
