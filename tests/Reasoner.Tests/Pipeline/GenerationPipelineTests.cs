@@ -196,15 +196,13 @@ public sealed class GenerationPipelineTests : IDisposable
     [Fact]
     public async Task AStopLetsInFlightSearchesFinishWithinTheGracePeriod()
     {
-        var model = new SlowModel(new ScriptedLanguageModel(SearchKit.TwoBranches()), TimeSpan.FromMilliseconds(5));
+        using var stop = new CancellationTokenSource();
+        // The stop comes from the model, as the third problem's search asks its first question: a fixed point, whatever the machine's load.
+        var model = new StopAtProblem(new ScriptedLanguageModel(SearchKit.TwoBranches()), "(variant p-2)", stop);
         using var sink = OpenSink(Run);
         var pipeline = new GenerationPipeline(ScriptedSearch(model), sink, Options(), new ListLogger());
-        using var stop = new CancellationTokenSource();
 
-        var running = pipeline.RunAsync([new ProblemListSource("test", Problems(100))], stop.Token);
-        await WaitUntil(() => pipeline.Progress.Snapshot().Searched >= 2 && pipeline.InFlight.Count > 0, "searches are in flight");
-        stop.Cancel();
-        var result = await running;
+        var result = await pipeline.RunAsync([new ProblemListSource("test", Problems(100))], stop.Token);
 
         Assert.Equal(PipelineEnd.Stopped, result.End);
         var progress = pipeline.Progress.Snapshot();
@@ -212,27 +210,66 @@ public sealed class GenerationPipelineTests : IDisposable
         var (trees, damage) = ReadStore(Run);
         Assert.Empty(damage);
         Assert.Equal(progress.Searched, trees.Count);
-        Assert.InRange(trees.Count, 3, 20);
+        // Every search that had begun when the stop came finished and was stored, the one that asked for the stop among them;
+        // no search began after it.
+        Assert.Equal(model.Started.Order(), trees.Select(t => t.Problem.Id).Order());
+        Assert.Contains("p-2", model.Started);
         Assert.All(trees, t => Assert.Equal(TreeStatus.Completed, t.Status));
+    }
+
+    /// <summary>
+    /// Stops the run when a request for the problem whose question holds <paramref name="marker"/> arrives; records every
+    /// problem asked about. With <see cref="HoldAfterStop"/>, requests from then on wait until their search is cancelled.
+    /// </summary>
+    sealed class StopAtProblem(ILanguageModel inner, string marker, CancellationTokenSource stop) : ILanguageModel
+    {
+        public bool HoldAfterStop { get; init; }
+
+        readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _started = new();
+
+        public IReadOnlyCollection<string> Started => [.. _started.Keys];
+
+        public string ModelId => inner.ModelId;
+
+        async Task SawAsync(string prompt, CancellationToken cancel)
+        {
+            var variant = System.Text.RegularExpressions.Regex.Match(prompt, @"\(variant (p-\d+)\)");
+            if (variant.Success) _started.TryAdd(variant.Groups[1].Value, true);
+            if (prompt.Contains(marker)) await stop.CancelAsync();
+            if (HoldAfterStop && stop.IsCancellationRequested) await Task.Delay(Timeout.Infinite, cancel);
+        }
+
+        public async Task<IReadOnlyList<Completion>> CompleteAsync(CompletionRequest request, CancellationToken cancel = default)
+        {
+            await SawAsync(request.Prompt, cancel);
+            return await inner.CompleteAsync(request, cancel);
+        }
+
+        public async Task<IReadOnlyList<ScoredContinuation>> ScoreAsync(string prompt, IReadOnlyList<string> continuations, CancellationToken cancel = default)
+        {
+            await SawAsync(prompt, cancel);
+            return await inner.ScoreAsync(prompt, continuations, cancel);
+        }
+
+        public void Dispose() => inner.Dispose();
     }
 
     [Fact]
     public async Task PastTheGracePeriodInFlightSearchesAreAbandonedAndSearchedByTheNextRun()
     {
-        var model = new SlowModel(new ScriptedLanguageModel(SearchKit.TwoBranches()), TimeSpan.FromMilliseconds(5));
         using var stop = new CancellationTokenSource();
+        var model = new StopAtProblem(new ScriptedLanguageModel(SearchKit.TwoBranches()), "(variant p-1)", stop) { HoldAfterStop = true };
         ProgressSnapshot progress;
         using (var sink = OpenSink(Run))
         {
             var pipeline = new GenerationPipeline(ScriptedSearch(model), sink, Options() with { GracePeriod = TimeSpan.Zero }, new ListLogger());
-            var running = pipeline.RunAsync([new ProblemListSource("test", Problems(20))], stop.Token);
-            await WaitUntil(() => pipeline.Progress.Snapshot().Searched >= 1 && pipeline.InFlight.Count > 0, "searches are in flight");
-            stop.Cancel();
-            Assert.Equal(PipelineEnd.Stopped, (await running).End);
+            Assert.Equal(PipelineEnd.Stopped, (await pipeline.RunAsync([new ProblemListSource("test", Problems(20))], stop.Token)).End);
             progress = pipeline.Progress.Snapshot();
         }
 
-        Assert.InRange(progress.Abandoned, 1, 2);
+        // The search that asked for the stop was in flight, and with no grace it was abandoned, as was any other begun.
+        Assert.True(progress.Abandoned >= 1, $"{progress.Abandoned} abandoned");
+        Assert.Equal(model.Started.Count, progress.Searched + progress.Abandoned);
         Assert.Equal(progress.Searched, ReadStore(Run).Trees.Count);
         var (_, resumed) = await RunOnce(Problems(20));
         Assert.Equal(progress.Searched, resumed.Skipped);
