@@ -26,15 +26,7 @@ public sealed class ScoringServerTests
         return new ScorerEngine(CausalLanguageModel.ScorerFrom(policy), TinyModels.ArithmeticTokenizer, "tiny-verifier", ownsModel: true) { ReadsBarePrompt = readsBarePrompt };
     }
 
-    static OpenAiCompletionsOptions At(Uri url, string? model = null, int retries = 0) => new()
-    {
-        BaseUrl = url,
-        Model = model,
-        Timeout = TimeSpan.FromSeconds(30),
-        MaxRetries = retries,
-        RetryDelay = TimeSpan.FromMilliseconds(100),
-        MaxRetryDelay = TimeSpan.FromMilliseconds(250),
-    };
+    static OpenAiCompletionsOptions At(Uri url, string? model = null) => new() { BaseUrl = url, Model = model, MaxRetries = 0 };
 
     static async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(Uri server, string path, string json)
     {
@@ -146,13 +138,12 @@ public sealed class ScoringServerTests
         var run = ReasonerApp.RunAsync(["serve-model", "--model", dir.Path, "--port", $"{port}"], new StringWriter(), new StringWriter(), cancel: stop.Token);
         var url = new Uri($"http://127.0.0.1:{port}");
 
-        // The server is loading: connection refused until it listens.
-        using var client = await ScoringClient.ConnectAsync(At(url, retries: 300));
+        await ScriptedHttpServer.WaitUntilHealthyAsync(url, run);
         using var opened = StepScoringModels.Open($"http://127.0.0.1:{port}");
         var served = await opened.ScoreStepsAsync(Prompt, Candidates, "\n");
         var (completionsStatus, _) = await PostAsync(url, "/v1/completions", "{\"prompt\": \"Q\"}");
         await stop.CancelAsync();
-        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromMinutes(2)));
 
         Assert.IsType<ScoringClient>(opened);
         Assert.True(opened.ReadsBarePrompt);

@@ -43,6 +43,30 @@ sealed class ScriptedHttpServer : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// Waits until a server started in the background answers <c>GET /health</c> (its readiness signal), polling; fails after
+    /// <paramref name="limit"/> (default two minutes: a loaded machine loads a model slowly) or when <paramref name="run"/>, the
+    /// server's own task, ends first.
+    /// </summary>
+    public static async Task WaitUntilHealthyAsync(Uri server, Task run, TimeSpan? limit = null)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow + (limit ?? TimeSpan.FromMinutes(2));
+        while (true)
+        {
+            if (run.IsCompleted) throw new InvalidOperationException($"the server at {server} ended before it was ready (exit {await (run as Task<int> ?? Task.FromResult(-1))})");
+            try
+            {
+                using var answer = await http.GetAsync(new Uri(server, "/health"));
+                if (answer.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { } // not listening yet
+            catch (TaskCanceledException) { }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{server} did not answer /health within {limit ?? TimeSpan.FromMinutes(2)}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>A completions answer with <paramref name="n"/> choices reading "ok".</summary>
     public static Task OkAsync(HttpContext http, int n = 1)
     {

@@ -20,20 +20,15 @@ public sealed class ServeModelCommandTests
         var stderr = new StringWriter();
         var run = ReasonerApp.RunAsync(["serve-model", "--model", $"scripted@{upstream.BaseUrl}", "--port", $"{port}"], new StringWriter(), stderr, cancel: stop.Token);
         var proxyUrl = new Uri($"http://127.0.0.1:{port}");
-        using var client = new OpenAiCompletionsClient(new OpenAiCompletionsOptions
-        {
-            BaseUrl = proxyUrl,
-            MaxRetries = 20, // the proxy is starting: connection refused until it listens
-            RetryDelay = TimeSpan.FromMilliseconds(50),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(200),
-        });
+        await ScriptedHttpServer.WaitUntilHealthyAsync(proxyUrl, run);
+        using var client = new OpenAiCompletionsClient(new OpenAiCompletionsOptions { BaseUrl = proxyUrl, MaxRetries = 0 });
 
         var completions = await client.CompleteAsync(new CompletionRequest("Q", N: 2) { Seed = 3 });
         var scored = Assert.Single(await client.ScoreAsync("Q: 1 +", [" 1 = 2"]));
         using var http = new HttpClient();
         var models = await http.GetStringAsync(new Uri(proxyUrl, "/v1/models"));
         await stop.CancelAsync();
-        var exitCode = await run.WaitAsync(TimeSpan.FromSeconds(10));
+        var exitCode = await run.WaitAsync(TimeSpan.FromMinutes(2));
 
         Assert.Equal([" step 0 seed 3", " step 1 seed 3"], completions.Select(c => c.Text));
         Assert.Equal([" 1", " =", " 2"], scored.TokenTexts);
@@ -81,20 +76,15 @@ public sealed class ServeModelCommandTests
         var port = ScriptedHttpServer.FreePort();
         using var stop = new CancellationTokenSource();
         var run = ReasonerApp.RunAsync(["serve-model", "--port", $"{port}"], new StringWriter(), new StringWriter(), cancel: stop.Token);
-        using var client = new OpenAiCompletionsClient(new OpenAiCompletionsOptions
-        {
-            BaseUrl = new Uri($"http://127.0.0.1:{port}"),
-            MaxRetries = 120, // the server is loading the model: connection refused until it listens (30 s on a busy machine)
-            RetryDelay = TimeSpan.FromMilliseconds(100),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(250),
-        });
+        await ScriptedHttpServer.WaitUntilHealthyAsync(new Uri($"http://127.0.0.1:{port}"), run);
+        using var client = new OpenAiCompletionsClient(new OpenAiCompletionsOptions { BaseUrl = new Uri($"http://127.0.0.1:{port}"), MaxRetries = 0 });
         const string prompt = "Question: Ann has 4 apples. She buys 3 more apples. How many apples does Ann have now?\nAnswer:\n";
         var request = new CompletionRequest(prompt, N: 3, MaxTokens: 24) { Stop = ["\n"], Seed = 5, Temperature = 1.0 };
 
         var served = await client.CompleteAsync(request);
         var scored = Assert.Single(await client.ScoreAsync(prompt, [served[0].Text]));
         await stop.CancelAsync();
-        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromMinutes(2)));
 
         // The same request to the engine in this process: the server adds nothing and loses nothing.
         using var engine = TorchEngine.Load(BuiltinModel.Locate());

@@ -142,23 +142,3 @@ internal sealed class FailingModel(ILanguageModel inner, Func<string, bool> fail
 
     public void Dispose() => inner.Dispose();
 }
-
-/// <summary>A backend in front of another whose every request takes <c>latency</c>, so that searches are in flight when a test stops the run.</summary>
-internal sealed class SlowModel(ILanguageModel inner, TimeSpan latency) : ILanguageModel
-{
-    public string ModelId => inner.ModelId;
-
-    public async Task<IReadOnlyList<Completion>> CompleteAsync(CompletionRequest request, CancellationToken cancel = default)
-    {
-        await Task.Delay(latency, cancel);
-        return await inner.CompleteAsync(request, cancel);
-    }
-
-    public async Task<IReadOnlyList<ScoredContinuation>> ScoreAsync(string prompt, IReadOnlyList<string> continuations, CancellationToken cancel = default)
-    {
-        await Task.Delay(latency, cancel);
-        return await inner.ScoreAsync(prompt, continuations, cancel);
-    }
-
-    public void Dispose() => inner.Dispose();
-}
