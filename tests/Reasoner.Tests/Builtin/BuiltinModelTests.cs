@@ -90,7 +90,7 @@ public class BuiltinModelTests(ITestOutputHelper output)
                 }
             }
             output.WriteLine($"{problem.Id}: max |Δ log p| over {ids.Length} positions = {worst:E2}");
-            Assert.True(worst < 1e-3, $"{problem.Id}: max |Δ log p| = {worst}");
+            Assert.True(worst < 1e-4, $"{problem.Id}: max |Δ log p| = {worst}");
 
             // The whole greedy solution, through each engine's own KV cache.
             var request = new CompletionRequest(prompt, 1, 256) { Temperature = 0 };
@@ -100,7 +100,7 @@ public class BuiltinModelTests(ITestOutputHelper output)
             Assert.Equal(torch.TokenIds, cpp.TokenIds);
             Assert.Equal(torch.Text, cpp.Text);
             for (int i = 0; i < torch.TokenCount; i++)
-                Assert.True(Math.Abs(torch.TokenLogProbs[i] - cpp.TokenLogProbs[i]) < 1e-3, $"token {i}: {torch.TokenLogProbs[i]} vs {cpp.TokenLogProbs[i]}");
+                Assert.True(Math.Abs(torch.TokenLogProbs[i] - cpp.TokenLogProbs[i]) < 1e-4, $"token {i}: {torch.TokenLogProbs[i]} vs {cpp.TokenLogProbs[i]}");
         }
     }
 }

@@ -32,7 +32,7 @@ public class LlamaCppCrossCheckTests(ITestOutputHelper output)
             for (int v = 0; v < actual[t].Length; v++) worst = Math.Max(worst, Math.Abs(actual[t][v] - logZ - expected[t][v]));
         }
         output.WriteLine($"{variant}: max |Δ log p| over {ids.Length} positions × {tiny.Config.VocabSize} tokens = {worst:E2}");
-        Assert.True(worst < 1e-3, $"{variant}: max |Δ log p| = {worst}");
+        Assert.True(worst < 1e-4, $"{variant}: max |Δ log p| = {worst}");
     }
 
     [Theory]
@@ -68,7 +68,7 @@ public class LlamaCppCrossCheckTests(ITestOutputHelper output)
         // Generation may end early only at an end-of-generation token, which is then the last token.
         Assert.Equal(expected.Take(completion.TokenCount), completion.TokenIds);
         Assert.True(completion.Finish == FinishReason.Length ? completion.TokenCount == 16 : completion.Finish == FinishReason.EndOfSequence);
-        AssertClose(expectedLogProbs.Take(completion.TokenCount).ToList(), completion.TokenLogProbs, 1e-3);
+        AssertClose(expectedLogProbs.Take(completion.TokenCount).ToList(), completion.TokenLogProbs, 1e-4);
     }
 
     [Fact]

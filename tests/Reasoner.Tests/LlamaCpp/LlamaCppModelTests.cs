@@ -34,7 +34,7 @@ public sealed class LlamaCppModelTests : IDisposable
         foreach (var c in completions)
         {
             Assert.Equal(c.TokenIds.Count, c.TokenLogProbs.Count);
-            AssertClose(TorchLogProbs(Prompt, c.TokenIds), c.TokenLogProbs, 1e-3);
+            AssertClose(TorchLogProbs(Prompt, c.TokenIds), c.TokenLogProbs, 1e-4);
             if (c.Finish == FinishReason.Length) Assert.Equal(tiny.Tokenizer.Decode(c.TokenIds), c.Text);
         }
     }
@@ -97,7 +97,7 @@ public sealed class LlamaCppModelTests : IDisposable
         Assert.Equal(FinishReason.EndOfSequence, c.Finish);
         Assert.Equal([greedy[0]], c.TokenIds);
         Assert.Equal("", c.Text);
-        AssertClose(logProbs, c.TokenLogProbs, 1e-3);
+        AssertClose(logProbs, c.TokenLogProbs, 1e-4);
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class LlamaCppModelTests : IDisposable
         foreach (var s in scored)
         {
             Assert.Equal(tiny.Tokenizer.Encode(s.Continuation), s.TokenIds);
-            AssertClose(TorchLogProbs(Prompt, s.TokenIds), s.TokenLogProbs, 1e-3);
+            AssertClose(TorchLogProbs(Prompt, s.TokenIds), s.TokenLogProbs, 1e-4);
         }
     }
 
