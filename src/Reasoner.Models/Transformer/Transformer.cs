@@ -383,14 +383,16 @@ public sealed class CausalLanguageModel : nn.Module
         : lm_head is null ? nn.functional.linear(hidden, model.EmbeddingWeight) : lm_head.forward(hidden);
 
     /// <summary>HF's _init_weights for these models: N(0, initializer_range) for linear and embedding weights, zero biases, unit norms.</summary>
-    public void InitializeWeights()
+    /// <param name="generator">Where the random weights come from; libtorch's global generator when null. A generator of
+    /// its own makes the weights independent of whatever else draws from the global one (tests running in parallel).</param>
+    public void InitializeWeights(Generator? generator = null)
     {
         using var noGrad = no_grad();
         foreach (var (name, p) in named_parameters())
         {
             if (name.EndsWith("norm.weight")) p.fill_(1.0);
             else if (name.EndsWith(".bias")) p.zero_();
-            else p.normal_(0.0, Config.InitializerRange);
+            else p.normal_(0.0, Config.InitializerRange, generator);
         }
     }
 

@@ -39,11 +39,12 @@ internal static class TinyModels
         EosTokenIds = [2],
     };
 
+    /// <summary>The same weights for the same config and seed, whatever other tests draw meanwhile: a generator of its own, not libtorch's global one.</summary>
     public static CausalLanguageModel Create(ModelConfig config, int seed = 7)
     {
-        torch.manual_seed(seed);
+        using var generator = new torch.Generator((ulong)seed);
         var model = new CausalLanguageModel(config);
-        model.InitializeWeights();
+        model.InitializeWeights(generator);
         model.eval();
         return model;
     }
