@@ -22,7 +22,7 @@ public static partial class AnswerExtractor
         if (ExtractMarked(text, kind) is { } marked) return marked;
         return kind switch
         {
-            AnswerKind.Number => NumberTokens(text).LastOrDefault(),
+            AnswerKind.Number => LastResult(text) ?? NumberTokens(text).LastOrDefault(),
             AnswerKind.Choice => FallbackChoice(text),
             AnswerKind.YesNo => FallbackYesNo(text),
             _ => null,
@@ -121,6 +121,18 @@ public static partial class AnswerExtractor
     private static string? NonEmpty(string s) => s.Length == 0 ? null : s;
 
     /// <summary>Numbers as bare tokens, in order of appearance, with "$" and thousands separators dropped.</summary>
+    /// <summary>
+    /// The result of the last line's last equation ("… = 15 liters out of the 24 liters" gives 15, not 24): without a
+    /// marker, a worked solution states its answer as the outcome of its final computation, and a trailing number is
+    /// more often a unit or a count restated than the answer. Null when the last line has no equals sign.
+    /// </summary>
+    private static string? LastResult(string text)
+    {
+        var line = text.TrimEnd().Split('\n')[^1];
+        int equals = line.LastIndexOf('=');
+        return equals < 0 ? null : NumberTokens(line[(equals + 1)..]).FirstOrDefault();
+    }
+
     private static IEnumerable<string> NumberTokens(string text)
     {
         string s = LatexFractionRegex().Replace(text.Replace("\\!", "").Replace("{,}", ","), "$1/$2");

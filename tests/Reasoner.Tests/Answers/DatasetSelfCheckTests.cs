@@ -24,6 +24,41 @@ public class DatasetSelfCheckTests
         Assert.True(failures.Count == 0, $"{failures.Count} GSM8K records failed:\n{string.Join("\n", failures.Take(30))}");
     }
 
+    /// <summary>
+    /// The same solutions with their <c>#### N</c> line taken off, so the answer must come from the solution's own last
+    /// sentence ("… = 72 clips altogether."), as a model that does not write the marker states it.
+    /// </summary>
+    [Fact]
+    public void GsmSolutionsWithoutTheirMarkerYieldTheAnswerTheirLastSentenceStates()
+    {
+        var failures = new List<string>();
+        int count = 0;
+        foreach (var file in new[] { "test.jsonl", "train.jsonl" })
+        {
+            int line = 0;
+            foreach (var text in File.ReadLines(SharedData.Path("gsm8k", file)))
+            {
+                line++;
+                if (text.Length == 0) continue;
+                count++;
+                string solution = JsonDocument.Parse(text).RootElement.GetProperty("answer").GetString()!;
+                int marker = solution.LastIndexOf("####", StringComparison.Ordinal);
+                string expected = solution[(marker + 4)..].Trim();
+                string? extracted = AnswerExtractor.Extract(solution[..marker].TrimEnd(), AnswerKind.Number);
+                if (extracted is null || !AnswerChecker.IsEquivalent(extracted, expected, AnswerKind.Number)) failures.Add($"{file}:{line}");
+            }
+        }
+        Assert.Equal(1300, count);
+        // Solutions whose last sentence does not state the #### answer: a rounding stated in words (33.333…% "rounds down to
+        // 33%"), a space as thousands separator ($118 000), cents against dollars ($0.25 vs 25, $0.49 vs 49), a comparison
+        // (50 < 52), a condition restated ($10,000 "if he averages 30"), and records whose #### disagrees with their own
+        // last computation (64 vs 66, 16 vs 8, 9 vs 3).
+        Assert.Equal(KnownGsmExceptions, failures);
+    }
+
+    static readonly string[] KnownGsmExceptions =
+        ["test.jsonl:227", "test.jsonl:267", "train.jsonl:124", "train.jsonl:304", "train.jsonl:344", "train.jsonl:357", "train.jsonl:456", "train.jsonl:498", "train.jsonl:787"];
+
     [Fact]
     public void MathReferenceSolutionsBoxTheirOwnAnswer()
     {
@@ -55,7 +90,7 @@ public class DatasetSelfCheckTests
                 accepted.Add($"{a}  ~  {b}");
         }
         Assert.True(pairs > 300, $"only {pairs} mismatched pairs");
-        Assert.True(accepted.Count <= pairs * 0.05, $"{accepted.Count} of {pairs} mismatched pairs accepted:\n{string.Join("\n", accepted)}");
+        Assert.True(accepted.Count == 0, $"{accepted.Count} of {pairs} mismatched pairs accepted:\n{string.Join("\n", accepted)}");
     }
 
     private static IEnumerable<JsonElement> ReadJsonl(string path) =>
