@@ -37,10 +37,13 @@ sealed record SearchBenchResult(SearchBenchCase Case, IReadOnlyList<PreferenceTr
     public int WithCorrectPath => Trees.Count(t => t.Status == TreeStatus.Completed && t.HasCorrectPath);
 
     /// <summary>How many of these trees have the same steps, node for node, as <paramref name="reference"/>'s tree of the same problem.</summary>
-    public int SameTreesAs(SearchBenchResult reference)
+    public int SameTreesAs(SearchBenchResult reference) => Trees.Count - ProblemsDifferingFrom(reference).Count;
+
+    /// <summary>The problems whose tree is not <paramref name="reference"/>'s, node for node (or that it has no tree of).</summary>
+    public IReadOnlyList<string> ProblemsDifferingFrom(SearchBenchResult reference)
     {
         var steps = reference.Trees.ToDictionary(t => t.Problem.Id, Steps);
-        return Trees.Count(t => steps.TryGetValue(t.Problem.Id, out var other) && other == Steps(t));
+        return [.. Trees.Where(t => !steps.TryGetValue(t.Problem.Id, out var other) || other != Steps(t)).Select(t => t.Problem.Id)];
     }
 
     private static string Steps(PreferenceTree tree) =>

@@ -195,7 +195,12 @@ static class BenchCommand
                         }
                     });
                 PrintSearchResults(context.Console, results, greedy, set.Length);
-                return 0;
+                // Every configuration must build the baseline's trees: a difference is a bug in a fast path, not a figure.
+                var differing = results.GroupBy(r => r.Case.Algorithm).SelectMany(g => g.Skip(1).Select(r => (r.Case, Problems: r.ProblemsDifferingFrom(g.First()))))
+                    .Where(d => d.Problems.Count > 0).ToList();
+                foreach (var (differs, ids) in differing)
+                    await context.Errors.WriteLineAsync($"error: {differs.Algorithm} ({differs.EnginePath}, {differs.Workers} worker{(differs.Workers > 1 ? "s" : "")}) built other trees than the unbatched engine for {string.Join(", ", ids)}");
+                return differing.Count > 0 ? 1 : 0;
             }
         });
         return command;

@@ -25,6 +25,17 @@ public class BenchCommandTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
         Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(r.Out, @"│\s+2\s+│\s+\d+\s+│").Count);
     }
 
+    [Fact]
+    public void ATreeThatDiffersFromTheBaselinesIsNamedByItsProblem()
+    {
+        var baseline = new Reasoner.Cli.Bench.SearchBenchResult(new("mcts", false, 1), [SampleTrees.Random(1, "a"), SampleTrees.Random(2, "b"), SampleTrees.Random(3, "c")], TimeSpan.FromSeconds(1), null);
+        var fast = baseline with { Case = new("mcts", true, 1), Trees = [SampleTrees.Random(1, "a"), SampleTrees.Random(9, "b"), SampleTrees.Random(3, "c")] };
+
+        Assert.Equal(["b"], fast.ProblemsDifferingFrom(baseline));
+        Assert.Equal(2, fast.SameTreesAs(baseline));
+        Assert.Empty(baseline.ProblemsDifferingFrom(baseline));
+    }
+
     [Theory]
     [InlineData("search", "--algos", "dfs")]
     [InlineData("search", "--problems", "0")]
