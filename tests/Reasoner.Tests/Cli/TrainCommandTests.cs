@@ -41,12 +41,18 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("step-level DPO", r.Out);
         Assert.Matches(@"\d+ to train on, [1-9]\d* held out", r.Out);
         var outDir = Path.Combine(_runs, "dpo-mcts-arith");
+        // Training moved the weights, and moved them the way DPO means: held-out pairs, which start with no preference (the
+        // policy is its own reference, margin 0), end with the chosen side ahead on average and no less often than before.
         using (var loaded = CheckpointLoader.Load(outDir).Model)
-            Assert.True(loaded.ParameterCount() > 0);
+        using (var start = CheckpointLoader.Load(_checkpoint.Path).Model)
+            Assert.Contains(loaded.parameters().Zip(start.parameters()), p => !p.First.allclose(p.Second, 0, 0));
         Assert.Equal(3, ModelPromptSettings.Load(outDir)!.Oversampling);
         var record = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "dpo.json")))!;
         Assert.Equal("step-dpo", (string)record["method"]!);
         Assert.Equal("conservative", (string)record["settings"]!["loss"]!);
+        Assert.Equal(0, (double)record["eval_before"]!["rewards/margin"]!, 6);
+        Assert.True((double)record["eval_after"]!["rewards/margin"]! > 0, $"held-out margin {record["eval_after"]!["rewards/margin"]}");
+        Assert.True((double)record["eval_after"]!["rewards/accuracy"]! >= (double)record["eval_before"]!["rewards/accuracy"]!, record["eval_after"]!.ToJsonString());
         int steps = (int)record["steps"]!, trainPairs = (int)record["train_pairs"]!;
         Assert.True(trainPairs > 0);
         Assert.Equal((trainPairs + 1) / 2, steps);
