@@ -58,6 +58,8 @@ static class GenerateCommand
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             using var signals = new StopSignals(stop);
+            using var stopping = stop.Token.Register(() => logger.LogWarning("stopping: no new problems; in-flight searches get {Grace} s (a second Ctrl-C ends at once)",
+                run.Pipeline.Options.GracePeriod.TotalSeconds));
             var running = run.Pipeline.RunAsync([new ProblemListSource(source.Name, source.Problems)], stop.Token);
             await ProgressView.FollowAsync(context, run.Pipeline, running, TimeSpan.FromSeconds(Math.Max(0.1, generate.ProgressIntervalSeconds)));
             var result = await running;

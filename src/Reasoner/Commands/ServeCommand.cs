@@ -42,7 +42,11 @@ static class ServeCommand
             var state = new ServeState(run, [.. parse.GetValue(sources)!.Select(spec => ProblemSourceSpecs.Create(spec, sourceContext))]);
             var grace = run.Pipeline.Options.GracePeriod;
 
-            await using var app = BuildApp(context, state, parse.GetValue(port), parse.GetValue(exitWhenDone), grace + TimeSpan.FromSeconds(s.FlushMarginSeconds));
+            // The command takes SIGTERM and Ctrl-C itself: the generator drains first, with /health answering 503 meanwhile, and
+            // then stops the host; a second signal is left to the runtime, which ends the process at once.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            using var signals = new StopSignals(stop);
+            await using var app = BuildApp(context, state, parse.GetValue(port), parse.GetValue(exitWhenDone), grace + TimeSpan.FromSeconds(s.FlushMarginSeconds), stop.Token);
             var logger = context.Loggers.CreateLogger("Reasoner.Serve");
             await app.StartAsync(cancel);
             logger.LogInformation("serving /health and /status on {Url}; generating with {Algorithm} on {Model}, {Workers} workers, into {Run} from {Sources}",
@@ -56,7 +60,7 @@ static class ServeCommand
     private static IReadOnlyList<string> EffectiveSources(IReadOnlyList<string> configured) =>
         configured.Count > 0 ? configured : [ProblemSourceSpecs.DefaultSpec];
 
-    private static WebApplication BuildApp(CliContext context, ServeState state, int port, bool exitWhenDone, TimeSpan shutdownTimeout)
+    private static WebApplication BuildApp(CliContext context, ServeState state, int port, bool exitWhenDone, TimeSpan shutdownTimeout, CancellationToken stop)
     {
         // An empty builder: settings were already read by the main host (appsettings < REASONER_* < options); logs go to its console logger.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -65,7 +69,9 @@ static class ServeCommand
         builder.Services.AddSingleton(context.Loggers);
         builder.Services.AddSingleton(state);
         builder.Services.AddHostedService(sp => new GenerationService(state, sp.GetRequiredService<IHostApplicationLifetime>(),
-            context.Loggers.CreateLogger<GenerationService>(), exitWhenDone));
+            context.Loggers.CreateLogger<GenerationService>(), exitWhenDone, stop));
+        // Not the console lifetime, which would stop the host (and its endpoints) at the first signal, before the generator drains.
+        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
         // The host waits this long for the generator to stop: the grace period for in-flight searches, then draining and flushing.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout);
 
@@ -76,4 +82,12 @@ static class ServeCommand
         app.MapGet("/status", (ServeState s) => Results.Json(s.Status()));
         return app;
     }
+}
+
+/// <summary>A host lifetime that leaves signals to the command: the host stops when the generator stops it.</summary>
+sealed class CommandLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

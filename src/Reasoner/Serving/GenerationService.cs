@@ -5,16 +5,20 @@ using Reasoner.Generation;
 namespace Reasoner.Cli.Serving;
 
 /// <summary>
-/// The generator pipeline as a hosted service: it runs from host start until the host stops (SIGTERM, Ctrl-C), then
-/// stops taking problems, lets in-flight searches finish within the grace period, stores and flushes what finished.
-/// With <c>exitWhenDone</c> it stops the host itself once finite sources are exhausted; a store failure stops the host.
+/// The generator pipeline as a hosted service: it runs from host start until <paramref name="stopRequested"/> fires
+/// (SIGTERM, Ctrl-C) or the host stops, then stops taking problems, lets in-flight searches finish within the grace period,
+/// stores and flushes what finished, and only then stops the host, so that its endpoints answer (503, "stopping") for as
+/// long as the drain takes. With <c>exitWhenDone</c> it stops the host itself once finite sources are exhausted; a store
+/// failure stops the host.
 /// </summary>
-public sealed class GenerationService(ServeState state, IHostApplicationLifetime lifetime, ILogger<GenerationService> logger, bool exitWhenDone)
+public sealed class GenerationService(ServeState state, IHostApplicationLifetime lifetime, ILogger<GenerationService> logger, bool exitWhenDone,
+    CancellationToken stopRequested = default)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var stopping = stoppingToken.Register(() =>
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, stopRequested);
+        using var stopping = stop.Token.Register(() =>
         {
             state.Stage = ServeStage.Stopping;
             logger.LogInformation("stopping: no new problems; in-flight searches get {Grace} s", state.Run.Pipeline.Options.GracePeriod.TotalSeconds);
@@ -23,7 +27,7 @@ public sealed class GenerationService(ServeState state, IHostApplicationLifetime
         PipelineResult result;
         try
         {
-            result = await state.Run.Pipeline.RunAsync(state.Sources, stoppingToken);
+            result = await state.Run.Pipeline.RunAsync(state.Sources, stop.Token);
         }
         catch (Exception e)
         {
@@ -42,6 +46,7 @@ public sealed class GenerationService(ServeState state, IHostApplicationLifetime
             case PipelineEnd.Stopped:
                 state.Stage = ServeStage.Stopped;
                 logger.LogInformation("stopped: {Done} trees stored ({Abandoned} searches abandoned); a restart resumes", p.Searched, p.Abandoned);
+                await StopHostAsync(stoppingToken);
                 break;
             default:
                 state.Stage = ServeStage.Finished;

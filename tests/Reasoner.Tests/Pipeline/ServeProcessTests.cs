@@ -1,10 +1,8 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Reasoner.Core.Datasets;
 using Reasoner.Core.Tasks;
+using Reasoner.Tests.Cli;
 using static Reasoner.Tests.Pipeline.PipelineKit;
 
 namespace Reasoner.Tests.Pipeline;
@@ -14,7 +12,7 @@ namespace Reasoner.Tests.Pipeline;
 /// SIGTERM mid-run, it exits 0 with an intact store; restarted, it resumes and stores every problem exactly once.
 /// </summary>
 [Trait("Category", "Process")]
-public sealed partial class ServeProcessTests : IDisposable
+public sealed class ServeProcessTests : IDisposable
 {
     private const int ProblemCount = 30;
 
@@ -37,7 +35,7 @@ public sealed partial class ServeProcessTests : IDisposable
         var runDir = Path.Combine(_dir, "run");
         string[] args = ["serve", "--source", $"file:{problemsFile}", "--out", runDir, "--port", "0", "--model", "reference:0.3:40", "--workers", "2"];
 
-        using (var first = ServeProcess.Start(args))
+        using (var first = ReasonerProcess.Start(args))
         {
             var url = await first.UrlAsync();
             Assert.Equal("ok", await _http.GetStringAsync($"{url}/health"));
@@ -49,7 +47,7 @@ public sealed partial class ServeProcessTests : IDisposable
             Assert.Equal(2, status.GetProperty("workers").GetInt32());
             Assert.True(status.GetProperty("queues").GetProperty("problemCapacity").GetInt32() > 0);
 
-            Process.Start("kill", $"-TERM {first.Id}").WaitForExit();
+            first.Signal("TERM");
             Assert.Equal(0, await first.ExitCodeAsync());
             Assert.Contains("(0 searches abandoned)", first.Log);   // in-flight searches finished within the grace period
         }
@@ -58,7 +56,7 @@ public sealed partial class ServeProcessTests : IDisposable
         Assert.InRange(stopped.Count, 3, ProblemCount - 1);
         Assert.Equal(stopped.Count, stopped.Select(t => t.Problem.Id).Distinct().Count());
 
-        using (var second = ServeProcess.Start([.. args, "--exit-when-done"]))
+        using (var second = ReasonerProcess.Start([.. args, "--exit-when-done"]))
         {
             Assert.Equal(0, await second.ExitCodeAsync());
             Assert.Contains($"resuming: {stopped.Count} problems", second.Log);
@@ -78,66 +76,5 @@ public sealed partial class ServeProcessTests : IDisposable
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting until {what}");
             await Task.Delay(50);
         }
-    }
-
-    /// <summary>The built executable run with <c>dotnet</c>, its stderr (the log) collected; killed if a test leaves it running.</summary>
-    private sealed partial class ServeProcess : IDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _log = new();
-        private readonly TaskCompletionSource<string> _url = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        private ServeProcess(Process process) => _process = process;
-
-        public int Id => _process.Id;
-
-        public string Log { get { lock (_log) return _log.ToString(); } }
-
-        public static ServeProcess Start(string[] args)
-        {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Reasoner.dll"));
-            foreach (var arg in args) start.ArgumentList.Add(arg);
-            start.Environment["REASONER_Store__Fsync"] = "false";
-            var serve = new ServeProcess(new Process { StartInfo = start });
-            serve._process.ErrorDataReceived += (_, e) => serve.OnLogLine(e.Data);
-            serve._process.OutputDataReceived += (_, _) => { };
-            serve._process.Start();
-            serve._process.BeginErrorReadLine();
-            serve._process.BeginOutputReadLine();
-            return serve;
-        }
-
-        public async Task<string> UrlAsync() => await _url.Task.WaitAsync(TimeSpan.FromSeconds(60));
-
-        public async Task<int> ExitCodeAsync()
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            try
-            {
-                await _process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException($"serve did not exit; its log:\n{Log}");
-            }
-            return _process.ExitCode;
-        }
-
-        private void OnLogLine(string? line)
-        {
-            if (line is null) return;
-            lock (_log) _log.AppendLine(line);
-            if (Url().Match(line) is { Success: true } m) _url.TrySetResult(m.Value);
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-            _process.Dispose();
-        }
-
-        [GeneratedRegex(@"http://127\.0\.0\.1:\d+")]
-        private static partial Regex Url();
     }
 }
