@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build -c Release src/Reasoner -v q -nologo
 R() { dotnet src/Reasoner/bin/Release/net10.0/Reasoner.dll "$@"; }
-problems=${PROBLEMS:-1000}
+problems=${PROBLEMS:-1000}            # test problems per task for best-of-16
+beam_problems=${BEAM_PROBLEMS:-$problems}
+auc_problems=${AUC_PROBLEMS:-100}      # test problems per task searched with each scorer for the AUCs
 
 for task in arith logic; do R generate --task "$task" --algo best-first --problems 100 --out "bf-$task-100"; done
 [ -f runs/plv-builtin/config.json ] || R train plv bf-arith-100 bf-logic-100 --epochs 3 --out plv-builtin
@@ -17,10 +19,15 @@ for task in arith logic; do R generate --task "$task" --algo best-first --proble
 for task in arith logic; do
   out=runs/eval/plv-best-of-16-$task-n$problems.json
   [ -f "$out" ] || R eval --task "$task" --problems "$problems" --best-of 16 --verifier runs/plv-builtin --out "$out"
-  out=runs/eval/oreo-beam-4-$task-n$problems.json
-  [ -f "$out" ] || R eval --task "$task" --problems "$problems" --k 1 --beam 4 --value runs/oreo-builtin --out "$out"
+done
+for task in arith logic; do
+  out=runs/eval/oreo-beam-4-$task-n$beam_problems.json
+  [ -f "$out" ] || R eval --task "$task" --problems "$beam_problems" --k 1 --beam 4 --value runs/oreo-builtin --out "$out"
+done
+for task in arith logic; do
   for scorer in plv oreo; do
-    R generate --task "$task" --split test --algo best-first --problems 100 --verifier "runs/$scorer-builtin" --out "bf-$task-test-$scorer"
-    R report data "bf-$task-test-$scorer" --json "runs/bf-$task-test-$scorer/report/data-quality.json" > /dev/null
+    run=bf-$task-test-$scorer-n$auc_problems
+    R generate --task "$task" --split test --algo best-first --problems "$auc_problems" --verifier "runs/$scorer-builtin" --out "$run"
+    R report data "$run" --json "runs/$run/report/data-quality.json" > /dev/null
   done
 done

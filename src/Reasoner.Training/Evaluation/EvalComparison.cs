@@ -36,11 +36,36 @@ public sealed record EvalComparison(int Problems, int OnlyInA, int OnlyInB, IRea
         return new EvalComparison(pairs.Count, a.Problems.Count - pairs.Count, b.Problems.Count - pairs.Count, metrics, note);
     }
 
-    private static ComparedMetric Binary(string name, List<(ProblemOutcome A, ProblemOutcome B)> pairs, Func<ProblemOutcome, bool> correct, int resamples, int seed)
+    /// <summary>
+    /// Two ways of answering compared within one evaluation, on the same problems and samples, where both ran: the
+    /// verifier's pick against majority vote and against greedy, value-guided beam against greedy and against plain beam.
+    /// B is the method named first ("verifier pick − majority vote" is verifier minus majority).
+    /// </summary>
+    public static IReadOnlyList<ComparedMetric> Within(EvalReport report, int resamples = 2000, int seed = 1234)
     {
-        int onlyA = pairs.Count(p => correct(p.A) && !correct(p.B)), onlyB = pairs.Count(p => !correct(p.A) && correct(p.B));
-        var mean = Mean(name, pairs, o => correct(o) ? 1 : 0, resamples, seed);
-        return mean with { OnlyA = onlyA, OnlyB = onlyB, McNemarP = McNemar.ExactP(onlyA, onlyB) };
+        var metrics = new List<ComparedMetric>();
+        void Add(string name, Func<ProblemOutcome, bool?> a, Func<ProblemOutcome, bool?> b)
+        {
+            var pairs = report.Problems.Where(p => a(p) is not null && b(p) is not null).Select(p => (a(p)!.Value, b(p)!.Value)).ToList();
+            if (pairs.Count > 0) metrics.Add(Paired(name, pairs, resamples, seed));
+        }
+        // Majority vote is over the same samples the verifier reranked only when k is all of them.
+        if (report.Run.K == report.Run.Samples) Add("verifier pick − majority vote", o => o.MajorityCorrect, o => o.VerifierCorrect);
+        Add("verifier pick − greedy", o => o.GreedyCorrect, o => o.VerifierCorrect);
+        Add("value beam − greedy", o => o.GreedyCorrect, o => o.ValueBeamCorrect);
+        Add("value beam − plain beam", o => o.BeamCorrect, o => o.ValueBeamCorrect);
+        return metrics;
+    }
+
+    private static ComparedMetric Binary(string name, List<(ProblemOutcome A, ProblemOutcome B)> pairs, Func<ProblemOutcome, bool> correct, int resamples, int seed) =>
+        Paired(name, [.. pairs.Select(p => (correct(p.A), correct(p.B)))], resamples, seed);
+
+    private static ComparedMetric Paired(string name, IReadOnlyList<(bool A, bool B)> pairs, int resamples, int seed)
+    {
+        int onlyA = pairs.Count(p => p.A && !p.B), onlyB = pairs.Count(p => !p.A && p.B);
+        var differences = pairs.Select(p => (p.B ? 1.0 : 0) - (p.A ? 1 : 0)).ToList();
+        return new ComparedMetric(name, pairs.Average(p => p.A ? 1.0 : 0), pairs.Average(p => p.B ? 1.0 : 0), differences.Average(),
+            Intervals.BootstrapMean(differences, resamples, seed), onlyA, onlyB, McNemar.ExactP(onlyA, onlyB));
     }
 
     private static ComparedMetric Mean(string name, List<(ProblemOutcome A, ProblemOutcome B)> pairs, Func<ProblemOutcome, double> value, int resamples, int seed)

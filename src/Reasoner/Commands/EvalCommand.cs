@@ -48,15 +48,22 @@ static class EvalCommand
             Arity = new ArgumentArity(2, 2),
             AllowMultipleArgumentsPerToken = true,
         };
+        var show = new Option<string?>("--show") { Description = "Print a saved report (its tables and paired differences) without evaluating anything." };
         var command = new Command("eval",
             "Greedy accuracy, pass@k and maj@k (majority vote over extracted answers) of a model on a task's evaluation set, with 95 % intervals " +
             "(Wilson for greedy and maj@k, a bootstrap over problems for pass@k and sample accuracy); on built-in tasks also the share of correct greedy " +
             "solutions whose every step is gold-sound. Saves every problem's outcome, so that --compare can pair two saved reports.")
         {
-            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, output, compare, bestOf, verifier, aggregate, beam, value,
+            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, output, compare, bestOf, verifier, aggregate, beam, value, show,
         };
         command.SetAction(async (parse, cancel) =>
         {
+            if (parse.GetValue(show) is { } saved)
+            {
+                if (!File.Exists(saved)) throw new FileNotFoundException($"no saved report at {saved}", saved);
+                Print(context.Console, EvalReport.Load(saved));
+                return 0;
+            }
             if (parse.GetValue(bestOf) is not null && parse.GetValue(verifier) is null) throw new UserError("--best-of reranks with a verifier: give --verifier DIR");
             if (parse.GetValue(value) is not null && parse.GetValue(beam) is null) throw new UserError("--value guides step beam search: give --beam B");
             if (parse.GetValue(beam) is < 1) throw new UserError($"--beam must be at least 1, got {parse.GetValue(beam)}");
@@ -264,6 +271,13 @@ static class EvalCommand
             console.Write(beams);
             if (run.Value is not null) console.MarkupLineInterpolated($"[grey]value model {run.Value}[/]");
         }
+        if (EvalComparison.Within(report) is { Count: > 0 } within)
+        {
+            var paired = new Table().Title($"paired differences on the same {report.Problems.Count} problems")
+                .AddColumns("B − A", "A", "B", "difference", "95 % CI (paired bootstrap)", "only A right", "only B right", "McNemar exact p");
+            foreach (var m in within) AddComparedRow(paired, m);
+            console.Write(paired);
+        }
         if (s.SoundGreedy is { } sound)
             console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                 $"correct greedy solutions with every step gold-sound: {sound.Sound} of {sound.CorrectGreedy} ({WithInterval(sound.Share)})");
@@ -277,14 +291,16 @@ static class EvalCommand
         console.MarkupLineInterpolated($"B: {b.Name} ({b.Report.Run.Model})");
         var table = new Table().Title($"B − A on {comparison.Problems} shared problems")
             .AddColumns("metric", "A", "B", "B − A", "95 % CI (paired bootstrap)", "only A right", "only B right", "McNemar exact p");
-        foreach (var m in comparison.Metrics)
-            table.AddRow(Cell(m.Name), Percent(m.A * 100), Percent(m.B * 100), (m.Difference * 100).ToString("+0.0;−0.0;0.0", CultureInfo.InvariantCulture) + " pts",
-                Cell(m.DifferenceInterval.Format("+0.0;−0.0;0.0")),
-                m.OnlyA?.ToString(CultureInfo.InvariantCulture) ?? "", m.OnlyB?.ToString(CultureInfo.InvariantCulture) ?? "",
-                m.McNemarP is { } p ? p.ToString(p < 0.001 ? "0.0e0" : "0.000", CultureInfo.InvariantCulture) : "");
+        foreach (var m in comparison.Metrics) AddComparedRow(table, m);
         console.Write(table);
         if (comparison.OnlyInA > 0 || comparison.OnlyInB > 0)
             console.MarkupLineInterpolated($"[yellow]{comparison.OnlyInA} problems only in A and {comparison.OnlyInB} only in B were left out[/]");
         if (comparison.SamplingNote is { } note) console.MarkupLineInterpolated($"[yellow]{note}[/]");
     }
+
+    static void AddComparedRow(Table table, ComparedMetric m) =>
+        table.AddRow(Cell(m.Name), Percent(m.A * 100), Percent(m.B * 100), (m.Difference * 100).ToString("+0.0;−0.0;0.0", CultureInfo.InvariantCulture) + " pts",
+            Cell(m.DifferenceInterval.Format("+0.0;−0.0;0.0")),
+            m.OnlyA?.ToString(CultureInfo.InvariantCulture) ?? "", m.OnlyB?.ToString(CultureInfo.InvariantCulture) ?? "",
+            m.McNemarP is { } p ? p.ToString(p < 0.001 ? "0.0e0" : "0.000", CultureInfo.InvariantCulture) : "");
 }

@@ -32,6 +32,36 @@ public class EvalComparisonTests
     }
 
     [Fact]
+    public void WithinOneReportTheVerifiersPickAndTheValueBeamArePairedWithTheirBaselines()
+    {
+        // Ten problems: majority right on p0..p5, the verifier's pick on p4..p9 (p0..p3 only majority, p6..p9 only the verifier);
+        // greedy right on p0..p1; plain beam on p0..p4 and value beam on p0..p2 for the first five problems only.
+        var outcomes = Enumerable.Range(0, 10).Select(i => Outcome($"p{i}", greedy: i < 2, majority: i < 6) with
+        {
+            VerifierCorrect = i >= 4,
+            BeamCorrect = i < 5 ? true : null,
+            ValueBeamCorrect = i < 5 ? i < 3 : null,
+        }).ToList();
+        var report = EvalReport.Create(Run("m"), outcomes);
+
+        var within = EvalComparison.Within(report);
+
+        Assert.Equal(["verifier pick − majority vote", "verifier pick − greedy", "value beam − greedy", "value beam − plain beam"], within.Select(m => m.Name));
+        var overMajority = within[0];
+        Assert.Equal((0.6, 0.6, 0.0), (overMajority.A, overMajority.B, overMajority.Difference));
+        Assert.Equal((4, 4), (overMajority.OnlyA, overMajority.OnlyB));
+        Assert.Equal(0.4, within[1].Difference, 12);
+        // The beams ran on five problems: greedy 2 of 5 right, plain beam 5, value beam 3.
+        Assert.Equal((0.4, 0.6), (within[2].A, within[2].B));
+        Assert.Equal(-0.4, within[3].Difference, 12);
+        Assert.Equal((2, 0), (within[3].OnlyA, within[3].OnlyB));
+
+        // Without every sample in the vote (k < n), majority vote is not over the reranked samples: that row is left out.
+        var partial = EvalReport.Create(new EvalRun("arith", 2, null, "m", "solve-bare", 2, 4, 1, 1, 64, 1), outcomes);
+        Assert.DoesNotContain("verifier pick − majority vote", EvalComparison.Within(partial).Select(m => m.Name));
+    }
+
+    [Fact]
     public void DifferentSamplingComparesGreedyOnly()
     {
         var a = EvalReport.Create(Run("a", k: 2), [Outcome("p", true)]);
