@@ -11,10 +11,67 @@ using Spectre.Console;
 
 namespace Reasoner.Cli.Commands;
 
-/// <summary><c>report data RUN…</c>: stored runs of the built-in tasks graded against gold step labels.</summary>
+/// <summary>
+/// <c>report data RUN…</c>: stored runs of the built-in tasks graded against gold step labels. <c>report trainers EVAL…</c>:
+/// the results table over saved evaluations of a baseline and of trainers with several seeds.
+/// </summary>
 static class ReportCommand
 {
-    public static Command Create(CliContext context) => new("report", "Reports on stored runs.") { Data(context) };
+    public static Command Create(CliContext context) => new("report", "Reports on stored runs and saved evaluations.") { Data(context), Trainers(context) };
+
+    private static Command Trainers(CliContext context)
+    {
+        var reports = new Argument<string[]>("reports") { Description = "Saved eval reports (.json) of the baseline and of every trainer and seed, on one or more tasks. A report's trainer and seed come from its model folder's name: dpo-s2 is dpo, seed 2.", Arity = ArgumentArity.OneOrMore };
+        var baseline = new Option<string>("--baseline") { Description = "The trainer name of the baseline's reports (its model folder's name).", DefaultValueFactory = _ => "builtin" };
+        var against = new Option<string?>("--against") { Description = "Also compare every trainer with this one (e.g. dpo, the MCTS-DPO baseline)." };
+        var markdown = new Option<string?>("--markdown") { Description = "Also write the table as Markdown to this file." };
+        var command = new Command("trainers",
+            "The results table: per task, each trainer's greedy accuracy as the mean and range over its seeds, and its paired difference to the baseline " +
+            "(per problem, the seeds' mean correctness minus the baseline's) with a bootstrap 95 % interval over problems. A trainer beats the baseline " +
+            "when the interval lies above zero.")
+        {
+            reports, baseline, against, markdown,
+        };
+        command.SetAction(parse =>
+        {
+            var loaded = parse.GetValue(reports)!.Select(path =>
+                File.Exists(path) ? Training.Evaluation.EvalReport.Load(path) : throw new FileNotFoundException($"no saved report at {path}", path)).ToList();
+            var baseName = parse.GetValue(baseline)!;
+            var rows = Training.Evaluation.TrainerTable.Against(loaded, baseName);
+            var versus = parse.GetValue(against) is { } other ? Training.Evaluation.TrainerTable.Against(loaded, other) : null;
+            var baseGreedy = loaded.Where(r => Training.Evaluation.TrainerTable.NameOf(r.Run.Model).Trainer == baseName)
+                .GroupBy(r => r.Run.Task).ToDictionary(g => g.Key, g => g.Average(r => r.Summary.Greedy.Value));
+
+            string Points(double x) => (x * 100).ToString("+0.0;−0.0;0.0", CultureInfo.InvariantCulture);
+            string Versus(Training.Evaluation.TrainerRow r) =>
+                $"{Points(r.Difference)} [{Points(r.DifferenceInterval.Low)}, {Points(r.DifferenceInterval.High)}] {(r.Beats ? "beats" : r.Loses ? "loses" : "no difference")}";
+            var header = new List<string> { "task", "trainer", "seeds", "greedy: mean [min, max]", $"− {baseName}, pts [95 % CI]" };
+            if (versus is not null) header.Add($"− {parse.GetValue(against)}, pts [95 % CI]");
+            var lines = new List<string[]>();
+            foreach (var task in baseGreedy.Keys.Order(StringComparer.Ordinal))
+            {
+                lines.Add([task, baseName, "–", string.Create(CultureInfo.InvariantCulture, $"{baseGreedy[task] * 100:0.0} %"), "", .. versus is null ? Array.Empty<string>() : [""]]);
+                foreach (var r in rows.Where(r => r.Task == task))
+                {
+                    var cells = new List<string> { task, r.Trainer, $"{r.Seeds}", string.Create(CultureInfo.InvariantCulture, $"{r.MeanGreedy * 100:0.0} % [{r.MinGreedy * 100:0.0}, {r.MaxGreedy * 100:0.0}]"), Versus(r) };
+                    if (versus is not null) cells.Add(versus.FirstOrDefault(v => v.Task == task && v.Trainer == r.Trainer) is { } v ? Versus(v) : "–");
+                    lines.Add([.. cells]);
+                }
+            }
+            var table = new Table().AddColumns([.. header.Select(Markup.Escape)]);
+            foreach (var line in lines) table.AddRow([.. line.Select(Markup.Escape)]);
+            context.Console.Write(table);
+            if (parse.GetValue(markdown) is { } file)
+            {
+                var text = $"| {string.Join(" | ", header)} |\n| {string.Join(" | ", header.Select(_ => "---"))} |\n" + string.Concat(lines.Select(l => $"| {string.Join(" | ", l)} |\n"));
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+                AtomicFile.Write(file, stream => { stream.Write(System.Text.Encoding.UTF8.GetBytes(text)); return 0; });
+                context.Console.MarkupLineInterpolated($"[grey]Markdown → {file}[/]");
+            }
+            return 0;
+        });
+        return command;
+    }
 
     private static Command Data(CliContext context)
     {
