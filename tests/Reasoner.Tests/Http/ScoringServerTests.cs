@@ -26,6 +26,12 @@ public sealed class ScoringServerTests
         return new ScorerEngine(CausalLanguageModel.ScorerFrom(policy), TinyModels.ArithmeticTokenizer, "tiny-verifier", ownsModel: true) { ReadsBarePrompt = readsBarePrompt };
     }
 
+    static void AssertClose(IReadOnlyList<double> expected, IReadOnlyList<double> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-5, $"score {i}: {expected[i]} vs {actual[i]}");
+    }
+
     static OpenAiCompletionsOptions At(Uri url, string? model = null) => new() { BaseUrl = url, Model = model, MaxRetries = 0 };
 
     static async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(Uri server, string path, string json)
@@ -48,8 +54,9 @@ public sealed class ScoringServerTests
         Assert.True(client.ReadsBarePrompt);
         Assert.Equal($"plv@{server.BaseUrl.ToString().TrimEnd('/')}", client.Id);
         Assert.Equal(local.Select(s => s.Length), served.Select(s => s.Length));
-        // JSON carries doubles exactly (shortest round-trip form), so nothing is lost on the wire.
-        for (int c = 0; c < local.Count; c++) Assert.Equal(local[c], served[c]);
+        // JSON carries doubles exactly (shortest round-trip form); what differs is libtorch's float rounding between two forwards
+        // when parallel tests change its thread count meanwhile.
+        for (int c = 0; c < local.Count; c++) AssertClose(local[c], served[c]);
     }
 
     [Fact]
@@ -64,7 +71,7 @@ public sealed class ScoringServerTests
         var remote = await new ScorerVerifier(client, SearchKit.PromptFiles).ScoreAsync(problem, prefixes);
         var local = await new ScorerVerifier(engine, SearchKit.PromptFiles).ScoreAsync(problem, prefixes);
 
-        Assert.Equal(local, remote);
+        AssertClose([.. local], [.. remote]);
         Assert.All(remote.Take(3), s => Assert.InRange(s, 0, 1));
     }
 
@@ -150,6 +157,6 @@ public sealed class ScoringServerTests
         Assert.Equal(HttpStatusCode.NotFound, completionsStatus);
         using var local = ScorerEngine.Load(dir.Path);
         var expected = await local.ScoreStepsAsync(Prompt, Candidates, "\n");
-        for (int c = 0; c < expected.Count; c++) Assert.Equal(expected[c], served[c]);
+        for (int c = 0; c < expected.Count; c++) AssertClose(expected[c], served[c]);
     }
 }
