@@ -11,6 +11,7 @@ R() { dotnet src/Reasoner/bin/Release/net10.0/Reasoner.dll "$@"; }
 problems=${PROBLEMS:-1000}            # test problems per task for best-of-16
 beam_problems=${BEAM_PROBLEMS:-$problems}
 auc_problems=${AUC_PROBLEMS:-100}      # test problems per task searched with each scorer for the AUCs
+beam_tasks=${BEAM_TASKS:-arith logic}
 
 for task in arith logic; do R generate --task "$task" --algo best-first --problems 100 --out "bf-$task-100"; done
 [ -f runs/plv-builtin/config.json ] || R train plv bf-arith-100 bf-logic-100 --epochs 3 --out plv-builtin
@@ -20,7 +21,7 @@ for task in arith logic; do
   out=runs/eval/plv-best-of-16-$task-n$problems.json
   [ -f "$out" ] || R eval --task "$task" --problems "$problems" --best-of 16 --verifier runs/plv-builtin --out "$out"
 done
-for task in arith logic; do
+for task in $beam_tasks; do
   out=runs/eval/oreo-beam-4-$task-n$beam_problems.json
   [ -f "$out" ] || R eval --task "$task" --problems "$beam_problems" --k 1 --beam 4 --value runs/oreo-builtin --out "$out"
 done
