@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Reasoner.Models.Backends.OpenAi;
@@ -13,6 +14,30 @@ static partial class ApiErrors
         http.Response.StatusCode = status;
         var error = new ErrorResponseBody(new ErrorBody { Message = message, Type = type, Code = status, Param = field });
         await http.Response.WriteAsJsonAsync(error, CompletionsJsonContext.Default.ErrorResponseBody, cancellationToken: http.RequestAborted);
+    }
+
+    /// <summary>
+    /// Reads and validates a request body: the validated request, or null after answering 400 naming the field at fault
+    /// (a body that is not the request type, or one <paramref name="validate"/> refuses with a <see cref="BadRequestException"/>).
+    /// </summary>
+    public static async Task<TRequest?> ReadAsync<TBody, TRequest>(HttpContext http, JsonTypeInfo<TBody> type, Func<TBody, TRequest> validate)
+        where TRequest : class
+    {
+        try
+        {
+            var body = await JsonSerializer.DeserializeAsync(http.Request.Body, type, http.RequestAborted)
+                ?? throw new BadRequestException(null, "the body must be a JSON object");
+            return validate(body);
+        }
+        catch (JsonException e)
+        {
+            await WriteUnreadableAsync(http, e);
+        }
+        catch (BadRequestException e)
+        {
+            await WriteAsync(http, StatusCodes.Status400BadRequest, "invalid_request_error", e.Field, e.Message);
+        }
+        return null;
     }
 
     /// <summary>A body that could not be read as the request type: 400 naming the field at fault.</summary>

@@ -20,23 +20,7 @@ sealed class CompletionsEndpoint(ILanguageModel model, string servedModelName, I
     public async Task HandleAsync(HttpContext http)
     {
         var cancel = http.RequestAborted;
-        ServedRequest request;
-        try
-        {
-            var body = await JsonSerializer.DeserializeAsync(http.Request.Body, CompletionsJsonContext.Default.CompletionsRequestBody, cancel)
-                ?? throw new BadRequestException(null, "the body must be a JSON object");
-            request = ServedRequest.From(body);
-        }
-        catch (JsonException e)
-        {
-            await ApiErrors.WriteUnreadableAsync(http, e);
-            return;
-        }
-        catch (BadRequestException e)
-        {
-            await ApiErrors.WriteAsync(http, StatusCodes.Status400BadRequest, "invalid_request_error", e.Field, e.Message);
-            return;
-        }
+        if (await ApiErrors.ReadAsync(http, CompletionsJsonContext.Default.CompletionsRequestBody, ServedRequest.From) is not { } request) return;
 
         CompletionsResponseBody response;
         try

@@ -19,23 +19,7 @@ sealed class ScoringEndpoint(IStepScoringModel scorer, string servedName, ILogge
     public async Task HandleAsync(HttpContext http)
     {
         var cancel = http.RequestAborted;
-        ScoreRequestBody body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync(http.Request.Body, CompletionsJsonContext.Default.ScoreRequestBody, cancel)
-                ?? throw new BadRequestException(null, "the body must be a JSON object");
-            Validate(body);
-        }
-        catch (JsonException e)
-        {
-            await ApiErrors.WriteUnreadableAsync(http, e);
-            return;
-        }
-        catch (BadRequestException e)
-        {
-            await ApiErrors.WriteAsync(http, StatusCodes.Status400BadRequest, "invalid_request_error", e.Field, e.Message);
-            return;
-        }
+        if (await ApiErrors.ReadAsync(http, CompletionsJsonContext.Default.ScoreRequestBody, Validate) is not { } body) return;
 
         IReadOnlyList<double[]> scores;
         try
@@ -62,7 +46,7 @@ sealed class ScoringEndpoint(IStepScoringModel scorer, string servedName, ILogge
         await http.Response.WriteAsJsonAsync(response, CompletionsJsonContext.Default.ScoreResponseBody, cancellationToken: cancel);
     }
 
-    static void Validate(ScoreRequestBody body)
+    static ScoreRequestBody Validate(ScoreRequestBody body)
     {
         if (string.IsNullOrEmpty(body.Prompt)) throw new BadRequestException("prompt", "field 'prompt' is required and must not be empty");
         if (body.Candidates is not { Count: > 0 } candidates) throw new BadRequestException("candidates", "field 'candidates' is required: a list of candidates, each a list of steps");
@@ -71,5 +55,6 @@ sealed class ScoringEndpoint(IStepScoringModel scorer, string servedName, ILogge
             if (candidates[i] is null) throw new BadRequestException("candidates", $"field 'candidates': candidate {i} is null, not a list of steps");
             if (candidates[i].Any(s => s is null)) throw new BadRequestException("candidates", $"field 'candidates': candidate {i} holds a null step");
         }
+        return body;
     }
 }
