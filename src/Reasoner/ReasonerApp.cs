@@ -76,6 +76,7 @@ public static class ReasonerApp
         root.Add(TasksCommand.Create(context));
         root.Add(CheckCommand.Create(context));
         root.Add(ShowCommand.Create(context));
+        root.Add(ViewCommand.Create(context));
         root.Add(ExportCommand.Create(context));
         root.Add(ServeModelCommand.Create(context));
         root.Add(ExportGgufCommand.Create(context));

@@ -9,12 +9,13 @@ using Microsoft.Extensions.Logging;
 using Reasoner.Generation;
 using Reasoner.Cli.Hosting;
 using Reasoner.Cli.Serving;
+using Reasoner.Cli.Viewing;
 
 namespace Reasoner.Cli.Commands;
 
 /// <summary>
 /// <c>serve</c>: the generator pipeline as a hosted service that keeps generating from its sources until stopped, with
-/// GET /health and GET /status on a loopback port. SIGTERM or Ctrl-C stops it gracefully (exit 0); a restart resumes.
+/// GET /health, GET /status and the run viewer (<c>/runs/</c>) on a loopback port. SIGTERM or Ctrl-C stops it gracefully (exit 0); a restart resumes.
 /// </summary>
 static class ServeCommand
 {
@@ -23,10 +24,10 @@ static class ServeCommand
         var s = context.Settings.Serve;
         var sources = new Option<string[]>("--source") { Description = "A problem source (repeatable): arith, logic (endless train streams), arith:test, logic:test, a data-set family (its file under DataDir), file:PATH, watch:FOLDER.", DefaultValueFactory = _ => [.. EffectiveSources(s.Sources)], AllowMultipleArgumentsPerToken = false };
         var output = new Option<string>("--out", "-o") { Description = "Run folder: a name under RunsDir, or a path.", DefaultValueFactory = _ => s.Out };
-        var port = new Option<int>("--port") { Description = "Loopback port of /health and /status; 0 picks a free port (logged).", DefaultValueFactory = _ => s.Port };
+        var port = new Option<int>("--port") { Description = "Loopback port of /health, /status and the run viewer (/runs/); 0 picks a free port (logged).", DefaultValueFactory = _ => s.Port };
         var exitWhenDone = new Option<bool>("--exit-when-done") { Description = "Stop once every source is exhausted (finite sources), instead of waiting to be stopped.", DefaultValueFactory = _ => s.ExitWhenDone };
         var shared = new GenerationOptions(context.Settings);
-        var command = new Command("serve", "Run the generator as a service until stopped (SIGTERM or Ctrl-C: graceful stop, exit 0), with GET /health and GET /status on 127.0.0.1. A restart resumes.")
+        var command = new Command("serve", "Run the generator as a service until stopped (SIGTERM or Ctrl-C: graceful stop, exit 0), with GET /health, GET /status and the run viewer (/runs/) on 127.0.0.1. A restart resumes.")
         {
             sources, output, port, exitWhenDone,
         };
@@ -46,10 +47,11 @@ static class ServeCommand
             // then stops the host; a second signal is left to the runtime, which ends the process at once.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             using var signals = new StopSignals(stop);
-            await using var app = BuildApp(context, state, parse.GetValue(port), parse.GetValue(exitWhenDone), grace + TimeSpan.FromSeconds(s.FlushMarginSeconds), stop.Token);
+            using var viewer = new RunViewer(runDirectory, PromptFolder.Open(context.Settings));
+            await using var app = BuildApp(context, state, viewer, parse.GetValue(port), parse.GetValue(exitWhenDone), grace + TimeSpan.FromSeconds(s.FlushMarginSeconds), stop.Token);
             var logger = context.Loggers.CreateLogger("Reasoner.Serve");
             await app.StartAsync(cancel);
-            logger.LogInformation("serving /health and /status on {Url}; generating with {Algorithm} on {Model}, {Workers} workers, into {Run} from {Sources}",
+            logger.LogInformation("serving /health, /status and the run viewer at {Url}/runs/; generating with {Algorithm} on {Model}, {Workers} workers, into {Run} from {Sources}",
                 app.Urls.First(), run.Search.Name, run.Model.ModelId, generate.Workers, runDirectory, string.Join(", ", state.Sources.Select(x => x.Name)));
             await app.WaitForShutdownAsync(cancel);
             return state.Stage == ServeStage.Failed ? 1 : 0;
@@ -60,7 +62,7 @@ static class ServeCommand
     private static IReadOnlyList<string> EffectiveSources(IReadOnlyList<string> configured) =>
         configured.Count > 0 ? configured : [ProblemSourceSpecs.DefaultSpec];
 
-    private static WebApplication BuildApp(CliContext context, ServeState state, int port, bool exitWhenDone, TimeSpan shutdownTimeout, CancellationToken stop)
+    private static WebApplication BuildApp(CliContext context, ServeState state, RunViewer viewer, int port, bool exitWhenDone, TimeSpan shutdownTimeout, CancellationToken stop)
     {
         // An empty builder: settings were already read by the main host (appsettings < REASONER_* < options); logs go to its console logger.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -80,6 +82,8 @@ static class ServeCommand
             ? Results.Text("ok")
             : Results.Text(s.Stage.ToString().ToLowerInvariant(), statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapGet("/status", (ServeState s) => Results.Json(s.Status()));
+        // The trees this service writes, in the browser as view RUN shows them.
+        viewer.Map(app, "/runs");
         return app;
     }
 }
