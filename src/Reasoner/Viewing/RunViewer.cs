@@ -46,7 +46,6 @@ public sealed class RunViewer : IDisposable
         var group = app.MapGroup(prefix);
         var pageBase = prefix + "/";
         group.MapGet("/", () => Page("run.html", pageBase));
-        if (prefix.Length > 0) app.MapGet(prefix, () => Results.Redirect(pageBase));
         group.MapGet("/tree/{index:int}", (int index) => Page("tree.html", pageBase));
         group.MapGet("/assets/{name}", (string name) => Asset(name));
         group.MapGet("/api/run", () => Results.Json(Run(), Json));
