@@ -144,12 +144,13 @@ static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads.", DefaultValueFactory = _ => 2 };
         var yieldOnly = new Option<bool>("--yield-only") { Description = "Run only the generator's own configuration (forking and batching, 1 worker): the search yield on more problems in less time, no speed comparison." };
         var verifier = new Option<string?>("--verifier") { Description = "A step verifier (a train plv folder, or a serve-model --scorer server) that scores every new step, as generate --verifier does; its time counts in the figures." };
+        var plot = new Option<string?>("--plot") { Description = "Where to draw the figures as a PNG (throughput, and correct-path share beside greedy accuracy). Default: <RunsDir>/bench/search-<task>.png." };
         var command = new Command("search",
             "Generator throughput and search yield on a built-in test set: for each algorithm, trees/min and nodes/s with the engine's prefix " +
             "forking and batching on vs off (one row per call, no prefix cache) and with 1 vs 2 workers; then the share of problems whose " +
             "tree holds a correct path against the model's greedy accuracy on the same problems.")
         {
-            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads, yieldOnly, verifier,
+            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads, yieldOnly, verifier, plot,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -195,6 +196,9 @@ static class BenchCommand
                         }
                     });
                 PrintSearchResults(context.Console, results, greedy, set.Length);
+                var plotPath = parse.GetValue(plot) ?? Path.Combine(context.Settings.RunsDir, "bench", $"search-{parse.GetValue(task)}.png");
+                SearchBenchPlot.Write(results, greedy, set.Length, parse.GetValue(task)!, plotPath);
+                context.Console.MarkupLineInterpolated($"[grey]plot → {plotPath}[/]");
                 // Every configuration must build the baseline's trees: a difference is a bug in a fast path, not a figure.
                 var differing = results.GroupBy(r => r.Case.Algorithm).SelectMany(g => g.Skip(1).Select(r => (r.Case, Problems: r.ProblemsDifferingFrom(g.First()))))
                     .Where(d => d.Problems.Count > 0).ToList();

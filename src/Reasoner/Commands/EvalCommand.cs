@@ -122,7 +122,12 @@ static class EvalCommand
                 try { comparison = EvalComparison.Compare(reports[0].Report, reports[1].Report); }
                 catch (ArgumentException e) { throw new UserError(e.Message); }
                 PrintComparison(context.Console, reports[0], reports[1], comparison);
-                if (parse.GetValue(output) is { } comparisonPath) Save(context, new { a = reports[0].Name, b = reports[1].Name, comparison }, comparisonPath);
+                if (parse.GetValue(output) is { } comparisonPath)
+                {
+                    Save(context, new { a = reports[0].Name, b = reports[1].Name, comparison }, comparisonPath);
+                    EvalPlots.WriteComparison(comparison, Path.GetFileNameWithoutExtension(reports[0].Name), Path.GetFileNameWithoutExtension(reports[1].Name), EvalPlots.PathFor(comparisonPath));
+                    context.Console.MarkupLineInterpolated($"[grey]plot → {EvalPlots.PathFor(comparisonPath)}[/]");
+                }
                 return 0;
             }
 
@@ -236,6 +241,11 @@ static class EvalCommand
         }) + "\n";
         AtomicFile.Write(path, stream => { stream.Write(System.Text.Encoding.UTF8.GetBytes(json)); return 0; });
         context.Console.MarkupLineInterpolated($"[grey]report → {path}[/]");
+        if (value is EvalReport saved)
+        {
+            EvalPlots.Write(saved, EvalPlots.PathFor(path));
+            context.Console.MarkupLineInterpolated($"[grey]plot → {EvalPlots.PathFor(path)}[/]");
+        }
         return path;
     }
 
