@@ -21,7 +21,39 @@ namespace Reasoner.Cli.Commands;
 static class BenchCommand
 {
     public static Command Create(CliContext context) =>
-        new("bench", "Measure parts of the system.") { Generate(context), Search(context), Train(context) };
+        new("bench", "Measure parts of the system.") { Generate(context), Search(context), Train(context), View(context) };
+
+    private static Command View(CliContext context)
+    {
+        var sizes = new Option<string>("--sizes") { Description = "Tree sizes in nodes, comma-separated; the first is the baseline of the ratios.", DefaultValueFactory = _ => "1000,10000" };
+        var repeats = new Option<int>("--repeats") { Description = "Timed page loads per size (after one untimed); the medians are printed.", DefaultValueFactory = _ => 5 };
+        var command = new Command("view",
+            "How fast the run viewer's tree page draws large trees in headless Chromium (Debian's chromium, or REASONER_CHROMIUM): seeded synthetic " +
+            "trees of each size served by view, the time from navigation to the first drawn frame, a collapse and re-expand, and a redraw of every node.")
+        {
+            sizes, repeats,
+        };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var wanted = parse.GetValue(sizes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(x => int.TryParse(x, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 2 ? n : throw new UserError($"--sizes: '{x}' is not a node count of 2 or more"))
+                .ToList();
+            if (wanted.Count == 0) throw new UserError("--sizes names no size");
+            int count = Positive(parse, repeats);
+            IReadOnlyList<ViewBenchResult> results = [];
+            await context.Console.Status().StartAsync("starting Chromium", async status =>
+                results = await ViewBench.RunAsync(wanted, count, PromptFolder.Open(context.Settings), text => status.Status(Markup.Escape(text)), cancel));
+            var table = new Table().AddColumns("nodes", "tree JSON (KiB)", "first render (ms)", "× baseline", "collapse + expand (ms)", "draw all nodes (ms)");
+            foreach (var column in table.Columns) column.RightAligned();
+            foreach (var r in results)
+                table.AddRow(Invariant(r.Nodes), Invariant(r.JsonBytes / 1024.0, "0"), Invariant(r.FirstRenderMs, "0"), Invariant(r.FirstRenderMs / results[0].FirstRenderMs, "0.00") + "×",
+                    Invariant(r.ToggleMs, "0.0"), Invariant(r.FitAllMs, "0.0"));
+            context.Console.Write(table);
+            context.Console.MarkupLineInterpolated($"[grey]medians of {count} loads after one untimed; first render: navigation start to the first drawn frame (fetch, parse, layout, draw); baseline: the {results[0].Nodes:N0}-node tree[/]");
+            return 0;
+        });
+        return command;
+    }
 
     private static Command Train(CliContext context)
     {

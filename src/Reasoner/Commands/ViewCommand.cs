@@ -21,12 +21,15 @@ static class ViewCommand
                           "β·log π/π_ref for a train dpo|tpo|trpa|onpo|oreo policy against the model it started from, the scores of a train plv verifier or of OREO's value head.",
             AllowMultipleArgumentsPerToken = false,
         };
+        var screenshot = new Option<string?>("--screenshot") { Description = "Instead of serving until stopped, save a PNG of the page (the run page, or with --tree a tree page) from headless Chromium and exit." };
+        var tree = new Option<int?>("--tree") { Description = "With --screenshot: the tree at this position in the run page's table (0-based)." };
+        var size = new Option<string>("--size") { Description = "With --screenshot: the browser window, WIDTHxHEIGHT.", DefaultValueFactory = _ => "1400x900" };
         var command = new Command("view",
             "Open a run in the browser: a page listing every tree (filter, sort), and for each tree a graph to zoom, collapse and colour by any score, " +
             "with the pairs train dpo takes, the best path, the gold step labels of built-in tasks, and the search's settings and timings. " +
             "Pages are served from the executable on 127.0.0.1; nothing outside the run folder is served.")
         {
-            run, host, port, models,
+            run, host, port, models, screenshot, tree, size,
         };
         command.SetAction(async (parse, stop) =>
         {
@@ -37,6 +40,22 @@ static class ViewCommand
             var chosenHost = parse.GetValue(host)!;
             await using var server = await RunViewerServer.StartAsync(runDir, PromptFolder.Open(context.Settings), modelFolders, chosenHost, parse.GetValue(port),
                 TorchRuntime.ParseDevice(context.Settings.Device), stop);
+            if (parse.GetValue(screenshot) is { } png)
+            {
+                var (width, height) = ParseSize(parse.GetValue(size)!);
+                if (parse.GetValue(tree) is { } wanted)
+                {
+                    using var http = new HttpClient();
+                    var found = await http.GetAsync(new Uri(server.BaseUrl, $"api/trees/{wanted}"), stop);
+                    if (!found.IsSuccessStatusCode) throw new UserError($"--tree {wanted}: {runDir} has no tree at that position (see view's run page or show)");
+                }
+                await using var chromium = await HeadlessChromium.LaunchAsync();
+                var page = await chromium.OpenAsync(new Uri(server.BaseUrl, parse.GetValue(tree) is { } index ? $"tree/{index}" : ""), width, height);
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(png))!);
+                await page.ScreenshotAsync(new Microsoft.Playwright.PageScreenshotOptions { Path = png });
+                context.Console.WriteLine($"screenshot → {png}");
+                return 0;
+            }
             var log = context.Loggers.CreateLogger("view");
             if (chosenHost is not ("127.0.0.1" or "localhost" or "::1"))
                 log.LogWarning("listening on {Host}: anyone who reaches this address can read the run", chosenHost);
@@ -46,5 +65,13 @@ static class ViewCommand
             return 0;
         });
         return command;
+    }
+
+    static (int Width, int Height) ParseSize(string size)
+    {
+        var parts = size.Split('x');
+        return parts.Length == 2 && int.TryParse(parts[0], out var w) && int.TryParse(parts[1], out var h) && w > 0 && h > 0
+            ? (w, h)
+            : throw new UserError($"--size must be WIDTHxHEIGHT, like 1400x900, not '{size}'");
     }
 }

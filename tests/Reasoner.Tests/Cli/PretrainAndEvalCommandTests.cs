@@ -64,6 +64,8 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
         Assert.True(eval.ExitCode == 0, eval.Err + eval.Out);
         Assert.Contains("pass@2", eval.Out);
         Assert.Contains("solve-bare", eval.Out);
+        // Each accuracy with its interval, drawn beside the report.
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(_runs, "eval.png"))[..4]);
     }
 
     [Theory]

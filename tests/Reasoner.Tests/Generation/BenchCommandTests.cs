@@ -16,9 +16,12 @@ public class BenchCommandTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
     [Fact]
     public async Task SearchTimesEachAlgorithmOnBothEnginePathsAndWorkerCountsAndReportsTheYield()
     {
+        var plot = Path.Combine(Path.GetTempPath(), $"bench-search-{Guid.NewGuid():N}.png");
         var r = await CliRunner.Run("bench", "search", "--model", checkpoint.Path, "--problems", "2", "--algos", "best-first",
-            "--iterations", "2", "--actions", "2", "--rollouts", "1", "--max-step-tokens", "4", "--depth-limit", "2");
+            "--iterations", "2", "--actions", "2", "--rollouts", "1", "--max-step-tokens", "4", "--depth-limit", "2", "--plot", plot);
         Assert.True(r.ExitCode == 0, r.Err + r.Out);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(plot)[..4]);
+        File.Delete(plot);
         foreach (var expected in new[] { "one row per call, no prefix cache", "forking + batching", "trees/min", "nodes/s", "correct path in tree", "greedy accuracy" })
             Assert.Contains(expected, r.Out);
         // Three configurations of the one algorithm: fast paths off, on with 1 worker, on with 2; all search the same 2 problems.

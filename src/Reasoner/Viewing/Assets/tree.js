@@ -4,7 +4,13 @@
 (async function () {
   const base = document.body.dataset.base;
   const index = Number(location.pathname.split("/").filter(Boolean).pop());
-  const tree = await (await fetch(`${base}api/trees/${index}`)).json();
+  const response = await fetch(`${base}api/trees/${index}`);
+  const tree = await response.json();
+  if (!response.ok) {
+    document.getElementById("title").textContent = tree.error ?? `tree ${index} could not be read`;
+    document.body.dataset.error = "true";
+    return;
+  }
   const models = (await (await fetch(`${base}api/models`)).json()).models;
 
   const BOX_W = 240, BOX_H = 64, COL = 300, ROW = 76, TOGGLE_R = 8;
@@ -398,6 +404,9 @@
     visibleCount: () => visible.length,
     selected: () => selected,
     colourOf: id => colourOf(nodes[id]),
+    toggle,
+    draw,
+    fitAll: () => { fit(); draw(); },
     colourBy: key => { colourSelect.value = key; computeRange(); legend(); requestDraw(); },
     zoomTo: (id, scale) => {
       const p = pos[id];
