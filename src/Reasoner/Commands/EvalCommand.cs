@@ -49,19 +49,22 @@ static class EvalCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var show = new Option<string?>("--show") { Description = "Print a saved report (its tables and paired differences) without evaluating anything." };
+        var plot = new Option<string?>("--plot") { Description = "Where to draw the accuracies with their intervals as a PNG. Default: beside the report (its name, .png); with --show, only when given." };
         var command = new Command("eval",
             "Greedy accuracy, pass@k and maj@k (majority vote over extracted answers) of a model on a task's evaluation set, with 95 % intervals " +
             "(Wilson for greedy and maj@k, a bootstrap over problems for pass@k and sample accuracy); on built-in tasks also the share of correct greedy " +
             "solutions whose every step is gold-sound. Saves every problem's outcome, so that --compare can pair two saved reports.")
         {
-            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, output, compare, bestOf, verifier, aggregate, beam, value, show,
+            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, output, compare, bestOf, verifier, aggregate, beam, value, show, plot,
         };
         command.SetAction(async (parse, cancel) =>
         {
             if (parse.GetValue(show) is { } saved)
             {
                 if (!File.Exists(saved)) throw new FileNotFoundException($"no saved report at {saved}", saved);
-                Print(context.Console, EvalReport.Load(saved));
+                var loaded = EvalReport.Load(saved);
+                Print(context.Console, loaded);
+                if (parse.GetValue(plot) is { } png) DrawPlot(context, loaded, png);
                 return 0;
             }
             if (parse.GetValue(bestOf) is not null && parse.GetValue(verifier) is null) throw new UserError("--best-of reranks with a verifier: give --verifier DIR");
@@ -116,7 +119,9 @@ static class EvalCommand
                     if (!File.Exists(Path.Combine(item, "config.json")) && !Models.LoraAdapters.IsAdapterFolder(item))
                         throw new UserError($"--compare: '{item}' is neither a saved eval report nor a model folder (no config.json)");
                     var report = await Evaluate(Path.GetFullPath(item));
-                    reports.Add((Save(context, report, DefaultReportPath(context, report, parse.GetValue(problems), avoid: reports.Select(r => r.Name))), report));
+                    var savedPath = Save(context, report, DefaultReportPath(context, report, parse.GetValue(problems), avoid: reports.Select(r => r.Name)));
+                    DrawPlot(context, report, EvalPlots.PathFor(savedPath));
+                    reports.Add((savedPath, report));
                 }
                 EvalComparison comparison;
                 try { comparison = EvalComparison.Compare(reports[0].Report, reports[1].Report); }
@@ -132,7 +137,8 @@ static class EvalCommand
             }
 
             var single = await Evaluate(Path.GetFullPath(parse.GetValue(modelDir) ?? BuiltinModel.Locate()));
-            Save(context, single, parse.GetValue(output) ?? DefaultReportPath(context, single, parse.GetValue(problems), avoid: []));
+            var reportPath = Save(context, single, parse.GetValue(output) ?? DefaultReportPath(context, single, parse.GetValue(problems), avoid: []));
+            DrawPlot(context, single, parse.GetValue(plot) ?? EvalPlots.PathFor(reportPath));
             return 0;
         });
         return command;
@@ -241,12 +247,13 @@ static class EvalCommand
         }) + "\n";
         AtomicFile.Write(path, stream => { stream.Write(System.Text.Encoding.UTF8.GetBytes(json)); return 0; });
         context.Console.MarkupLineInterpolated($"[grey]report → {path}[/]");
-        if (value is EvalReport saved)
-        {
-            EvalPlots.Write(saved, EvalPlots.PathFor(path));
-            context.Console.MarkupLineInterpolated($"[grey]plot → {EvalPlots.PathFor(path)}[/]");
-        }
         return path;
+    }
+
+    static void DrawPlot(CliContext context, EvalReport report, string pngPath)
+    {
+        EvalPlots.Write(report, pngPath);
+        context.Console.MarkupLineInterpolated($"[grey]plot → {pngPath}[/]");
     }
 
     static string Percent(double v) => v.ToString("0.0", CultureInfo.InvariantCulture) + " %";

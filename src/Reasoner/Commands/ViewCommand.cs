@@ -23,13 +23,15 @@ static class ViewCommand
         };
         var screenshot = new Option<string?>("--screenshot") { Description = "Instead of serving until stopped, save a PNG of the page (the run page, or with --tree a tree page) from headless Chromium and exit." };
         var tree = new Option<int?>("--tree") { Description = "With --screenshot: the tree at this position in the run page's table (0-based)." };
+        var colour = new Option<string?>("--colour") { Description = "With --screenshot --tree: colour nodes by this value (visits, q, prior, selfEval, mc, verifier, stepValue, outcome, gold), as the page's ?colour= does." };
+        var node = new Option<int?>("--node") { Description = "With --screenshot --tree: show this node in the side panel, as the page's ?node= does." };
         var size = new Option<string>("--size") { Description = "With --screenshot: the browser window, WIDTHxHEIGHT.", DefaultValueFactory = _ => "1400x900" };
         var command = new Command("view",
             "Open a run in the browser: a page listing every tree (filter, sort), and for each tree a graph to zoom, collapse and colour by any score, " +
             "with the pairs train dpo takes, the best path, the gold step labels of built-in tasks, and the search's settings and timings. " +
             "Pages are served from the executable on 127.0.0.1; nothing outside the run folder is served.")
         {
-            run, host, port, models, screenshot, tree, size,
+            run, host, port, models, screenshot, tree, colour, node, size,
         };
         command.SetAction(async (parse, stop) =>
         {
@@ -50,7 +52,9 @@ static class ViewCommand
                     if (!found.IsSuccessStatusCode) throw new UserError($"--tree {wanted}: {runDir} has no tree at that position (see view's run page or show)");
                 }
                 await using var chromium = await HeadlessChromium.LaunchAsync();
-                var page = await chromium.OpenAsync(new Uri(server.BaseUrl, parse.GetValue(tree) is { } index ? $"tree/{index}" : ""), width, height);
+                var query = string.Join("&", new[] { parse.GetValue(colour) is { } c ? $"colour={Uri.EscapeDataString(c)}" : null, parse.GetValue(node) is { } n ? $"node={n}" : null }.OfType<string>());
+                var path = parse.GetValue(tree) is { } index ? $"tree/{index}" + (query.Length > 0 ? "?" + query : "") : "";
+                var page = await chromium.OpenAsync(new Uri(server.BaseUrl, path), width, height);
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(png))!);
                 await page.ScreenshotAsync(new Microsoft.Playwright.PageScreenshotOptions { Path = png });
                 context.Console.WriteLine($"screenshot → {png}");

@@ -93,8 +93,8 @@ public sealed class BrowserTests(Chromium chromium) : IClassFixture<Chromium>, I
         Assert.Contains("self-evaluation", options);
 
         await page.SelectOptionAsync("#colour-by", "gold");
-        Assert.Equal("#74c476", await page.EvaluateAsync<string>("window.treeView.colourOf(1)")); // valid
-        Assert.Equal("#fb6a4a", await page.EvaluateAsync<string>("window.treeView.colourOf(7)")); // invalid (9 - 3 = 5)
+        Assert.Equal("#a1d99b", await page.EvaluateAsync<string>("window.treeView.colourOf(1)")); // valid
+        Assert.Equal("#fc9272", await page.EvaluateAsync<string>("window.treeView.colourOf(7)")); // invalid (9 - 3 = 5)
 
         await page.SelectOptionAsync("#colour-by", "q");
         var high = await page.EvaluateAsync<string>("window.treeView.colourOf(1)"); // Q .8

@@ -59,7 +59,7 @@
     policyReward: { label: "β·log π/π_ref (trained)", get: n => scores.policyReward?.[n.id] ?? null, hidden: true },
     scorer: { label: "verifier / value (trained)", get: n => scores.scorer?.[n.id] ?? null, hidden: true },
   };
-  const GOLD = { valid: "#74c476", correct: "#238b45", neutral: "#c6c6c6", invalid: "#fb6a4a", incorrect: "#cb181d" };
+  const GOLD = { valid: "#a1d99b", correct: "#41ab5d", neutral: "#c6c6c6", invalid: "#fc9272", incorrect: "#ef3b2c" };
   const colourSelect = document.getElementById("colour-by");
   function fillColourOptions() {
     const current = colourSelect.value;
@@ -390,12 +390,17 @@
   document.getElementById("toggle-node").addEventListener("click", () => toggle(selected));
   window.addEventListener("resize", () => { resize(); requestDraw(); });
 
+  // A link can carry the colouring and a selected node: tree/3?colour=gold&node=8.
+  const query = new URLSearchParams(location.search);
   fillColourOptions();
+  if ([...colourSelect.options].some(o => o.value === query.get("colour"))) colourSelect.value = query.get("colour");
   computeRange();
   legend();
   layout();
   resize();
   fit();
+  const wanted = Number(query.get("node"));
+  if (query.has("node") && Number.isInteger(wanted) && wanted >= 0 && wanted < nodes.length) { selected = wanted; showNode(wanted); }
   draw();
 
   // For tests and the render benchmark: where things are, and what is drawn.
