@@ -104,6 +104,20 @@ public sealed class BrowserTests(Chromium chromium) : IClassFixture<Chromium>, I
         Assert.Empty(errors);
     }
 
+    [Fact]
+    public async Task View_saves_a_screenshot_of_a_tree_and_names_a_tree_that_is_not_there()
+    {
+        var run = Path.Combine(root, "run");
+        var png = Path.Combine(root, "tree.png");
+        var r = await Cli.CliRunner.Run("view", run, "--port", "0", "--tree", "1", "--colour", "gold", "--node", "7", "--screenshot", png);
+        Assert.True(r.ExitCode == 0, r.Err + r.Out);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(png)[..4]);
+
+        var missing = await Cli.CliRunner.Run("view", run, "--port", "0", "--tree", "9", "--screenshot", png);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("--tree 9", missing.Err);
+    }
+
     public sealed class Point
     {
         public float X { get; set; }
