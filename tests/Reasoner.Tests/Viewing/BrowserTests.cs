@@ -66,6 +66,12 @@ public sealed class BrowserTests(Chromium chromium) : IClassFixture<Chromium>, I
         Assert.Equal(ViewerRuns.HostileStep, await page.TextContentAsync("#node-text"));
         Assert.Equal(0, await page.Locator("#side img, #side script").CountAsync());
         Assert.True(await page.EvaluateAsync<bool>("window.__xss === undefined"));
+
+        // Hovering shows every value of the node, the step as text.
+        await page.Mouse.MoveAsync(point.X + 5, point.Y + 5);
+        Assert.True(await page.IsVisibleAsync("#tip"));
+        Assert.StartsWith(ViewerRuns.HostileStep + "\n#" + hostile, await page.TextContentAsync("#tip"));
+        Assert.Equal(0, await page.Locator("#tip *").CountAsync());
         Assert.Empty(errors);
     }
 

@@ -254,6 +254,7 @@
     if (!["none", "visits", "q", "gold"].includes(key)) parts.push(`${key}=${fmt(metrics[key].get(n))}`);
     if (n.correct === true) parts.push("✓");
     if (n.correct === false) parts.push("✗");
+    if (n.gold) parts.push(n.gold);
     if (collapsed.has(n.id)) parts.push(`+${hiddenBelow(n.id)}`);
     return parts.join(" ");
   }
@@ -372,6 +373,33 @@
     view.scale = scale;
     requestDraw();
   }, { passive: false });
+  // Hovering a node shows every value it has, without clicking.
+  const tip = document.getElementById("tip");
+  function nodeAt(e) {
+    const r = graph.getBoundingClientRect();
+    const wx = (e.clientX - r.left - view.tx) / view.scale, wy = (e.clientY - r.top - view.ty) / view.scale;
+    for (const id of visible) {
+      const p = pos[id];
+      if (wx >= p.x && wx <= p.x + BOX_W && wy >= p.y && wy <= p.y + BOX_H) return id;
+    }
+    return -1;
+  }
+  graph.addEventListener("mousemove", e => {
+    const id = drag ? -1 : nodeAt(e);
+    if (id < 0) { tip.hidden = true; return; }
+    const n = nodes[id];
+    const lines = [id === 0 ? "(the question)" : n.text,
+      `#${id}  visits ${n.visits}  Q ${fmt(n.q)}  prior ${fmt(n.prior)}`,
+      `self-eval ${fmt(n.selfEval)}  MC ${fmt(n.monteCarlo)}  verifier ${fmt(n.verifier)}  outcome ${fmt(n.outcome)}`];
+    if (n.answer != null) lines.push(`answer ${n.answer}${n.correct === true ? " (correct)" : n.correct === false ? " (wrong)" : ""}`);
+    if (n.gold) lines.push(`gold: ${n.gold}, ${n.goldReason}`);
+    tip.textContent = lines.join("\n");
+    const r = graph.getBoundingClientRect();
+    tip.style.left = Math.min(e.clientX - r.left + 14, graph.clientWidth - 340) + "px";
+    tip.style.top = (e.clientY - r.top + 14) + "px";
+    tip.hidden = false;
+  });
+  graph.addEventListener("mouseleave", () => { tip.hidden = true; });
   function click(e) {
     const r = graph.getBoundingClientRect();
     const wx = (e.clientX - r.left - view.tx) / view.scale, wy = (e.clientY - r.top - view.ty) / view.scale;
