@@ -62,6 +62,8 @@ public sealed class GenerationPipeline
     private readonly Channel<ProblemItem> _problems;
     private readonly Channel<FinishedTree> _trees;
     private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
+    // Stored trees whose sources wait to hear it, told after the next flush; the writer's alone.
+    private readonly List<(Action<bool> Settled, bool Completed)> _unsettled = [];
     private int _started;
 
     public GenerationPipeline(ISearchAlgorithm search, ITreeSink sink, PipelineOptions options, ILogger logger,
@@ -212,6 +214,13 @@ public sealed class GenerationPipeline
                     Store(finished);
                     unflushed = true;
                 }
+                // A source told that a problem is settled may act on it (a queue acknowledges it): only once it is on disk.
+                if (_unsettled.Count > 0)
+                {
+                    _sink.Flush();
+                    unflushed = false;
+                    SettleStored();
+                }
                 // Not cancellable: after a stop the writer still drains every tree the workers finish.
                 var more = reader.WaitToReadAsync().AsTask();
                 // The store's time-based flush only runs on an append; an idle writer applies it here.
@@ -223,6 +232,7 @@ public sealed class GenerationPipeline
                 if (!await more) break;
             }
             _sink.Flush();
+            SettleStored();
             return null;
         }
         catch (IOException e)
@@ -242,7 +252,18 @@ public sealed class GenerationPipeline
         Progress.TreeStored(tree);
         if (tree.Status == TreeStatus.Failed)
             _logger.LogWarning("search of {Problem} failed, recorded as a failed tree: {Error}", tree.Problem.Id, tree.Error);
-        finished.Item.Settled?.Invoke(tree.Status == TreeStatus.Completed);
+        if (tree.Status == TreeStatus.Failed && finished.Item.Failed is { } failed)
+        {
+            failed(tree.Error ?? "the search failed");
+            lock (_claimed) _claimed.Remove(tree.Problem.Id);
+        }
+        if (finished.Item.Settled is { } settled) _unsettled.Add((settled, tree.Status == TreeStatus.Completed));
+    }
+
+    private void SettleStored()
+    {
+        foreach (var (settled, completed) in _unsettled) settled(completed);
+        _unsettled.Clear();
     }
 
     private sealed record FinishedTree(PreferenceTree Tree, ProblemItem Item);

@@ -38,6 +38,12 @@ public sealed record GenerateSettings
     /// <summary>On a stop, how long in-flight searches may run on before they are abandoned.</summary>
     public double GracePeriodSeconds { get; set; } = 10;
 
+    /// <summary>A work queue's entry taken but not acknowledged for this long is claimed by a live worker (its worker died, or its search failed).</summary>
+    public double ClaimAfterSeconds { get; set; } = 300;
+
+    /// <summary>A work queue's entry delivered this many times without a completed tree goes to the dead-letter stream.</summary>
+    public int MaxDeliveries { get; set; } = 3;
+
     /// <summary>Seconds between progress log lines when the output is not a terminal.</summary>
     public double ProgressIntervalSeconds { get; set; } = 10;
 

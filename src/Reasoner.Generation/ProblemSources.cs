@@ -7,10 +7,12 @@ namespace Reasoner.Generation;
 
 /// <summary>
 /// A problem on its way through the pipeline. <see cref="Settled"/> hears once that the problem needs nothing more in
-/// this run: true when its completed tree is stored (or it was stored before, or belongs to another shard), false when
-/// its search failed. A problem abandoned by a stop is never settled.
+/// this run: true when its completed tree is stored and flushed (or it was stored before, or belongs to another shard),
+/// false when its search failed. A problem abandoned by a stop is never settled. A source that redelivers failed
+/// problems itself (a work queue) passes <see cref="Failed"/>: it hears the failed search's error, and the pipeline then
+/// forgets that it took the problem, so that a redelivery is searched again rather than skipped as a repeat.
 /// </summary>
-public sealed record ProblemItem(Problem Problem, Action<bool>? Settled = null);
+public sealed record ProblemItem(Problem Problem, Action<bool>? Settled = null, Action<string>? Failed = null);
 
 /// <summary>Where problems come from: a list, a built-in generator, a data-set file, a watched folder.</summary>
 public interface IProblemSource

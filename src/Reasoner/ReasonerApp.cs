@@ -89,6 +89,7 @@ public static class ReasonerApp
         root.Add(ReportCommand.Create(context));
         root.Add(GenerateCommand.Create(context));
         root.Add(ServeCommand.Create(context));
+        root.Add(EnqueueCommand.Create(context));
         return root;
     }
 

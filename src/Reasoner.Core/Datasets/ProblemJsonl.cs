@@ -16,6 +16,20 @@ public static class ProblemJsonl
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>One problem as one JSON line.</summary>
+    public static string Serialize(Problem problem) => JsonSerializer.Serialize(problem, Options);
+
+    /// <summary>
+    /// One problem from one JSON record in the "problems" shape, e.g. a queue entry; an <see cref="InvalidRecordException"/>
+    /// or <see cref="JsonException"/> names what is wrong. A record without an id gets <c>&lt;family&gt;-&lt;origin&gt;</c>.
+    /// </summary>
+    public static Problem Parse(string json, string origin)
+    {
+        using var document = JsonDocument.Parse(json);
+        if (document.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidRecordException("(record)", "must be a JSON object");
+        return new ProblemJsonFormat().Parse(document.RootElement, new RecordSource(origin, 0));
+    }
+
     public static void Write(TextWriter writer, IEnumerable<Problem> problems)
     {
         foreach (var problem in problems)

@@ -33,11 +33,21 @@ public sealed class TreeStore : IDisposable
 
     public void Flush(bool flushToDisk = false) => _writer?.Flush(flushToDisk);
 
-    /// <summary>Every intact tree in the folder; this store's own appends are flushed first so that they are included.</summary>
+    /// <summary>
+    /// Every intact tree in the folder, in segment order; this store's own appends are flushed first so that they are
+    /// included. A problem searched twice to completion (a work queue delivers at least once: a worker that died after
+    /// storing, before acknowledging) keeps its first completed tree only, so duplicates never reach the data. Failed
+    /// trees are all kept: they record attempts.
+    /// </summary>
     public IEnumerable<PreferenceTree> ReadAll(Action<StoreDamage> onDamage)
     {
         _writer?.Flush();
-        return TreeStoreReader.ReadAll(TreesDirectory, onDamage);
+        var completed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var tree in TreeStoreReader.ReadAll(TreesDirectory, onDamage))
+        {
+            if (tree.Status == TreeStatus.Completed && !completed.Add(tree.Problem.Id)) continue;
+            yield return tree;
+        }
     }
 
     /// <summary>

@@ -17,6 +17,8 @@ sealed class GenerationOptions
     private readonly Option<string?> _shard;
     private readonly Option<int> _seed;
     private readonly Option<double> _grace;
+    private readonly Option<double> _claimAfter;
+    private readonly Option<int> _maxDeliveries;
     private readonly Option<int?> _iterations;
     private readonly Option<int?> _actions;
     private readonly Option<int?> _beamWidth;
@@ -36,9 +38,11 @@ sealed class GenerationOptions
         _algorithm.AcceptOnlyFromAmong([.. SearchFactory.Algorithms]);
         _model = new Option<string>("--model") { Description = "Backend: builtin (the project's own model), a Hugging Face model folder (in-process engine), http(s)://HOST:PORT or MODEL@http(s)://HOST:PORT (OpenAI-compatible server), a .gguf file (llama.cpp), or reference[:MISTAKE_RATE[:LATENCY_MS]] (weight-free test backend that replays reference solutions with mistakes).", DefaultValueFactory = _ => g.Model };
         _workers = new Option<int>("--workers", "-w") { Description = "Search workers; they share one backend.", DefaultValueFactory = _ => g.Workers };
-        _shard = new Option<string?>("--shard") { Description = "i/n: search only the problems whose id hash mod n is i; n processes share one run folder.", DefaultValueFactory = _ => NullIfEmpty(g.Shard) };
+        _shard = new Option<string?>("--shard") { Description = "i/n: search only the problems whose id hash mod n is i; n processes share one run folder. auto: i/n from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, and REASONER_SHARD_COUNT set by the manifest) or a Slurm job array (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT).", DefaultValueFactory = _ => NullIfEmpty(g.Shard) };
         _seed = new Option<int>("--seed") { Description = "Seed of the built-in problem stream and of every search.", DefaultValueFactory = _ => settings.Seed };
         _grace = new Option<double>("--grace-period") { Description = "Seconds in-flight searches may run on after a stop before they are abandoned.", DefaultValueFactory = _ => g.GracePeriodSeconds };
+        _claimAfter = new Option<double>("--claim-after") { Description = "redis:// sources: seconds after which an entry taken but not acknowledged is claimed by a live worker (its worker died or its search failed). Longer than the slowest search.", DefaultValueFactory = _ => g.ClaimAfterSeconds };
+        _maxDeliveries = new Option<int>("--max-deliveries") { Description = "redis:// sources: deliveries without a completed tree after which an entry goes to the dead-letter stream NAME:dead.", DefaultValueFactory = _ => g.MaxDeliveries };
         _iterations = new Option<int?>("--iterations") { Description = "mcts: simulations per committed step (4x at the root; default 16); best-first: most expansions (default 32).", DefaultValueFactory = _ => s.Iterations };
         _actions = new Option<int?>("--actions", "-k") { Description = "Steps sampled per expansion (default: mcts 2, best-first 4, beam 3).", DefaultValueFactory = _ => s.Actions };
         _beamWidth = new Option<int?>("--beam-width") { Description = "beam: partial solutions kept (default 3).", DefaultValueFactory = _ => s.BeamWidth };
@@ -54,7 +58,7 @@ sealed class GenerationOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _algorithm, _model, _workers, _shard, _seed, _grace, _iterations, _actions, _beamWidth, _rollouts, _depthLimit, _temperature, _maxStepTokens, _oversampling, _prompt, _verifier })
+        foreach (var option in new Option[] { _algorithm, _model, _workers, _shard, _seed, _grace, _claimAfter, _maxDeliveries, _iterations, _actions, _beamWidth, _rollouts, _depthLimit, _temperature, _maxStepTokens, _oversampling, _prompt, _verifier })
             command.Add(option);
     }
 
@@ -65,6 +69,8 @@ sealed class GenerationOptions
         Model = parse.GetValue(_model)!,
         Workers = parse.GetValue(_workers),
         GracePeriodSeconds = parse.GetValue(_grace),
+        ClaimAfterSeconds = parse.GetValue(_claimAfter),
+        MaxDeliveries = parse.GetValue(_maxDeliveries),
         Shard = parse.GetValue(_shard) ?? "",
         Verifier = parse.GetValue(_verifier) ?? "",
         Search = new SearchOverrides
@@ -82,6 +88,14 @@ sealed class GenerationOptions
     };
 
     public int Seed(ParseResult parse) => parse.GetValue(_seed);
+
+    /// <summary>How a redis:// source claims and retries; <paramref name="endWhenDrained"/> for a run that ends (generate).</summary>
+    public static Generation.Queue.RedisQueueOptions QueueOptions(GenerateSettings generate, bool endWhenDrained) => new()
+    {
+        ClaimAfter = TimeSpan.FromSeconds(generate.ClaimAfterSeconds),
+        MaxDeliveries = generate.MaxDeliveries,
+        EndWhenDrained = endWhenDrained,
+    };
 
     private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

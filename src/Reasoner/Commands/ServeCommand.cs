@@ -22,7 +22,7 @@ static class ServeCommand
     public static Command Create(CliContext context)
     {
         var s = context.Settings.Serve;
-        var sources = new Option<string[]>("--source") { Description = "A problem source (repeatable): arith, logic (endless train streams), arith:test, logic:test, a data-set family (its file under DataDir), file:PATH, watch:FOLDER.", DefaultValueFactory = _ => [.. EffectiveSources(s.Sources)], AllowMultipleArgumentsPerToken = false };
+        var sources = new Option<string[]>("--source") { Description = "A problem source (repeatable): arith, logic (endless train streams), arith:test, logic:test, a data-set family (its file under DataDir), file:PATH, watch:FOLDER, redis://HOST:PORT/NAME (a work queue filled by enqueue, shared by many workers).", DefaultValueFactory = _ => [.. EffectiveSources(s.Sources)], AllowMultipleArgumentsPerToken = false };
         var output = new Option<string>("--out", "-o") { Description = "Run folder: a name under RunsDir, or a path.", DefaultValueFactory = _ => s.Out };
         var port = new Option<int>("--port") { Description = "Loopback port of /health, /status and the run viewer (/runs/); 0 picks a free port (logged).", DefaultValueFactory = _ => s.Port };
         var exitWhenDone = new Option<bool>("--exit-when-done") { Description = "Stop once every source is exhausted (finite sources), instead of waiting to be stopped.", DefaultValueFactory = _ => s.ExitWhenDone };
@@ -39,7 +39,10 @@ static class ServeCommand
             var runDirectory = RunLocation.ForOutput(parse.GetValue(output)!, context.Settings);
             using var run = GenerationRun.Create(runDirectory, generate, context.Settings.Store, PromptFolder.Open(context.Settings), seed, context.Settings.Device, context.Loggers);
             var sourceContext = new ProblemSourceSpecs.Context(runDirectory, DataDirectory.Resolve(context.Settings), seed, generate.Difficulty,
-                run.Pipeline.Options.Shard, TimeSpan.FromSeconds(s.RescanSeconds), context.Loggers.CreateLogger("Reasoner.Sources"), run.Progress);
+                run.Pipeline.Options.Shard, TimeSpan.FromSeconds(s.RescanSeconds), context.Loggers.CreateLogger("Reasoner.Sources"), run.Progress)
+            {
+                Queue = GenerationOptions.QueueOptions(generate, endWhenDrained: parse.GetValue(exitWhenDone)),
+            };
             var state = new ServeState(run, [.. parse.GetValue(sources)!.Select(spec => ProblemSourceSpecs.Create(spec, sourceContext))]);
             var grace = run.Pipeline.Options.GracePeriod;
 
@@ -54,6 +57,8 @@ static class ServeCommand
             logger.LogInformation("serving /health, /status and the run viewer at {Url}/runs/; generating with {Algorithm} on {Model}, {Workers} workers, into {Run} from {Sources}",
                 app.Urls.First(), run.Search.Name, run.Model.ModelId, generate.Workers, runDirectory, string.Join(", ", state.Sources.Select(x => x.Name)));
             await app.WaitForShutdownAsync(cancel);
+            // A queue acknowledges the entries whose trees the last flush stored.
+            foreach (var source in state.Sources.OfType<IAsyncDisposable>()) await source.DisposeAsync();
             return state.Stage == ServeStage.Failed ? 1 : 0;
         });
         return command;

@@ -1,4 +1,5 @@
 using Reasoner.Generation;
+using Reasoner.Generation.Queue;
 
 namespace Reasoner.Cli.Serving;
 
@@ -59,14 +60,21 @@ public sealed class ServeState(GenerationRun run, IReadOnlyList<IProblemSource> 
             p.NodesPerSecond,
             p.CorrectPathShare,
             p.Eta?.TotalSeconds,
-            new QueueDepths(pipeline.ProblemQueueDepth, pipeline.Options.ProblemQueueCapacity, pipeline.TreeQueueDepth, pipeline.Options.TreeQueueCapacity));
+            new QueueDepths(pipeline.ProblemQueueDepth, pipeline.Options.ProblemQueueCapacity, pipeline.TreeQueueDepth, pipeline.Options.TreeQueueCapacity))
+        {
+            WorkQueues = [.. Sources.OfType<RedisQueueSource>().Select(q => q.Status ?? new QueueStatus(q.Name, 0, 0, 0, null, 0, "not read yet"))],
+        };
     }
 }
 
 /// <summary>The body of GET /status (camelCase JSON).</summary>
 public sealed record ServeStatus(string State, double UptimeSeconds, string Run, string Backend, string Algorithm, int Workers, string? Shard,
     IReadOnlyList<string> Sources, ProblemCounts Problems, long Nodes, double TreesPerMinute, double NodesPerSecond, double? CorrectPathShare,
-    double? EtaSeconds, QueueDepths Queues);
+    double? EtaSeconds, QueueDepths Queues)
+{
+    /// <summary>Each redis:// source's stream: length, entries pending (taken, not acknowledged), consumers, lag (not yet delivered), dead letters.</summary>
+    public IReadOnlyList<QueueStatus> WorkQueues { get; init; } = [];
+}
 
 /// <summary>
 /// <see cref="Done"/> trees stored by this process (<see cref="Completed"/> + <see cref="Failed"/>); <see cref="Skipped"/>
