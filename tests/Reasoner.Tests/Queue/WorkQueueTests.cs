@@ -1,0 +1,140 @@
+using System.Text.Json;
+using Reasoner.Core.Storage;
+using Reasoner.Core.Tasks;
+using Reasoner.Core.Trees;
+using Reasoner.Tests.Cli;
+using StackExchange.Redis;
+
+namespace Reasoner.Tests.Queue;
+
+/// <summary>
+/// Workers sharing a work queue on a real redis-server, as real processes: a worker killed with SIGKILL mid-search, Redis
+/// restarted mid-run, a malformed entry. The searches run on the weight-free reference backend, slowed so that a kill lands mid-search.
+/// </summary>
+public sealed class WorkQueueTests : IDisposable
+{
+    readonly RedisServer redis = new();
+    readonly string root = Directory.CreateTempSubdirectory("reasoner-queue-").FullName;
+
+    public void Dispose()
+    {
+        redis.Dispose();
+        Directory.Delete(root, recursive: true);
+    }
+
+    static string[] Worker(string queue, string run, int latencyMs) =>
+        ["generate", "--source", queue, "--model", $"reference:0.2:{latencyMs}", "--out", run, "--workers", "2", "--claim-after", "2", "--iterations", "4"];
+
+    /// <summary>Every completed tree the run's export holds, by problem id: a problem searched twice would show twice.</summary>
+    static async Task<List<string>> ExportedProblemIds(string run)
+    {
+        var export = await CliRunner.Run("export", run, "--format", "trees", "--out", "-");
+        Assert.True(export.ExitCode == 0, export.Err);
+        return [.. export.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(t => t.GetProperty("status").GetString() == "completed")
+            .Select(t => t.GetProperty("problem").GetProperty("id").GetString()!)];
+    }
+
+    async Task<string[]> EnqueueAsync(string queue, int problems)
+    {
+        var r = await CliRunner.Run("enqueue", "--queue", queue, "--source", "arith:test", "--problems", problems.ToString());
+        Assert.True(r.ExitCode == 0, r.Err + r.Out);
+        return [.. BuiltinTasks.TestSet(BuiltinTasks.Arith).Take(problems).Select(p => p.Id)];
+    }
+
+    [Fact]
+    public async Task A_worker_killed_mid_search_loses_nothing_and_the_export_holds_every_problem_once()
+    {
+        var queue = redis.Queue("kill");
+        var expected = await EnqueueAsync(queue, 10);
+        var run = Path.Combine(root, "run");
+        var db = redis.Connect(out var connection);
+        using (connection)
+        {
+            using (var doomed = ReasonerProcess.Start(Worker(queue, run, latencyMs: 300)))
+            {
+                // Mid-search: it holds entries it has not acknowledged.
+                await doomed.WaitUntilAsync(() => db.StreamPending(RedisQueueName(queue), "reasoner").PendingMessageCount >= 2, "the first worker took entries");
+                doomed.Signal("KILL");
+                await doomed.ExitCodeAsync();
+            }
+            Assert.True(db.StreamPending(RedisQueueName(queue), "reasoner").PendingMessageCount > 0);
+
+            using var survivor = ReasonerProcess.Start(Worker(queue, run, latencyMs: 0));
+            Assert.True(await survivor.ExitCodeAsync() == 0, survivor.Log);
+            Assert.Contains("claimed entry", survivor.Log);
+            Assert.Equal(0, db.StreamPending(RedisQueueName(queue), "reasoner").PendingMessageCount);
+        }
+        var exported = await ExportedProblemIds(run);
+        Assert.Equal(expected.Order(), exported.Order());
+    }
+
+    [Fact]
+    public async Task Workers_reconnect_after_redis_restarts_and_nothing_is_lost()
+    {
+        var queue = redis.Queue("restart");
+        var expected = await EnqueueAsync(queue, 8);
+        var run = Path.Combine(root, "run");
+        using var worker = ReasonerProcess.Start(Worker(queue, run, latencyMs: 150));
+        await worker.WaitUntilAsync(() => worker.Log.Contains("searching the problems of"), "the worker started");
+        await Task.Delay(1500);
+        redis.Stop();
+        await worker.WaitUntilAsync(() => worker.Log.Contains("is unreachable"), "the worker noticed the outage");
+        redis.Start();
+        Assert.True(await worker.ExitCodeAsync() == 0, worker.Log);
+        Assert.Contains("reachable again", worker.Log);
+
+        var exported = await ExportedProblemIds(run);
+        Assert.Equal(expected.Order(), exported.Order());
+        var db = redis.Connect(out var connection);
+        using (connection) Assert.Equal(0, db.StreamPending(RedisQueueName(queue), "reasoner").PendingMessageCount);
+    }
+
+    [Fact]
+    public async Task A_malformed_entry_goes_to_the_dead_letter_stream_and_the_run_goes_on()
+    {
+        var queue = redis.Queue("mixed");
+        var db = redis.Connect(out var connection);
+        using (connection)
+        {
+            db.StreamAdd("mixed", "problem", "{\"question\": \"no family, no answer\"}");
+            var expected = await EnqueueAsync(queue, 3);
+            db.StreamAdd("mixed", "something", "else");
+
+            var r = await CliRunner.Run(Worker(queue, Path.Combine(root, "run"), latencyMs: 0));
+            Assert.True(r.ExitCode == 0, r.Err + r.Out);
+            Assert.Equal(expected.Order(), (await ExportedProblemIds(Path.Combine(root, "run"))).Order());
+
+            var dead = db.StreamRange("mixed:dead");
+            Assert.Equal(2, dead.Length);
+            Assert.Contains("malformed problem", dead[0]["error"].ToString());
+            Assert.Contains("no 'problem' field", dead[1]["error"].ToString());
+            Assert.Equal(0, db.StreamPending("mixed", "reasoner").PendingMessageCount);
+        }
+    }
+
+    [Fact]
+    public async Task A_problem_stored_twice_is_read_once()
+    {
+        var run = Path.Combine(root, "dup");
+        using (var first = TreeStore.Open(run))
+        {
+            first.Append(SampleTrees.Random(1, "a"));
+            first.Append(SampleTrees.Empty("a", TreeStatus.Failed));
+            first.Flush();
+        }
+        using (var second = TreeStore.Open(run))
+        {
+            second.Append(SampleTrees.Random(2, "a"));
+            second.Append(SampleTrees.Random(3, "b"));
+            second.Flush();
+        }
+        var trees = TreeStore.Open(run).ReadAll(_ => { }).ToList();
+        Assert.Equal(["a", "b"], trees.Where(t => t.Status == TreeStatus.Completed).Select(t => t.Problem.Id).Order());
+        Assert.Single(trees, t => t.Status == TreeStatus.Failed);
+        await Task.CompletedTask;
+    }
+
+    static RedisKey RedisQueueName(string queue) => queue[(queue.LastIndexOf('/') + 1)..];
+}
