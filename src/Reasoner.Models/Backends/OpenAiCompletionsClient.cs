@@ -15,6 +15,8 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
     readonly OpenAiCompletionsOptions _options;
     readonly ServerConnection _server;
     int _echoMaxTokens;
+    volatile bool _contextKnown;
+    int? _context;
 
     public OpenAiCompletionsClient(OpenAiCompletionsOptions options)
     {
@@ -32,19 +34,18 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
 
     public async Task<IReadOnlyList<Completion>> CompleteAsync(CompletionRequest request, CancellationToken cancel = default)
     {
-        var (response, attempts) = await PostAsync(new CompletionsRequestBody
+        // A token limit past the model's context is refused (vLLM, serve-model): ask for what fits, as an in-process engine would stop there.
+        var maxTokens = await ContextLengthAsync(cancel) is { } context ? Math.Min(request.MaxTokens, context) : request.MaxTokens;
+        (CompletionsResponseBody Body, int Attempts) answer;
+        try
         {
-            Model = _options.Model,
-            Prompt = [request.Prompt],
-            N = request.N,
-            MaxTokens = request.MaxTokens,
-            Stop = request.Stop.Count > 0 ? request.Stop : null,
-            Temperature = request.Temperature,
-            TopP = request.TopP,
-            Seed = request.Seed,
-            Logprobs = 1,
-            ReturnTokensAsTokenIds = _options.ReturnTokenIds ? true : null,
-        }, cancel);
+            answer = await PostAsync(CompletionBody(request, maxTokens), cancel);
+        }
+        catch (LanguageModelServerException e) when (e.StatusCode == 400 && CompletionsReading.ContextOverflow(e.ServerMessage) is var (window, promptTokens) && window - promptTokens is > 0 and var room && room < maxTokens)
+        {
+            answer = await PostAsync(CompletionBody(request, room), cancel);
+        }
+        var (response, attempts) = answer;
         if (response.Choices.Count != request.N) throw Malformed($"{response.Choices.Count} choices for n={request.N}", attempts);
         return [.. response.Choices.OrderBy(c => c.Index).Select(choice =>
         {
@@ -55,6 +56,40 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
             };
         })];
     }
+
+    /// <summary>The server's context window from <c>GET /v1/models</c> (<c>max_model_len</c>, as vLLM and serve-model report it), asked once; null when it does not say.</summary>
+    async Task<int?> ContextLengthAsync(CancellationToken cancel)
+    {
+        if (_contextKnown) return _context;
+        try
+        {
+            var (text, _) = await _server.SendAsync(_server.Url("/v1/models"), null, cancel);
+            var models = JsonSerializer.Deserialize(text, CompletionsJsonContext.Default.ModelListBody);
+            var cards = models?.Data ?? [];
+            var card = cards.FirstOrDefault(m => _options.Model is null || m.Id == _options.Model) ?? cards.FirstOrDefault();
+            _context = card?.MaxModelLen;
+        }
+        catch (Exception e) when (e is LanguageModelServerException or JsonException)
+        {
+            _context = null; // A server without /v1/models (or an odd one) is used as it is.
+        }
+        _contextKnown = true;
+        return _context;
+    }
+
+    CompletionsRequestBody CompletionBody(CompletionRequest request, int maxTokens) => new()
+        {
+            Model = _options.Model,
+            Prompt = [request.Prompt],
+            N = request.N,
+            MaxTokens = maxTokens,
+            Stop = request.Stop.Count > 0 ? request.Stop : null,
+            Temperature = request.Temperature,
+            TopP = request.TopP,
+            Seed = request.Seed,
+            Logprobs = 1,
+            ReturnTokensAsTokenIds = _options.ReturnTokenIds ? true : null,
+        };
 
     public async Task<IReadOnlyList<ScoredContinuation>> ScoreAsync(string prompt, IReadOnlyList<string> continuations, CancellationToken cancel = default)
     {

@@ -9,8 +9,13 @@ public sealed record OpenAiCompletionsOptions
     /// <summary>The served model's name (vLLM: <c>--served-model-name</c> or the model path); left out of requests when null.</summary>
     public string? Model { get; init; }
 
-    /// <summary>Sent as <c>Authorization: Bearer …</c> when set.</summary>
-    public string? ApiKey { get; init; }
+    /// <summary>
+    /// Sent as <c>Authorization: Bearer …</c> when set. By default the environment's <c>REASONER_API_KEY</c>, the variable
+    /// <c>serve-model --api-key</c> also reads, so that one variable configures both ends.
+    /// </summary>
+    public string? ApiKey { get; init; } = Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : null;
+
+    public const string ApiKeyVariable = "REASONER_API_KEY";
 
     /// <summary>How long one attempt may take, reading the whole answer included.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);

@@ -22,7 +22,7 @@ namespace Reasoner.Models.Generation;
 /// Requests run one at a time under a lock (the model and the prefix cache are not shared between threads);
 /// concurrent callers queue. After the model's weights change (training), call <see cref="ClearPrefixCache"/>.
 /// </summary>
-public sealed class TorchEngine : ILanguageModel
+public sealed class TorchEngine : ILanguageModel, IContextWindow
 {
     private readonly CausalLanguageModel model;
     private readonly bool ownsModel;
@@ -65,6 +65,11 @@ public sealed class TorchEngine : ILanguageModel
     public ITextTokenizer Tokenizer { get; }
 
     public CausalLanguageModel Model => model;
+
+    /// <summary>The checkpoint's <c>max_position_embeddings</c>.</summary>
+    public int ContextLength => model.Config.MaxPositionEmbeddings;
+
+    public int CountPromptTokens(string prompt) => Tokenizer.Encode(prompt).Length;
 
     /// <summary>A snapshot of the prefix cache's counters (read without the lock: may be mid-request).</summary>
     public PrefixCacheStats PrefixCacheStats => prefixCache.Stats;

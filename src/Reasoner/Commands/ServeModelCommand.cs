@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using Reasoner.Cli.Hosting;
 using Reasoner.Cli.Serving;
 using Reasoner.Models;
 using Reasoner.Models.Backends;
@@ -29,12 +30,16 @@ static class ServeModelCommand
             Description = "Also serve a step scorer at POST /v1/score: a train plv verifier folder, or a train oreo folder (its value head). " +
                           "Search workers elsewhere use it as generate --verifier http://HOST:PORT. A verifier folder given as --model is served alone.",
         };
+        var apiKey = new Option<string?>("--api-key") { Description = "Require Authorization: Bearer KEY on /v1/* (401 without it), as vLLM's --api-key. Reasoner's clients send it with Backend:ApiKey. Also read from REASONER_API_KEY." };
+        var maxN = new Option<int>("--max-n") { Description = "Most completions one request may ask for (n); more answer 400.", DefaultValueFactory = _ => 64 };
+        var maxQueued = new Option<int>("--max-queued") { Description = "Most requests in the server at once, running or waiting; more answer 429 with Retry-After, which clients retry.", DefaultValueFactory = _ => 256 };
+        var maxBody = new Option<long>("--max-body-bytes") { Description = "Largest request body; larger ones answer 413.", DefaultValueFactory = _ => 4L << 20 };
         var command = new Command("serve-model",
             "Serve a language model over the OpenAI-compatible API (POST /v1/completions with n, stop, seed, logprobs, echo; GET /v1/models; GET /health), " +
             "and a step verifier or value model over POST /v1/score, so that search workers on other machines, or other tools, can use them. " +
             "Stops gracefully on Ctrl-C or SIGTERM.")
         {
-            model, host, port, servedName, scorer,
+            model, host, port, servedName, scorer, apiKey, maxN, maxQueued, maxBody,
         };
         command.SetAction(async (parse, stop) =>
         {
@@ -45,7 +50,14 @@ static class ServeModelCommand
             if (parse.GetResult(scorer) is null && Directory.Exists(spec) && ScorerEngine.IsScorerFolder(spec)) (spec, scorerSpec) = ("", spec);
             using var backend = spec.Length > 0 ? LanguageModelFactory.Create(spec, device) : null;
             using var scoring = scorerSpec is null ? null : ScorerEngine.Load(scorerSpec, device);
-            var options = new ModelServerOptions { Host = parse.GetValue(host)!, Port = parse.GetValue(port), ServedModelName = parse.GetValue(servedName) };
+            if (parse.GetValue(maxN) < 1 || parse.GetValue(maxQueued) < 1 || parse.GetValue(maxBody) < 1024)
+                throw new UserError("--max-n and --max-queued must be at least 1, --max-body-bytes at least 1024");
+            var key = parse.GetValue(apiKey) ?? (Environment.GetEnvironmentVariable("REASONER_API_KEY") is { Length: > 0 } k ? k : null);
+            var options = new ModelServerOptions
+            {
+                Host = parse.GetValue(host)!, Port = parse.GetValue(port), ServedModelName = parse.GetValue(servedName),
+                ApiKey = key, MaxN = parse.GetValue(maxN), MaxQueuedRequests = parse.GetValue(maxQueued), MaxBodyBytes = parse.GetValue(maxBody),
+            };
             await using var server = await ModelServer.StartAsync(backend, scoring, options, context.Loggers, stop);
             var log = context.Loggers.CreateLogger("serve-model");
             if (backend is not null) log.LogInformation("serving {Model} at {Url}/v1/completions", options.ServedModelName ?? backend.ModelId, server.BaseUrl);

@@ -37,6 +37,11 @@ static partial class ApiErrors
         {
             await WriteAsync(http, StatusCodes.Status400BadRequest, "invalid_request_error", e.Field, e.Message);
         }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await WriteAsync(http, StatusCodes.Status413PayloadTooLarge, "invalid_request_error", null,
+                $"the body is larger than this server's limit of {http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes (serve-model --max-body-bytes)");
+        }
         return null;
     }
 

@@ -13,14 +13,16 @@ namespace Reasoner.Cli.Serving;
 /// prompt+continuation and keeping the tokens past the prompt (by <c>text_offset</c>), as it would with vLLM.
 /// Bad requests get 400 naming the field, backend failures 500, both as OpenAI-style error JSON.
 /// </summary>
-sealed class CompletionsEndpoint(ILanguageModel model, string servedModelName, ILogger log)
+sealed class CompletionsEndpoint(ILanguageModel model, string servedModelName, ILogger log, int maxN = 64)
 {
     static readonly JsonElement NoStopString = JsonElement.Parse("null");
 
     public async Task HandleAsync(HttpContext http)
     {
-        var cancel = http.RequestAborted;
-        if (await ApiErrors.ReadAsync(http, CompletionsJsonContext.Default.CompletionsRequestBody, ServedRequest.From) is not { } request) return;
+        if (await ApiErrors.ReadAsync(http, CompletionsJsonContext.Default.CompletionsRequestBody, body => ServedRequest.From(body, maxN, model as IContextWindow)) is not { } request) return;
+        // A client that leaves stops its generation, so that it does not hold the model for others.
+        using var gone = ClientDisconnect.Watch(http);
+        var cancel = gone.Token;
 
         CompletionsResponseBody response;
         try
@@ -127,7 +129,9 @@ sealed class CompletionsEndpoint(ILanguageModel model, string servedModelName, I
 /// <summary>A request after validation: what to ask the model, and what to send back.</summary>
 sealed record ServedRequest(CompletionRequest Completion, bool Echo, bool Logprobs)
 {
-    public static ServedRequest From(CompletionsRequestBody body)
+    /// <param name="maxN">The server's limit on <c>n</c> (<c>--max-n</c>).</param>
+    /// <param name="context">The model's context window, where the backend knows it: prompt plus max_tokens must fit.</param>
+    public static ServedRequest From(CompletionsRequestBody body, int maxN = 64, IContextWindow? context = null)
     {
         var prompt = body.Prompt switch
         {
@@ -135,12 +139,23 @@ sealed record ServedRequest(CompletionRequest Completion, bool Echo, bool Logpro
             [var single] => single,
             _ => throw new BadRequestException("prompt", $"field 'prompt' must be a string or a list of one string, not {body.Prompt.Count}"),
         };
+        if (prompt.Length == 0) throw new BadRequestException("prompt", "field 'prompt' must not be empty");
         var echo = body.Echo ?? false;
         var n = body.N ?? 1;
         if (n < 1) throw new BadRequestException("n", $"field 'n' must be at least 1, not {n}");
+        if (n > maxN) throw new BadRequestException("n", $"field 'n' is {n}, above this server's limit of {maxN} completions per request (serve-model --max-n)");
         // 16 is the API's default; 0 only makes sense with echo, which then only scores the prompt.
         var maxTokens = body.MaxTokens ?? 16;
         if (maxTokens < (echo ? 0 : 1)) throw new BadRequestException("max_tokens", $"field 'max_tokens' must be at least {(echo ? 0 : 1)}, not {maxTokens}");
+        if (context is not null)
+        {
+            // As vLLM words it, so that clients written for vLLM read the prompt's length from it.
+            var promptTokens = context.CountPromptTokens(prompt);
+            if ((long)promptTokens + maxTokens > context.ContextLength)
+                throw new BadRequestException(promptTokens > context.ContextLength ? "prompt" : "max_tokens",
+                    $"This model's maximum context length is {context.ContextLength} tokens. However, you requested {(long)promptTokens + maxTokens} tokens " +
+                    $"({promptTokens} in the prompt, {maxTokens} in the completion). Please reduce the length of the prompt or completion.");
+        }
         var temperature = body.Temperature ?? 1.0;
         if (!(temperature >= 0)) throw new BadRequestException("temperature", $"field 'temperature' must be at least 0, not {temperature}");
         var topP = body.TopP ?? 1.0;

@@ -25,6 +25,20 @@ public sealed record ModelServerOptions
 
     /// <summary>How long a stop waits for requests in flight to finish.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Requests to <c>/v1/*</c> must carry <c>Authorization: Bearer</c> this key (vLLM's <c>--api-key</c>); null: no key.</summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>Most completions one request may ask for (<c>n</c>).</summary>
+    public int MaxN { get; init; } = 64;
+
+    /// <summary>Most requests in the server at once, running or waiting for the model; more answer 429 with <c>Retry-After</c>.</summary>
+    public int MaxQueuedRequests { get; init; } = 256;
+
+    /// <summary>Largest request body; a larger one answers 413.</summary>
+    public long MaxBodyBytes { get; init; } = 4L << 20;
+
+    public bool IsLoopback => Host is "127.0.0.1" or "localhost" or "::1";
 }
 
 /// <summary>
@@ -63,17 +77,26 @@ public sealed class ModelServer : IAsyncDisposable
 
         // The empty builder reads no configuration files or ASPNETCORE_* variables: what it serves is only what it is given.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(address, options.Port));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+        {
+            k.Listen(address, options.Port);
+            k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+        });
         builder.Services.AddRoutingCore();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         var app = builder.Build();
+
+        if (options.ApiKey is null && !options.IsLoopback)
+            log.LogWarning("serving on {Host} without --api-key: anyone who reaches this address can use the model", options.Host);
+        var limits = new RequestLimits(options);
+        app.Use(limits.HandleAsync);
 
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var cards = new List<ModelCardBody>();
         if (model is not null)
         {
-            cards.Add(new ModelCardBody { Id = servedName, Created = created });
-            app.MapPost("/v1/completions", new CompletionsEndpoint(model, servedName, log).HandleAsync);
+            cards.Add(new ModelCardBody { Id = servedName, Created = created, MaxModelLen = (model as IContextWindow)?.ContextLength });
+            app.MapPost("/v1/completions", new CompletionsEndpoint(model, servedName, log, options.MaxN).HandleAsync);
         }
         else app.MapPost("/v1/completions", http => NotServed(http, $"this server serves the step scorer {scorerName} only: POST /v1/score"));
         if (scorer is not null)

@@ -17,8 +17,9 @@ sealed class ScoringEndpoint(IStepScoringModel scorer, string servedName, ILogge
 
     public async Task HandleAsync(HttpContext http)
     {
-        var cancel = http.RequestAborted;
         if (await ApiErrors.ReadAsync(http, CompletionsJsonContext.Default.ScoreRequestBody, Validate) is not { } body) return;
+        using var gone = ClientDisconnect.Watch(http);
+        var cancel = gone.Token;
 
         IReadOnlyList<double[]> scores;
         try

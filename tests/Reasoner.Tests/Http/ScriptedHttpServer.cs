@@ -10,7 +10,7 @@ namespace Reasoner.Tests.Http;
 
 /// <summary>
 /// A loopback Kestrel endpoint whose every request goes to one handler, told which call (1, 2, …) it is: for
-/// servers that fail, stall or answer in another server's dialect.
+/// servers that fail, stall or answer in another server's dialect. <c>GET /v1/models</c> answers 404, uncounted.
 /// </summary>
 sealed class ScriptedHttpServer : IAsyncDisposable
 {
@@ -29,7 +29,10 @@ sealed class ScriptedHttpServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
         var server = new ScriptedHttpServer(builder.Build());
-        server._app.Run(http => handler(http, Interlocked.Increment(ref server._calls)));
+        // The client asks GET /v1/models once for the context window; these scripts play servers that do not say (404), uncounted.
+        server._app.Run(http => http.Request.Path == "/v1/models" && HttpMethods.IsGet(http.Request.Method)
+            ? Task.FromResult(http.Response.StatusCode = StatusCodes.Status404NotFound)
+            : handler(http, Interlocked.Increment(ref server._calls)));
         await server._app.StartAsync();
         server.BaseUrl = new Uri(server._app.Urls.First());
         return server;

@@ -115,4 +115,19 @@ static partial class CompletionsReading
         var text = body.Trim().ReplaceLineEndings(" ");
         return text.Length <= 300 ? text : text[..300] + "…";
     }
+
+    /// <summary>
+    /// The context window and the prompt's length in tokens from a server's refusal of a too-long request, as vLLM words
+    /// it ("maximum context length is 320 tokens … (301 in the prompt, 384 in the completion)"; older vLLM says
+    /// "messages"); null when the message is about something else.
+    /// </summary>
+    public static (int Context, int PromptTokens)? ContextOverflow(string? message)
+    {
+        if (message is null) return null;
+        var context = System.Text.RegularExpressions.Regex.Match(message, @"maximum context length is (\d+) tokens");
+        var prompt = System.Text.RegularExpressions.Regex.Match(message, @"\((\d+) in the (?:prompt|messages|input)");
+        return context.Success && prompt.Success
+            ? (int.Parse(context.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(prompt.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+            : null;
+    }
 }

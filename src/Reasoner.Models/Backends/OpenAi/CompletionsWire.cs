@@ -125,6 +125,9 @@ public sealed record ModelCardBody
 
     /// <summary>Reasoner's extension: present when the model is a step scorer served at <c>POST /v1/score</c>.</summary>
     public ScorerCardBody? Scorer { get; init; }
+
+    /// <summary>The context window in tokens (prompt plus completion), as vLLM reports it; clients clamp their token limits to it.</summary>
+    public int? MaxModelLen { get; init; }
 }
 
 /// <summary>The body of <c>GET /health</c>.</summary>
