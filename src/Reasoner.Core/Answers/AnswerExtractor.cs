@@ -142,9 +142,9 @@ public static partial class AnswerExtractor
     private static string? FallbackChoice(string text)
     {
         var parenthesised = ParenthesisedLetterRegex().Matches(text);
-        return parenthesised.Count > 0
-            ? parenthesised[^1].Groups["label"].Value
-            : ChoiceAnswer.Normalize(text);
+        if (parenthesised.Count > 0) return parenthesised[^1].Groups["label"].Value;
+        // A reply that names its choice as "C: a farm" or "C) a farm": a capital label, then the choice's text.
+        return ChoiceAnswer.Normalize(text) ?? (LabelledChoiceRegex().Match(text) is { Success: true } m ? m.Groups["label"].Value : null);
     }
 
     /// <summary>A reply that opens with yes/no ("No, because ..."), or a closing line that is only yes/no.</summary>
@@ -185,6 +185,9 @@ public static partial class AnswerExtractor
 
     [GeneratedRegex(@"\((?<label>[A-E])\)")]
     private static partial Regex ParenthesisedLetterRegex();
+
+    [GeneratedRegex(@"^\s*(?<label>[A-E])\s*[:)]\s+\S")]
+    private static partial Regex LabelledChoiceRegex();
 
     [GeneratedRegex(@"^\W*(?:yes|no)\b", RegexOptions.IgnoreCase)]
     private static partial Regex LeadingYesNoRegex();

@@ -61,6 +61,8 @@ public class AnswerExtractorTests
     [InlineData("(b)", "B")]
     [InlineData("The answer is 3.", "C")]
     [InlineData("The answer is (a).", "A")]
+    [InlineData("C: a farm", "C")]
+    [InlineData("B) the ocean", "B")]
     public void ExtractsChoice(string text, string expected) =>
         Assert.Equal(expected, AnswerExtractor.Extract(text, AnswerKind.Choice));
 
