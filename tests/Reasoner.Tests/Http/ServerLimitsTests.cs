@@ -89,6 +89,25 @@ public sealed class ServerLimitsTests : IDisposable
     }
 
     [Fact]
+    public async Task Best_first_roll_outs_through_the_server_keep_within_its_context()
+    {
+        // The Monte Carlo scorer asks for 384 tokens; the served model holds 256 in all, the bare prompt taking about 130.
+        using var wider = new TestData.TempDirectory();
+        using (var model = TinyModels.Create(TinyModels.Config(vocabSize: TinyModels.ArithmeticTokenizer.VocabSize) with { MaxPositionEmbeddings = 256 }, seed: 5))
+            CheckpointWriter.Save(model, TinyModels.ArithmeticTokenizer, wider.Path);
+        using var engine = TorchEngine.Load(wider.Path);
+        await using var server = await ModelServer.StartAsync(engine, new ModelServerOptions { Port = 0 });
+        var run = Path.Combine(wider.Path, "run");
+        var r = await Cli.CliRunner.Run("generate", "--model", server.BaseUrl.ToString().TrimEnd('/'), "--algo", "best-first", "--problems", "2", "--workers", "1",
+            "--iterations", "2", "--actions", "2", "--rollouts", "2", "--max-step-tokens", "8", "--depth-limit", "2", "--prompt", "bare", "--out", run);
+        var trees = Core.Storage.TreeStore.Open(run).ReadAll(_ => { }).ToList();
+        Assert.True(r.ExitCode == 0, string.Join("\n", trees.Select(t => t.Error)) + r.Err);
+        Assert.Equal(2, trees.Count);
+        Assert.All(trees, t => Assert.True(t.Status == Core.Trees.TreeStatus.Completed, t.Error));
+        Assert.Contains(trees.SelectMany(t => t.Nodes), n => n.MonteCarloValue is not null);
+    }
+
+    [Fact]
     public async Task Without_the_api_key_v1_answers_401_and_health_stays_open()
     {
         using var model = new ScriptedLanguageModel();
