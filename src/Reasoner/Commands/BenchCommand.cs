@@ -21,7 +21,55 @@ namespace Reasoner.Cli.Commands;
 static class BenchCommand
 {
     public static Command Create(CliContext context) =>
-        new("bench", "Measure parts of the system.") { Generate(context), Search(context), Train(context), View(context) };
+        new("bench", "Measure parts of the system.") { Generate(context), Search(context), Train(context), View(context), Serve(context) };
+
+    private static Command Serve(CliContext context)
+    {
+        var model = new Option<string?>("--model") { Description = "A Hugging Face model folder to serve. Default: the built-in model." };
+        var clients = new Option<int>("--clients") { Description = "Concurrent clients, each sending one request after another.", DefaultValueFactory = _ => 64 };
+        var seconds = new Option<int>("--seconds") { Description = "How long the load runs.", DefaultValueFactory = _ => 60 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Token limit of the valid requests.", DefaultValueFactory = _ => 16 };
+        var maxQueued = new Option<int>("--max-queued") { Description = "The server's bound on requests in it at once (serve-model --max-queued).", DefaultValueFactory = _ => 256 };
+        var bound = new Option<int>("--memory-bound") { Description = "MiB the resident memory may rise above its level after warm-up; above it the bench fails.", DefaultValueFactory = _ => 512 };
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads.", DefaultValueFactory = _ => 2 };
+        var command = new Command("serve",
+            "Load on serve-model: concurrent clients on loopback for a while, two in three requests valid and the rest bad (n past --max-n, an empty prompt, a token limit " +
+            "past the context, broken JSON). Prints answers by kind and status (only 200, 400 and 429 are acceptable), p50 and p99 latency of the answered requests, " +
+            "resident memory against its level after warm-up, and whether the server stayed up; exits 1 when any of those fails.")
+        {
+            model, clients, seconds, maxTokens, maxQueued, bound, threads,
+        };
+        command.SetAction(async (parse, cancel) =>
+        {
+            int clientCount = Positive(parse, clients), duration = Positive(parse, seconds);
+            TorchSharp.torch.set_num_threads(Positive(parse, threads));
+            var folder = parse.GetValue(model) ?? BuiltinModel.Locate();
+            using var engine = TorchEngine.Load(folder, TorchRuntime.ParseDevice(context.Settings.Device));
+            context.Console.MarkupLineInterpolated($"serving {folder} (context {engine.ContextLength} tokens) to {clientCount} clients for {duration} s; --max-queued {parse.GetValue(maxQueued)}");
+            ServeLoadResult result = null!;
+            await context.Console.Status().StartAsync("starting", async status =>
+                result = await ServeLoadBench.RunAsync(engine, clientCount, TimeSpan.FromSeconds(duration), Positive(parse, maxTokens), Positive(parse, maxQueued),
+                    text => status.Status(Markup.Escape(text)), cancel));
+
+            var table = new Table().AddColumns("request", "status", "answers");
+            table.Columns[2].RightAligned();
+            foreach (var ((kind, code), count) in result.Counts.OrderBy(c => c.Key.Kind == "valid" ? 0 : 1).ThenBy(c => c.Key.Kind).ThenBy(c => c.Key.Status))
+                table.AddRow(Markup.Escape(kind), code == 0 ? "[red]no answer[/]" : code is 200 or 400 or 429 ? Invariant(code) : $"[red]{code}[/]", Invariant(count));
+            context.Console.Write(table);
+            var rise = (result.EndRssBytes - result.WarmRssBytes) / 1048576.0;
+            var peakRise = (result.PeakRssBytes - result.WarmRssBytes) / 1048576.0;
+            var total = result.Counts.Values.Sum();
+            context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"{total} answers in {result.Elapsed.TotalSeconds:0.0} s ({total / result.Elapsed.TotalSeconds:0.0}/s); valid answered: p50 {ServeLoadBench.Percentile(result.ValidLatencyMs, 0.5):0} ms, p99 {ServeLoadBench.Percentile(result.ValidLatencyMs, 0.99):0} ms");
+            context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"resident memory: {result.WarmRssBytes / 1048576.0:0} MiB after warm-up, peak {result.PeakRssBytes / 1048576.0:0} MiB (+{peakRise:0}), {result.EndRssBytes / 1048576.0:0} MiB at the end (+{rise:0}); bound +{parse.GetValue(bound)} MiB");
+            context.Console.MarkupLine(result.Healthy ? "server: [green]up[/] (GET /health 200 after the load)" : "server: [red]down[/]");
+            var failed = result.Unexpected > 0 || !result.Healthy || peakRise > parse.GetValue(bound);
+            if (result.Unexpected > 0) context.Console.MarkupLineInterpolated($"[red]{result.Unexpected} answers other than 200, 400 or 429[/]");
+            return failed ? 1 : 0;
+        });
+        return command;
+    }
 
     private static Command View(CliContext context)
     {
