@@ -115,6 +115,37 @@ public sealed class WorkQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task Serve_takes_from_the_queue_and_its_status_shows_the_queue()
+    {
+        var queue = redis.Queue("served");
+        var expected = await EnqueueAsync(queue, 4);
+        var run = Path.Combine(root, "served");
+        using var serve = ReasonerProcess.Start(["serve", "--source", queue, "--model", "reference", "--out", run, "--port", "0", "--iterations", "4"]);
+        var url = new Uri(await serve.UrlAsync());
+        var db = redis.Connect(out var connection);
+        using (connection)
+        {
+            await serve.WaitUntilAsync(() => db.StreamGroupInfo("served").Single().Lag == 0 && db.StreamPending("served", "reasoner").PendingMessageCount == 0,
+                "the service took and acknowledged every entry");
+        }
+        using var http = new HttpClient();
+        JsonElement status = default;
+        await serve.WaitUntilAsync(() =>
+        {
+            status = JsonDocument.Parse(http.GetStringAsync(new Uri(url, "/status")).GetAwaiter().GetResult()).RootElement;
+            return status.GetProperty("workQueues")[0].GetProperty("pending").GetInt64() == 0;
+        }, "the status caught up");
+        var figures = status.GetProperty("workQueues")[0];
+        Assert.Equal(queue, figures.GetProperty("queue").GetString());
+        Assert.Equal(4, figures.GetProperty("length").GetInt64());
+        Assert.Equal(0, figures.GetProperty("lag").GetInt64());
+        Assert.True(figures.GetProperty("consumers").GetInt32() >= 1);
+        serve.Signal("TERM");
+        Assert.Equal(0, await serve.ExitCodeAsync());
+        Assert.Equal(expected.Order(), (await ExportedProblemIds(run)).Order());
+    }
+
+    [Fact]
     public async Task A_problem_stored_twice_is_read_once()
     {
         var run = Path.Combine(root, "dup");
