@@ -20,9 +20,8 @@ sealed class CompletionsEndpoint(ILanguageModel model, string servedModelName, I
     public async Task HandleAsync(HttpContext http)
     {
         if (await ApiErrors.ReadAsync(http, CompletionsJsonContext.Default.CompletionsRequestBody, body => ServedRequest.From(body, maxN, model as IContextWindow)) is not { } request) return;
-        // A client that leaves stops its generation, so that it does not hold the model for others.
-        using var gone = ClientDisconnect.Watch(http);
-        var cancel = gone.Token;
+        // A client that leaves (Kestrel aborts the request when its connection closes) stops its generation.
+        var cancel = http.RequestAborted;
 
         CompletionsResponseBody response;
         try

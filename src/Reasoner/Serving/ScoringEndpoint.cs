@@ -18,8 +18,7 @@ sealed class ScoringEndpoint(IStepScoringModel scorer, string servedName, ILogge
     public async Task HandleAsync(HttpContext http)
     {
         if (await ApiErrors.ReadAsync(http, CompletionsJsonContext.Default.ScoreRequestBody, Validate) is not { } body) return;
-        using var gone = ClientDisconnect.Watch(http);
-        var cancel = gone.Token;
+        var cancel = http.RequestAborted;
 
         IReadOnlyList<double[]> scores;
         try

@@ -138,7 +138,7 @@ public sealed class SignalProcessTests : IDisposable
             ("shard", [JsonValueKind.Null, JsonValueKind.String]), ("sources", [JsonValueKind.Array]), ("problems", [JsonValueKind.Object]),
             ("nodes", [JsonValueKind.Number]), ("treesPerMinute", [JsonValueKind.Number]), ("nodesPerSecond", [JsonValueKind.Number]),
             ("correctPathShare", [JsonValueKind.Number, JsonValueKind.Null]), ("etaSeconds", [JsonValueKind.Number, JsonValueKind.Null]),
-            ("queues", [JsonValueKind.Object]),
+            ("queues", [JsonValueKind.Object]), ("workQueues", [JsonValueKind.Array]),
         };
         Assert.Equal(expected.Select(e => e.Field).Order(), status.EnumerateObject().Select(p => p.Name).Order());
         foreach (var (field, kinds) in expected) Assert.Contains(status.GetProperty(field).ValueKind, kinds);

@@ -36,8 +36,12 @@ public sealed class ServerLimitsTests : IDisposable
         public async Task<IReadOnlyList<Completion>> CompleteAsync(CompletionRequest request, CancellationToken cancel = default)
         {
             Started.TrySetResult();
-            using (cancel.Register(() => Cancelled.TrySetResult()))
-                await Release.Task.WaitAsync(cancel);
+            try { await Release.Task.WaitAsync(cancel); }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                Cancelled.TrySetResult();
+                throw;
+            }
             return [.. Enumerable.Range(0, request.N).Select(_ => new Completion(" ok", [1], [-0.1], FinishReason.Stop))];
         }
 
