@@ -146,6 +146,33 @@ public sealed class WorkQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task An_entry_whose_search_keeps_failing_goes_to_the_dead_letter_stream_with_its_error()
+    {
+        var address = global::Reasoner.Generation.Queue.RedisQueueAddress.Parse(redis.Queue("failing"));
+        var db = redis.Connect(out var connection);
+        using (connection)
+        {
+            await global::Reasoner.Generation.Queue.RedisQueue.EnqueueAsync(db, address, [SampleTrees.Empty("doomed").Problem]);
+            var options = new global::Reasoner.Generation.Queue.RedisQueueOptions { ClaimAfter = TimeSpan.FromMilliseconds(300), MaxDeliveries = 2, EndWhenDrained = true, PollInterval = TimeSpan.FromMilliseconds(50) };
+            await using var source = new global::Reasoner.Generation.Queue.RedisQueueSource(address, options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, new global::Reasoner.Generation.GenerationProgress());
+            var deliveries = 0;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await foreach (var item in source.ReadAsync(timeout.Token))
+            {
+                deliveries++;
+                // The search failed: the pipeline tells the source the error and settles the item as not completed.
+                item.Failed!($"backend down (attempt {deliveries})");
+                item.Settled!(false);
+            }
+            Assert.Equal(2, deliveries);
+            var dead = Assert.Single(db.StreamRange("failing:dead"));
+            Assert.Contains("after 2 deliveries", dead["error"].ToString());
+            Assert.Contains("backend down (attempt 2)", dead["error"].ToString());
+            Assert.Equal(0, db.StreamPending("failing", "reasoner").PendingMessageCount);
+        }
+    }
+
+    [Fact]
     public async Task A_problem_stored_twice_is_read_once()
     {
         var run = Path.Combine(root, "dup");
