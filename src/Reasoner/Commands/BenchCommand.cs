@@ -21,7 +21,35 @@ namespace Reasoner.Cli.Commands;
 static class BenchCommand
 {
     public static Command Create(CliContext context) =>
-        new("bench", "Measure parts of the system.") { Generate(context), Search(context), Train(context), View(context), Serve(context) };
+        new("bench", "Measure parts of the system.") { Generate(context), Search(context), Train(context), View(context), Serve(context), Store(context) };
+
+    private static Command Store(CliContext context)
+    {
+        var trees = new Option<int>("--trees") { Description = "Trees written and read.", DefaultValueFactory = _ => 2000 };
+        var nodes = new Option<int>("--nodes") { Description = "Nodes per tree (the default generate run's MCTS trees on arith hold about 16).", DefaultValueFactory = _ => 16 };
+        var command = new Command("store",
+            "Tree store throughput: trees the size of the default generate run's written as generate flushes them (every tree, fsync), flushed without fsync, " +
+            "and flushed once at the end, then read back; trees/s and MB/s side by side, with the ratio to generate's way.")
+        {
+            trees, nodes,
+        };
+        command.SetAction(parse =>
+        {
+            int count = Positive(parse, trees), size = Positive(parse, nodes);
+            IReadOnlyList<StoreBenchResult> results = [];
+            context.Console.Status().Start("writing", status => results = StoreBench.Run(count, size, text => status.Status(Markup.Escape(text))));
+            var table = new Table().AddColumns("store", "trees", "MB", "seconds", "trees/s", "MB/s", "× generate's writes");
+            foreach (var column in table.Columns.Skip(1)) column.RightAligned();
+            foreach (var r in results)
+                table.AddRow(Markup.Escape(r.Case), Invariant(r.Trees), Invariant(r.Bytes / 1048576.0, "0.0"), Invariant(r.Elapsed.TotalSeconds, "0.00"),
+                    Invariant(r.TreesPerSecond, "0"), Invariant(r.MegabytesPerSecond, "0.0"), Invariant(r.TreesPerSecond / results[0].TreesPerSecond, "0.0") + "×");
+            context.Console.Write(table);
+            context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"[grey]{size} nodes per tree, {results[0].Bytes / (double)count:0} bytes per tree on disk; generate stores one tree per search, so its writes cost a flush and an fsync each[/]");
+            return 0;
+        });
+        return command;
+    }
 
     private static Command Serve(CliContext context)
     {

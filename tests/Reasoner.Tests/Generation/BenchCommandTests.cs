@@ -29,6 +29,16 @@ public class BenchCommandTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
     }
 
     [Fact]
+    public async Task StoreWritesAndReadsTypicalTreesEachWay()
+    {
+        var r = await CliRunner.Run("bench", "store", "--trees", "20");
+        Assert.True(r.ExitCode == 0, r.Err + r.Out);
+        foreach (var expected in new[] { "flush + fsync every tree", "no fsync", "one flush at the end", "read all", "trees/s" })
+            Assert.Contains(expected, r.Out);
+        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(r.Out, @"│\s+20\s+│").Count);
+    }
+
+    [Fact]
     public void ATreeThatDiffersFromTheBaselinesIsNamedByItsProblem()
     {
         var baseline = new Reasoner.Cli.Bench.SearchBenchResult(new("mcts", false, 1), [SampleTrees.Random(1, "a"), SampleTrees.Random(2, "b"), SampleTrees.Random(3, "c")], TimeSpan.FromSeconds(1), null);
