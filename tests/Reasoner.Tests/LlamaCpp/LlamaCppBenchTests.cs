@@ -17,4 +17,15 @@ public class LlamaCppBenchTests
         Assert.True(result.DecodeTokensPerSecond > result.TokensPerSecond && result.TokensPerSecond > 0);
         Assert.Equal(k * 20 / result.Decode.TotalSeconds, result.DecodeTokensPerSecond, 6);
     }
+
+    [Fact]
+    public void A_prefill_shared_by_copying_the_cache_decodes_what_a_prefill_per_sequence_does()
+    {
+        using var tiny = new TinyGguf("llama-tied");
+        var prompt = tiny.Tokenizer.Encode("Question: What is 12 + 35?\nStep 1:");
+        var shared = LlamaCppBench.MeasureTokensPerSecond(tiny.GgufPath, prompt, newTokens: 12, k: 4, prefill: LlamaCppPrefill.Shared);
+        var perSequence = LlamaCppBench.MeasureTokensPerSecond(tiny.GgufPath, prompt, newTokens: 12, k: 4, prefill: LlamaCppPrefill.PerSequence);
+        Assert.Equal(perSequence.Tokens, shared.Tokens);
+        Assert.All(shared.Tokens, t => Assert.Equal(shared.Tokens[0], t)); // greedy from one prompt: every sequence alike
+    }
 }
