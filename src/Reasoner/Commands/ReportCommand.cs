@@ -17,7 +17,42 @@ namespace Reasoner.Cli.Commands;
 /// </summary>
 static class ReportCommand
 {
-    public static Command Create(CliContext context) => new("report", "Reports on stored runs and saved evaluations.") { Data(context), Trainers(context) };
+    public static Command Create(CliContext context) => new("report", "Reports on stored runs and saved evaluations.") { Data(context), Trainers(context), Rounds(context) };
+
+    private static Command Rounds(CliContext context)
+    {
+        var runs = new Argument<string[]>("runs") { Description = "iterate run folders (each with its iterate.json), or names under RunsDir.", Arity = ArgumentArity.OneOrMore };
+        var plot = new Option<string?>("--plot") { Description = "Where to draw accuracy against round, one line per run. Default: <first run>/rounds.png." };
+        var command = new Command("rounds", "Greedy accuracy by round of iterate runs, with 95 % intervals: a table, and a PNG with one line per run.")
+        {
+            runs, plot,
+        };
+        command.SetAction(parse =>
+        {
+            var series = new List<Iteration.RoundSeries>();
+            foreach (var name in parse.GetValue(runs)!)
+            {
+                var folder = Directory.Exists(name) ? name : Path.Combine(context.Settings.RunsDir, name);
+                try { series.Add(Iteration.RoundsPlot.Read(folder)); }
+                catch (InvalidDataException e) { throw new UserError(e.Message); }
+            }
+            int rounds = series.SelectMany(s => s.Points).Select(p => p.Round).DefaultIfEmpty(0).Max();
+            var table = new Table().AddColumns(["run", "trainer", .. Enumerable.Range(0, rounds + 1).Select(r => r == 0 ? "round 0 (start)" : $"round {r}")]);
+            foreach (var s in series)
+            {
+                var cells = Enumerable.Range(0, rounds + 1).Select(r =>
+                    s.Points.Where(p => p.Round == r).Select(p => Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{p.Greedy * 100:0.0} % [{p.Low * 100:0.0}, {p.High * 100:0.0}]"))).FirstOrDefault() ?? "–");
+                table.AddRow([Markup.Escape(s.Name), Markup.Escape(s.Trainer), .. cells]);
+            }
+            context.Console.Write(table);
+            var first = parse.GetValue(runs)![0];
+            var png = parse.GetValue(plot) ?? Path.Combine(Directory.Exists(first) ? first : Path.Combine(context.Settings.RunsDir, first), "rounds.png");
+            Iteration.RoundsPlot.Write(series, png);
+            context.Console.MarkupLineInterpolated($"[grey]plot → {png}[/]");
+            return 0;
+        });
+        return command;
+    }
 
     private static Command Trainers(CliContext context)
     {

@@ -12,6 +12,39 @@ public sealed class ReportAndCompareCommandTests : IDisposable
 
     private Dictionary<string, string?> Config => new() { ["RunsDir"] = _runs, ["Store:Fsync"] = "false" };
 
+    static void WriteIterateRun(string folder, string trainer, params double?[] greedy)
+    {
+        var state = new Reasoner.Cli.Iteration.IterationState
+        {
+            Settings = new Reasoner.Cli.Iteration.IterationSettings { Trainer = trainer, Task = "arith", Model = "/m", Algorithm = "mcts" },
+            Rounds = [.. greedy.Select((g, r) => new Reasoner.Cli.Iteration.RoundState
+            {
+                Round = r, Policy = "/m", Eval = Path.Combine(folder, $"round-{r}", "eval.json"),
+                Stage = g is null ? Reasoner.Cli.Iteration.RoundStage.Train : Reasoner.Cli.Iteration.RoundStage.Done,
+                Greedy = g, GreedyLow = g - 0.03, GreedyHigh = g + 0.03,
+            })],
+        };
+        state.Save(folder);
+    }
+
+    [Fact]
+    public async Task ReportRoundsTabulatesAndPlotsAccuracyByRound()
+    {
+        WriteIterateRun(Path.Combine(_runs, "iterate-dpo"), "dpo", 0.36, 0.41, 0.44);
+        WriteIterateRun(Path.Combine(_runs, "iterate-tpo"), "tpo", 0.36, 0.38, null); // round 2 still training
+        var png = Path.Combine(_runs, "rounds.png");
+        var r = await CliRunner.Run(Config, "report", "rounds", "iterate-dpo", Path.Combine(_runs, "iterate-tpo"), "--plot", png);
+        Assert.True(r.ExitCode == 0, r.Err + r.Out);
+        Assert.Contains("44.0 % [41.0, 47.0]", r.Out);
+        Assert.Contains("38.0 %", r.Out);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(png)[..4]);
+
+        Directory.CreateDirectory(Path.Combine(_runs, "not-iterate"));
+        var bad = await CliRunner.Run(Config, "report", "rounds", "not-iterate");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("iterate.json", bad.Err);
+    }
+
     [Fact]
     public async Task ReportDataGradesAReferencePolicyRunAndWritesJson()
     {
