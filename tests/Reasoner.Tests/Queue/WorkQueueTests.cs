@@ -47,21 +47,23 @@ public sealed class WorkQueueTests : IDisposable
     public async Task A_worker_killed_mid_search_loses_nothing_and_the_export_holds_every_problem_once()
     {
         var queue = redis.Queue("kill");
-        var expected = await EnqueueAsync(queue, 10);
+        var expected = await EnqueueAsync(queue, 12);
         var run = Path.Combine(root, "run");
         var db = redis.Connect(out var connection);
         using (connection)
         {
-            using (var doomed = ReasonerProcess.Start(Worker(queue, run, latencyMs: 300)))
+            // Two workers share the queue and the run folder; the slow one is mid-search, holding entries, when it dies.
+            ReasonerProcess survivor;
+            using (var doomed = ReasonerProcess.Start(Worker(queue, run, latencyMs: 400)))
             {
-                // Mid-search: it holds entries it has not acknowledged.
-                await doomed.WaitUntilAsync(() => db.StreamPending(RedisQueueName(queue), "reasoner").PendingMessageCount >= 2, "the first worker took entries");
+                var consumer = $"{Environment.MachineName}-{doomed.Id}";
+                await doomed.WaitUntilAsync(() => db.StreamPendingMessages(RedisQueueName(queue), "reasoner", 10, consumer).Length >= 2, "the doomed worker took entries");
+                survivor = ReasonerProcess.Start(Worker(queue, run, latencyMs: 20));
+                await survivor.WaitUntilAsync(() => survivor.Log.Contains("taking problems from"), "the second worker joined");
                 doomed.Signal("KILL");
                 await doomed.ExitCodeAsync();
             }
-            Assert.True(db.StreamPending(RedisQueueName(queue), "reasoner").PendingMessageCount > 0);
-
-            using var survivor = ReasonerProcess.Start(Worker(queue, run, latencyMs: 0));
+            using var _ = survivor;
             Assert.True(await survivor.ExitCodeAsync() == 0, survivor.Log);
             Assert.Contains("claimed entry", survivor.Log);
             Assert.Equal(0, db.StreamPending(RedisQueueName(queue), "reasoner").PendingMessageCount);
