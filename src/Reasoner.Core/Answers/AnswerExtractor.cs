@@ -120,7 +120,6 @@ public static partial class AnswerExtractor
 
     private static string? NonEmpty(string s) => s.Length == 0 ? null : s;
 
-    /// <summary>Numbers as bare tokens, in order of appearance, with "$" and thousands separators dropped.</summary>
     /// <summary>
     /// The result of the last line's last equation ("… = 15 liters out of the 24 liters" gives 15, not 24): without a
     /// marker, a worked solution states its answer as the outcome of its final computation, and a trailing number is
@@ -133,6 +132,7 @@ public static partial class AnswerExtractor
         return equals < 0 ? null : NumberTokens(line[(equals + 1)..]).FirstOrDefault();
     }
 
+    /// <summary>Numbers as bare tokens, in order of appearance, with "$" and thousands separators dropped.</summary>
     private static IEnumerable<string> NumberTokens(string text)
     {
         string s = LatexFractionRegex().Replace(text.Replace("\\!", "").Replace("{,}", ","), "$1/$2");

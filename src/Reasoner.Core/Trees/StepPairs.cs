@@ -109,6 +109,7 @@ public static partial class TreeViews
                 yield return node;
     }
 
-    private static TreeNode MostVisitedChild(PreferenceTree tree, TreeNode node) =>
+    /// <summary>The child MCTS commits to (MCTS-DPO with mcts_temperature 0): the most visited; ties to higher Q, then lower id.</summary>
+    public static TreeNode MostVisitedChild(PreferenceTree tree, TreeNode node) =>
         tree.Children(node).OrderByDescending(c => c.Visits).ThenByDescending(c => c.Q).ThenBy(c => c.Id).First();
 }

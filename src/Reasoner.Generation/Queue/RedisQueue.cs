@@ -73,7 +73,7 @@ public static class RedisQueue
     }
 
     /// <summary>Adds each problem as one entry; returns how many were added.</summary>
-    public static async Task<int> EnqueueAsync(IDatabase db, RedisQueueAddress address, IEnumerable<Problem> problems, Action<int>? progress = null, CancellationToken cancel = default)
+    public static async Task<int> EnqueueAsync(IDatabase db, RedisQueueAddress address, IEnumerable<Problem> problems, CancellationToken cancel = default)
     {
         await EnsureGroupAsync(db, address);
         int count = 0;
@@ -85,7 +85,6 @@ public static class RedisQueue
             batch.Execute();
             await Task.WhenAll(adds);
             count += chunk.Length;
-            progress?.Invoke(count);
         }
         return count;
     }

@@ -51,7 +51,6 @@ public sealed class RedisQueueSource : IProblemSource, IAsyncDisposable
     readonly GenerationProgress progress;
     readonly ConcurrentQueue<RedisValue> toAcknowledge = new();
     readonly ConcurrentQueue<(RedisValue Id, string Error)> failures = new();
-    readonly ConcurrentDictionary<string, string> lastErrors = new(StringComparer.Ordinal);
     ConnectionMultiplexer? connection;
     volatile QueueStatus? status;
 
@@ -152,7 +151,9 @@ public sealed class RedisQueueSource : IProblemSource, IAsyncDisposable
                 int deliveries = pending.Length > 0 ? pending[0].DeliveryCount : 1;
                 if (deliveries > options.MaxDeliveries)
                 {
-                    var error = lastErrors.TryGetValue(id, out var mine) ? mine : (string?)await db.HashGetAsync(address.ErrorsHash, id);
+                    // This process's own failures may still be queued: record them first, so that the hash holds the last one.
+                    await RecordFailuresAsync(db);
+                    var error = (string?)await db.HashGetAsync(address.ErrorsHash, id);
                     await DeadLetterAsync(db, entry, $"no completed tree after {deliveries - 1} deliveries; last error: {error ?? "none recorded (a worker died?)"}");
                     return null;
                 }
@@ -175,11 +176,7 @@ public sealed class RedisQueueSource : IProblemSource, IAsyncDisposable
             var entryId = entry.Id;
             return new ProblemItem(problem,
                 Settled: completed => { if (completed) toAcknowledge.Enqueue(entryId); },
-                Failed: error =>
-                {
-                    lastErrors[id] = error;
-                    failures.Enqueue((entryId, error));
-                });
+                Failed: error => failures.Enqueue((entryId, error)));
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -201,11 +198,7 @@ public sealed class RedisQueueSource : IProblemSource, IAsyncDisposable
     /// <summary>Acknowledges the entries whose trees are stored and flushed, and records failures; what fails stays queued for the next round.</summary>
     async Task SettleAsync(IDatabase db)
     {
-        while (failures.TryPeek(out var failure))
-        {
-            await db.HashSetAsync(address.ErrorsHash, failure.Id.ToString(), failure.Error);
-            failures.TryDequeue(out _);
-        }
+        await RecordFailuresAsync(db);
         if (toAcknowledge.IsEmpty) return;
         var ids = new List<RedisValue>();
         while (toAcknowledge.TryDequeue(out var id)) ids.Add(id);
@@ -213,12 +206,21 @@ public sealed class RedisQueueSource : IProblemSource, IAsyncDisposable
         {
             await db.StreamAcknowledgeAsync(address.Name, RedisQueueAddress.Group, [.. ids]);
             await db.HashDeleteAsync(address.ErrorsHash, [.. ids]);
-            foreach (var id in ids) lastErrors.TryRemove(id.ToString(), out _);
         }
         catch
         {
             foreach (var id in ids) toAcknowledge.Enqueue(id);
             throw;
+        }
+    }
+
+    /// <summary>Each failed search's error into <c>NAME:errors</c> by entry id, where any worker that dead-letters the entry reads it.</summary>
+    async Task RecordFailuresAsync(IDatabase db)
+    {
+        while (failures.TryPeek(out var failure))
+        {
+            await db.HashSetAsync(address.ErrorsHash, failure.Id.ToString(), failure.Error);
+            failures.TryDequeue(out _);
         }
     }
 

@@ -78,18 +78,18 @@ public sealed class OpenAiCompletionsClient : ILanguageModel
     }
 
     CompletionsRequestBody CompletionBody(CompletionRequest request, int maxTokens) => new()
-        {
-            Model = _options.Model,
-            Prompt = [request.Prompt],
-            N = request.N,
-            MaxTokens = maxTokens,
-            Stop = request.Stop.Count > 0 ? request.Stop : null,
-            Temperature = request.Temperature,
-            TopP = request.TopP,
-            Seed = request.Seed,
-            Logprobs = 1,
-            ReturnTokensAsTokenIds = _options.ReturnTokenIds ? true : null,
-        };
+    {
+        Model = _options.Model,
+        Prompt = [request.Prompt],
+        N = request.N,
+        MaxTokens = maxTokens,
+        Stop = request.Stop.Count > 0 ? request.Stop : null,
+        Temperature = request.Temperature,
+        TopP = request.TopP,
+        Seed = request.Seed,
+        Logprobs = 1,
+        ReturnTokensAsTokenIds = _options.ReturnTokenIds ? true : null,
+    };
 
     public async Task<IReadOnlyList<ScoredContinuation>> ScoreAsync(string prompt, IReadOnlyList<string> continuations, CancellationToken cancel = default)
     {

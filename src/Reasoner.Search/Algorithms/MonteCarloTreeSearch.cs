@@ -106,7 +106,7 @@ public sealed class MonteCarloTreeSearch : ISearchAlgorithm
                 await SimulateAsync(session, current, cancel);
             if (current.IsLeaf) break;
             using (session.Timer.Measure(PhaseTimer.Select))
-                current = MostVisitedChild(session.Tree, current);
+                current = TreeViews.MostVisitedChild(session.Tree, current);
         }
     }
 
@@ -197,8 +197,4 @@ public sealed class MonteCarloTreeSearch : ISearchAlgorithm
         }
         return weights == 0 ? 0 : weighted / weights;
     }
-
-    /// <summary>MCTS-DPO with mcts_temperature 0 commits to the most visited child; ties to higher Q, then lower id.</summary>
-    private static TreeNode MostVisitedChild(PreferenceTree tree, TreeNode node) =>
-        tree.Children(node).OrderByDescending(c => c.Visits).ThenByDescending(c => c.Q).ThenBy(c => c.Id).First();
 }

@@ -60,13 +60,7 @@ static class EnqueueCommand
             int added = 0;
             foreach (var source in problemSources)
             {
-                var taken = new List<Problem>();
-                await foreach (var item in source.ReadAsync(cancel))
-                {
-                    if (limit is { } n && taken.Count >= parse.GetValue(skip) + n) break;
-                    taken.Add(item.Problem);
-                }
-                var chosen = taken.Skip(parse.GetValue(skip)).ToList();
+                var chosen = await source.ReadAsync(cancel).Select(item => item.Problem).Skip(parse.GetValue(skip)).Take(limit ?? int.MaxValue).ToListAsync(cancel);
                 added += await RedisQueue.EnqueueAsync(db, address, chosen, cancel: cancel);
                 logger.LogInformation("added {Count} problems from {Source}", chosen.Count, source.Name);
             }

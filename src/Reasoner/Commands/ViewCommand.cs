@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Reasoner.Cli.Hosting;
+using Reasoner.Cli.Serving;
 using Reasoner.Cli.Viewing;
 using Reasoner.Models;
 using Spectre.Console;
@@ -61,7 +62,7 @@ static class ViewCommand
                 return 0;
             }
             var log = context.Loggers.CreateLogger("view");
-            if (chosenHost is not ("127.0.0.1" or "localhost" or "::1"))
+            if (!ListenAddress.IsLoopback(chosenHost))
                 log.LogWarning("listening on {Host}: anyone who reaches this address can read the run", chosenHost);
             context.Console.WriteLine($"viewing {runDir} at {server.BaseUrl}");
             context.Console.WriteLine("Ctrl-C to stop");

@@ -38,7 +38,6 @@ public sealed record ModelServerOptions
     /// <summary>Largest request body; a larger one answers 413.</summary>
     public long MaxBodyBytes { get; init; } = 4L << 20;
 
-    public bool IsLoopback => Host is "127.0.0.1" or "localhost" or "::1";
 }
 
 /// <summary>
@@ -67,9 +66,7 @@ public sealed class ModelServer : IAsyncDisposable
         CancellationToken cancel = default)
     {
         if (model is null && scorer is null) throw new ArgumentException("serve a language model, a step scorer or both");
-        var address = options.Host == "localhost" ? IPAddress.Loopback
-            : IPAddress.TryParse(options.Host, out var ip) ? ip
-            : throw new ArgumentException($"--host must be an IP address or localhost, not '{options.Host}'");
+        var address = ListenAddress.Parse(options.Host);
         var servedName = options.ServedModelName ?? model?.ModelId ?? scorer!.Id;
         // With both, the name is the language model's and the scorer keeps its own id.
         var scorerName = model is null ? servedName : scorer?.Id;
@@ -86,7 +83,7 @@ public sealed class ModelServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         var app = builder.Build();
 
-        if (options.ApiKey is null && !options.IsLoopback)
+        if (options.ApiKey is null && !IPAddress.IsLoopback(address))
             log.LogWarning("serving on {Host} without --api-key: anyone who reaches this address can use the model", options.Host);
         var limits = new RequestLimits(options);
         app.Use(limits.HandleAsync);
@@ -111,7 +108,7 @@ public sealed class ModelServer : IAsyncDisposable
 
         await app.StartAsync(cancel);
         var bound = new Uri(app.Urls.First());
-        return new ModelServer(app, new Uri($"http://{(address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : bound.Host)}:{bound.Port}"));
+        return new ModelServer(app, new Uri(ListenAddress.Reachable(address, bound)));
     }
 
     static Task NotServed(HttpContext http, string message) => ApiErrors.WriteAsync(http, StatusCodes.Status404NotFound, "not_found_error", null, message);

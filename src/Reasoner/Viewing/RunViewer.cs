@@ -91,7 +91,7 @@ public sealed class RunViewer : IDisposable
 
     /// <summary>
     /// A file inside the run folder, by a path relative to it. Anything that resolves outside (<c>..</c>, an absolute path, a
-    /// link out) is 404, as is the viewer's own cache.
+    /// link out) is 404.
     /// </summary>
     IResult RunFile(string relative)
     {

@@ -1,8 +1,8 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Reasoner.Cli.Serving;
 using Reasoner.Core.Prompts;
 using static TorchSharp.torch;
 
@@ -30,9 +30,7 @@ public sealed class RunViewerServer : IAsyncDisposable
         int port = 0, Device? device = null, CancellationToken cancel = default)
     {
         if (!Directory.Exists(runDirectory)) throw new DirectoryNotFoundException($"run folder not found: {runDirectory}");
-        var address = host == "localhost" ? IPAddress.Loopback
-            : IPAddress.TryParse(host, out var ip) ? ip
-            : throw new ArgumentException($"--host must be an IP address or localhost, not '{host}'");
+        var address = ListenAddress.Parse(host);
         var viewer = new RunViewer(runDirectory, prompts, models, device);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(address, port));
@@ -42,8 +40,7 @@ public sealed class RunViewerServer : IAsyncDisposable
         viewer.Map(app);
         await app.StartAsync(cancel);
         var bound = new Uri(app.Urls.First());
-        var shown = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : bound.Host;
-        return new RunViewerServer(app, viewer, new Uri($"http://{shown}:{bound.Port}/"));
+        return new RunViewerServer(app, viewer, new Uri(ListenAddress.Reachable(address, bound) + "/"));
     }
 
     public Task WaitForShutdownAsync(CancellationToken stop) => app.WaitForShutdownAsync(stop);

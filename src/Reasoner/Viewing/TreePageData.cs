@@ -62,10 +62,9 @@ public static class TreePageData
         var path = new List<int> { 0 };
         for (var node = tree.Root; !node.IsLeaf;)
         {
-            var children = tree.Children(node);
             node = ranking == NodeValueKind.Q
-                ? children.OrderByDescending(c => c.Visits).ThenByDescending(c => c.Q).ThenBy(c => c.Id).First()
-                : children.OrderByDescending(c => value(c) ?? double.NegativeInfinity).ThenByDescending(c => c.Visits).ThenBy(c => c.Id).First();
+                ? TreeViews.MostVisitedChild(tree, node)
+                : tree.Children(node).OrderByDescending(c => value(c) ?? double.NegativeInfinity).ThenByDescending(c => c.Visits).ThenBy(c => c.Id).First();
             path.Add(node.Id);
         }
         return path;
