@@ -37,7 +37,12 @@ public sealed class IterationRunner(string directory, IterationSettings settings
         var state = Open(force);
         for (int r = 0; r <= rounds; r++)
         {
-            if (state.Rounds.Count == r) state.Rounds.Add(NewRound(state, r));
+            if (state.Rounds.Count == r)
+            {
+                // Saved at once, so iterate.json names the round under way even when its first stage is stopped.
+                state.Rounds.Add(NewRound(state, r));
+                state.Save(Directory);
+            }
             var round = state.Rounds[r];
             while (round.Stage != RoundStage.Done)
             {

@@ -89,7 +89,7 @@ public sealed class IterateTests
             {
                 // A command with nothing to stop (eval) finishes its stage under Ctrl-C; there is then no "after" left to stop.
                 var saved = IterationState.Load(stopped);
-                if (stop == Stop.After && saved is not null && (saved.Rounds.Count - 1, saved.Rounds[^1].Stage) != target) continue;
+                if (stop == Stop.After && saved is { Rounds.Count: > 0 } && (saved.Rounds.Count - 1, saved.Rounds[^1].Stage) != target) continue;
                 var current = (-1, RoundStage.Done);
                 using var cancel = new CancellationTokenSource();
                 var runner = new IterationRunner(stopped, settings, async (args, token) =>
