@@ -9,6 +9,18 @@ public sealed record TorchEngineOptions
     /// </summary>
     public long PrefixCacheTokens { get; init; } = 16_384;
 
+    /// <summary>
+    /// Serve every request in flight in one forward per token (on), or one request after another (off: the
+    /// unbatched engine that benchmarks and tests compare against).
+    /// </summary>
+    public bool BatchAcrossRequests { get; init; } = true;
+
     /// <summary>Keep generating past the end-of-sequence token until the token limit (benchmarks; vLLM's ignore_eos).</summary>
     public bool IgnoreEndOfSequence { get; init; }
+}
+
+/// <summary>The engine loop's forwards since it started: how many, and how many requests each served on average and at most.</summary>
+public sealed record EngineBatchStats(long Forwards, long RequestsServed, int LargestBatch)
+{
+    public double MeanRequestsPerForward => Forwards == 0 ? 0 : (double)RequestsServed / Forwards;
 }

@@ -93,6 +93,57 @@ public sealed class KvCache : IDisposable
     }
 
     /// <summary>
+    /// Appends every slot of <paramref name="source"/>, a batch-1 cache, after this batch-1 (or empty) cache's slots:
+    /// how a shared decoding row takes in a new request's prompt. The source is only read.
+    /// </summary>
+    internal void AppendSlots(KvCache source)
+    {
+        if (source.BatchSize != 1) throw new ArgumentException($"the source must hold one row, not {source.BatchSize}", nameof(source));
+        if (BatchSize > 1) throw new InvalidOperationException($"slots can be appended to one row, not {BatchSize}");
+        if (source.LayerCount != LayerCount) throw new ArgumentException("the caches have different layer counts", nameof(source));
+        using var scope = NewDisposeScope();
+        for (int layer = 0; layer < LayerCount; layer++)
+            Append(layer, source.keys[layer]!.narrow(2, 0, source.Length), source.values[layer]!.narrow(2, 0, source.Length));
+        Commit(source.tokenMask!);
+    }
+
+    /// <summary>
+    /// Keeps only the listed slots, in the listed order, and drops the rest (their memory too): how a shared decoding
+    /// row sheds the slots of requests that have finished. Rotary positions were applied when the keys were written,
+    /// so moving a slot changes nothing it means; an empty list empties the cache.
+    /// </summary>
+    internal void KeepSlots(long[] slots)
+    {
+        if (slots.Length == 0)
+        {
+            Dispose();
+            return;
+        }
+        foreach (var slot in slots)
+            if (slot < 0 || slot >= Length) throw new ArgumentOutOfRangeException(nameof(slots), $"slot {slot} is outside the cache's {Length}");
+        using var scope = NewDisposeScope();
+        var index = tensor(slots, device: rowLengths!.device);
+        for (int layer = 0; layer < LayerCount; layer++)
+        {
+            keys[layer] = Compacted(keys[layer]!, index);
+            values[layer] = Compacted(values[layer]!, index);
+        }
+        var mask = tokenMask!.index_select(1, index);
+        Replace(ref tokenMask, mask);
+        Replace(ref rowLengths, mask.to(ScalarType.Int64).sum(1));
+        Length = slots.Length;
+    }
+
+    private static Tensor Compacted(Tensor buffer, Tensor index)
+    {
+        long kept = index.shape[0];
+        var result = empty([buffer.shape[0], buffer.shape[1], kept + Headroom, buffer.shape[3]], buffer.dtype, buffer.device).DetachFromDisposeScope();
+        result.narrow(2, 0, kept).copy_(buffer.index_select(2, index));
+        buffer.Dispose();
+        return result;
+    }
+
+    /// <summary>
     /// A new cache whose row i is a copy of this cache's row <paramref name="rows"/>[i] (rows may repeat), holding
     /// only the first <paramref name="slots"/> slots when given: a shorter prefix of the same rows, which is how a
     /// prompt cache serves a later prompt that shares only part of its tokens.

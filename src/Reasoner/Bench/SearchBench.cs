@@ -15,16 +15,44 @@ using Reasoner.Search;
 
 namespace Reasoner.Cli.Bench;
 
-/// <summary>One configuration of the generator that the search benchmark times.</summary>
-/// <param name="Batched">The engine's prefix forking, prefix cache and batching on; off: <see cref="UnbatchedModel"/>.</param>
-sealed record SearchBenchCase(string Algorithm, bool Batched, int Workers)
+/// <summary>How the in-process engine serves the search workers' requests.</summary>
+enum SearchBenchEngine
 {
-    public string EnginePath => Batched ? "forking + batching" : "one row per call, no prefix cache";
+    /// <summary>Every request for k siblings as k one-row requests, every continuation scored alone, no prefix cache (<see cref="UnbatchedModel"/>).</summary>
+    OneRowPerCall,
+
+    /// <summary>Prefix forking, sibling batching and the prefix cache, one request at a time (the engine before cross-request batching).</summary>
+    OneRequestAtATime,
+
+    /// <summary>All of that, and every request in flight shares each forward.</summary>
+    AcrossRequests,
+}
+
+/// <summary>One configuration of the generator that the search benchmark times.</summary>
+sealed record SearchBenchCase(string Algorithm, SearchBenchEngine Engine, int Workers)
+{
+    public string EnginePath => Engine switch
+    {
+        SearchBenchEngine.OneRowPerCall => "one row per call, no prefix cache",
+        SearchBenchEngine.OneRequestAtATime => "forking, one request at a time",
+        _ => "forking + batching across requests",
+    };
+
+    /// <summary>
+    /// Whether its trees must equal the baseline's node for node. Requests sharing a forward change its matrix shapes,
+    /// and so fp32 rounding, which can move a sampled token; every other configuration computes each request alone.
+    /// </summary>
+    public bool MustMatchBaseline => Engine != SearchBenchEngine.AcrossRequests;
+
+    public string ShortLabel => $"{Engine switch { SearchBenchEngine.OneRowPerCall => "unbatched", SearchBenchEngine.OneRequestAtATime => "1 at a time", _ => "batched" }}, {Workers}w";
 }
 
 /// <summary>What one configuration did: its trees and the wall time of the whole pipeline run.</summary>
 sealed record SearchBenchResult(SearchBenchCase Case, IReadOnlyList<PreferenceTree> Trees, TimeSpan Elapsed, long? PeakBytes)
 {
+    /// <summary>Requests each of the engine's forwards served on average.</summary>
+    public double RequestsPerForward { get; init; }
+
     public long Nodes => Trees.Sum(t => (long)t.Nodes.Count);
 
     public double TreesPerMinute => Trees.Count / Elapsed.TotalMinutes;
@@ -52,7 +80,8 @@ sealed record SearchBenchResult(SearchBenchCase Case, IReadOnlyList<PreferenceTr
 
 /// <summary>
 /// <c>bench search</c>: the generator pipeline (problem channel, W workers, tree channel) running a search algorithm
-/// on one in-process model, with the engine's fast paths on and off and with 1 and 2 workers, on the same problems
+/// on one in-process model, with the engine's fast paths off, on one request at a time, and on across requests, with
+/// 1 and more workers, on the same problems
 /// and seed. Trees go to memory, not to a store, so the figures are search and model time. Every configuration gets
 /// a fresh engine over the same weights, so none starts with another's prefix cache.
 /// </summary>
@@ -81,8 +110,12 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
 
     public async Task<SearchBenchResult> RunAsync(SearchBenchCase c, Action<int> progress, CancellationToken cancel)
     {
-        using var engine = new TorchEngine(model, tokenizer, modelId, new TorchEngineOptions { PrefixCacheTokens = c.Batched ? new TorchEngineOptions().PrefixCacheTokens : 0 });
-        ILanguageModel backend = c.Batched ? engine : new UnbatchedModel(engine);
+        using var engine = new TorchEngine(model, tokenizer, modelId, new TorchEngineOptions
+        {
+            PrefixCacheTokens = c.Engine == SearchBenchEngine.OneRowPerCall ? 0 : new TorchEngineOptions().PrefixCacheTokens,
+            BatchAcrossRequests = c.Engine == SearchBenchEngine.AcrossRequests,
+        });
+        ILanguageModel backend = c.Engine == SearchBenchEngine.OneRowPerCall ? new UnbatchedModel(engine) : engine;
         var search = SearchFactory.Create(c.Algorithm, backend, prompts, seed, overrides, modelSettings, Verifier);
         var sink = new MemorySink(progress);
         var pipeline = new GenerationPipeline(search, sink, new PipelineOptions { Workers = c.Workers }, NullLogger.Instance);
@@ -92,7 +125,7 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
         clock.Stop();
         cancel.ThrowIfCancellationRequested();
         if (result.End != PipelineEnd.Completed) throw new InvalidOperationException($"the {c.Algorithm} run ended {result.End}");
-        return new SearchBenchResult(c, sink.Trees, clock.Elapsed, PeakMemory.Since(memoryAtStart));
+        return new SearchBenchResult(c, sink.Trees, clock.Elapsed, PeakMemory.Since(memoryAtStart)) { RequestsPerForward = engine.BatchStats.MeanRequestsPerForward };
     }
 
     private sealed class MemorySink(Action<int> progress) : ITreeSink

@@ -25,7 +25,7 @@ static class SearchBenchPlot
             speed.Add.Bar(position: i, value: r.TreesPerMinute);
             var text = speed.Add.Text(r.TreesPerMinute.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture), i, r.TreesPerMinute);
             text.LabelAlignment = ScottPlot.Alignment.LowerCenter;
-            labels.Add($"{r.Case.Algorithm}\n{(r.Case.Batched ? "batched" : "unbatched")}, {r.Case.Workers}w");
+            labels.Add($"{r.Case.Algorithm}\n{r.Case.ShortLabel}");
         }
         speed.Axes.Bottom.SetTicks([.. labels.Select((_, i) => (double)i)], [.. labels]);
         speed.Axes.SetLimitsY(0, Math.Max(1, results.Max(r => r.TreesPerMinute)) * 1.15);
@@ -34,7 +34,7 @@ static class SearchBenchPlot
         yield.YLabel("% of problems (95 % interval)");
         var shares = new List<(string Label, int Right)> { ("greedy", greedyCorrect) };
         foreach (var group in results.GroupBy(r => r.Case.Algorithm))
-            shares.Add((group.Key, group.First(x => x.Case is { Batched: true, Workers: 1 }).WithCorrectPath));
+            shares.Add((group.Key, group.First(x => x.Case.Engine != SearchBenchEngine.OneRowPerCall).WithCorrectPath));
         for (int i = 0; i < shares.Count; i++)
         {
             double share = problems == 0 ? 0 : (double)shares[i].Right / problems;

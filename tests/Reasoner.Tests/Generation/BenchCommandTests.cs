@@ -18,14 +18,16 @@ public class BenchCommandTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
     {
         var plot = Path.Combine(Path.GetTempPath(), $"bench-search-{Guid.NewGuid():N}.png");
         var r = await CliRunner.Run("bench", "search", "--model", checkpoint.Path, "--problems", "2", "--algos", "best-first",
-            "--iterations", "2", "--actions", "2", "--rollouts", "1", "--max-step-tokens", "4", "--depth-limit", "2", "--plot", plot);
+            "--iterations", "2", "--actions", "2", "--rollouts", "1", "--max-step-tokens", "4", "--depth-limit", "2", "--workers", "1,2", "--plot", plot);
         Assert.True(r.ExitCode == 0, r.Err + r.Out);
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(plot)[..4]);
         File.Delete(plot);
-        foreach (var expected in new[] { "one row per call, no prefix cache", "forking + batching", "trees/min", "nodes/s", "correct path in tree", "greedy accuracy" })
+        foreach (var expected in new[] { "one row per call, no prefix cache", "forking, one request at a time", "forking + batching across requests", "requests/forward",
+            "trees/min", "nodes/s", "correct path in tree", "greedy accuracy", "target ≥ 2×" })
             Assert.Contains(expected, r.Out);
-        // Three configurations of the one algorithm: fast paths off, on with 1 worker, on with 2; all search the same 2 problems.
-        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(r.Out, @"│\s+2\s+│\s+\d+\s+│").Count);
+        // Five configurations of the one algorithm: fast paths off; forking one request at a time with 1 and 2 workers;
+        // batching across requests with 1 and 2 workers; all search the same 2 problems.
+        Assert.Equal(5, System.Text.RegularExpressions.Regex.Matches(r.Out, @"│\s+2\s+│\s+\d+\s+│").Count);
     }
 
     [Fact]
@@ -41,8 +43,8 @@ public class BenchCommandTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
     [Fact]
     public void ATreeThatDiffersFromTheBaselinesIsNamedByItsProblem()
     {
-        var baseline = new Reasoner.Cli.Bench.SearchBenchResult(new("mcts", false, 1), [SampleTrees.Random(1, "a"), SampleTrees.Random(2, "b"), SampleTrees.Random(3, "c")], TimeSpan.FromSeconds(1), null);
-        var fast = baseline with { Case = new("mcts", true, 1), Trees = [SampleTrees.Random(1, "a"), SampleTrees.Random(9, "b"), SampleTrees.Random(3, "c")] };
+        var baseline = new Reasoner.Cli.Bench.SearchBenchResult(new("mcts", Reasoner.Cli.Bench.SearchBenchEngine.OneRowPerCall, 1), [SampleTrees.Random(1, "a"), SampleTrees.Random(2, "b"), SampleTrees.Random(3, "c")], TimeSpan.FromSeconds(1), null);
+        var fast = baseline with { Case = new("mcts", Reasoner.Cli.Bench.SearchBenchEngine.OneRequestAtATime, 1), Trees = [SampleTrees.Random(1, "a"), SampleTrees.Random(9, "b"), SampleTrees.Random(3, "c")] };
 
         Assert.Equal(["b"], fast.ProblemsDifferingFrom(baseline));
         Assert.Equal(2, fast.SameTreesAs(baseline));
@@ -52,6 +54,8 @@ public class BenchCommandTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
     [Theory]
     [InlineData("search", "--algos", "dfs")]
     [InlineData("search", "--problems", "0")]
+    [InlineData("search", "--workers", "1,x")]
+    [InlineData("search", "--workers", "0")]
     [InlineData("search", "--model", "no/such/folder")]
     public async Task BadSearchInputIsExitCode2(params string[] options)
     {

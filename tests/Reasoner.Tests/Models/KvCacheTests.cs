@@ -167,4 +167,34 @@ public class KvCacheTests
         Assert.Throws<ArgumentOutOfRangeException>(() => cache.Select([1]));
         Assert.Throws<ArgumentException>(() => model.Forward(Ids([1], [2]), cache));
     }
+
+    [Fact]
+    public void APromptCopiedIntoASharedRowAndCompactedStillContinuesAsItsOwnCache()
+    {
+        // Two prompts' caches side by side in one row; dropping the first one's slots leaves the second prompt's cache,
+        // which then continues exactly as a cache of its own (positions were applied when the keys were written).
+        using var model = TinyModels.Create(TinyModels.Config());
+        long[] first = [9, 33, 4], second = [5, 17, 42, 8, 99], next = [3, 61];
+        var full = FullLogits(model, [.. second, .. next]);
+        using var a = new KvCache(model.Config.NumHiddenLayers);
+        using var b = new KvCache(model.Config.NumHiddenLayers);
+        using (no_grad())
+        {
+            model.Forward(Ids(first), a);
+            model.Forward(Ids(second), b);
+        }
+        using var row = new KvCache(model.Config.NumHiddenLayers);
+        row.AppendSlots(a);
+        row.AppendSlots(b);
+        Assert.Equal(first.Length + second.Length, row.Length);
+        row.KeepSlots([.. Enumerable.Range(first.Length, second.Length).Select(j => (long)j)]);
+        Assert.Equal(second.Length, row.Length);
+        Assert.Equal(second.Length, row.RowLengths[0].item<long>());
+        using (no_grad())
+            AssertClose(full[second.Length..], model.Forward(Ids(next), row)[0]);
+        Assert.Equal(first.Length, a.Length); // the sources are only read
+
+        row.KeepSlots([]);
+        Assert.Equal(0, row.Length);
+    }
 }

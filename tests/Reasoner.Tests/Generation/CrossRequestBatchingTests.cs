@@ -1,0 +1,141 @@
+using Reasoner.Models.Backends;
+using Reasoner.Models.Generation;
+
+namespace Reasoner.Tests.Generation;
+
+/// <summary>
+/// The engine serves concurrent requests in shared forwards; each request's results equal the same request served
+/// alone (same tokens, log-probabilities within fp32 rounding), whatever else shares its forwards.
+/// </summary>
+public class CrossRequestBatchingTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCheckpoint>
+{
+    /// <summary>Requests that differ in everything a row carries: prompt, N, stops, temperature, top-p, seed, token limit.</summary>
+    private static readonly CompletionRequest[] Mixed =
+    [
+        new(TinyCheckpoint.Prompt, 4, MaxTokens: 12) { Seed = 1, TopP = 0.95 },
+        new("Question: What is 9 * 8 - 5?\nStep 1:", 2, MaxTokens: 20) { Seed = 2, Stop = ["\n"] },
+        new("Question: Is (true and not false) or false?", 1, MaxTokens: 7) { Temperature = 0 },
+        new(TinyCheckpoint.Prompt + " 12 + 35 = 47.\nStep 2:", 3, MaxTokens: 16) { Seed = 4, Temperature = 0.7, Stop = ["=", "\n"] },
+        new("Question: What is 3 + 4?", 5, MaxTokens: 3) { Seed = 5, TopP = 0.5 },
+        new("Q", 2, MaxTokens: 25) { Seed = 6, Temperature = 1.3 },
+    ];
+
+    private static void AssertSame(IReadOnlyList<Completion> expected, IReadOnlyList<Completion> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].TokenIds, actual[i].TokenIds);
+            Assert.Equal(expected[i].Text, actual[i].Text);
+            Assert.Equal(expected[i].Finish, actual[i].Finish);
+            for (int j = 0; j < expected[i].TokenCount; j++)
+                Assert.True(Math.Abs(expected[i].TokenLogProbs[j] - actual[i].TokenLogProbs[j]) < 1e-4,
+                    $"row {i} token {j}: {expected[i].TokenLogProbs[j]} alone, {actual[i].TokenLogProbs[j]} batched");
+        }
+    }
+
+    private async Task<IReadOnlyList<Completion>[]> Alone(IEnumerable<CompletionRequest> requests)
+    {
+        using var engine = checkpoint.Engine(new TorchEngineOptions { BatchAcrossRequests = false, PrefixCacheTokens = 0 });
+        var results = new List<IReadOnlyList<Completion>>();
+        foreach (var request in requests) results.Add(await engine.CompleteAsync(request));
+        return [.. results];
+    }
+
+    [Fact]
+    public async Task ConcurrentRequestsShareForwardsAndGiveWhatEachGivesAlone()
+    {
+        var expected = await Alone(Mixed);
+        using var engine = checkpoint.Engine();
+        Task<IReadOnlyList<Completion>>[] batched;
+        using (engine.HoldLoop()) batched = [.. Mixed.Select(r => engine.CompleteAsync(r))];
+        var actual = await Task.WhenAll(batched);
+
+        for (int r = 0; r < Mixed.Length; r++) AssertSame(expected[r], actual[r]);
+        Assert.Equal(Mixed.Length, engine.BatchStats.LargestBatch);
+        // Fewer forwards than the requests' longest row plus a prefill each would take one after another.
+        Assert.True(engine.BatchStats.Forwards < expected.Sum(r => r.Max(c => c.TokenCount)), $"{engine.BatchStats.Forwards} forwards");
+    }
+
+    [Fact]
+    public async Task RequestsJoinWhileOthersDecodeAndLeaveWhenDone()
+    {
+        // A long request first, then others arriving one by one while it decodes: they join between its forwards, the
+        // short ones leave early (their slots are compacted away), and nobody's tokens change.
+        var longOne = new CompletionRequest("Question: What is 48 - 19?\nStep 1:", 2, MaxTokens: 60) { Seed = 11 };
+        var expected = await Alone([longOne, .. Mixed]);
+        using var engine = checkpoint.Engine();
+        var tasks = new List<Task<IReadOnlyList<Completion>>> { engine.CompleteAsync(longOne) };
+        foreach (var request in Mixed)
+        {
+            await Task.Delay(5);
+            tasks.Add(engine.CompleteAsync(request));
+        }
+        var actual = await Task.WhenAll(tasks);
+        for (int r = 0; r < tasks.Count; r++) AssertSame(expected[r], actual[r]);
+        Assert.True(engine.BatchStats.LargestBatch > 1);
+    }
+
+    [Fact]
+    public async Task ScoringRequestsJoinTheSameForwards()
+    {
+        string[] continuations = [" 12 + 35 = 47.", " 47", "", " 12 + 35 = 46.\nStep 2: The answer is 46."];
+        IReadOnlyList<ScoredContinuation> expected;
+        IReadOnlyList<Completion> expectedCompletion;
+        using (var alone = checkpoint.Engine(new TorchEngineOptions { BatchAcrossRequests = false }))
+        {
+            expected = await alone.ScoreAsync(TinyCheckpoint.Prompt, continuations);
+            expectedCompletion = await alone.CompleteAsync(Mixed[1]);
+        }
+        using var engine = checkpoint.Engine();
+        Task<IReadOnlyList<ScoredContinuation>> scored;
+        Task<IReadOnlyList<Completion>> completed;
+        using (engine.HoldLoop())
+        {
+            completed = engine.CompleteAsync(Mixed[1]);
+            scored = engine.ScoreAsync(TinyCheckpoint.Prompt, continuations);
+        }
+        AssertSame(expectedCompletion, await completed);
+        var actual = await scored;
+        for (int i = 0; i < continuations.Length; i++)
+        {
+            Assert.Equal(expected[i].TokenIds, actual[i].TokenIds);
+            Assert.Equal(expected[i].TokenLogProbs.Count, actual[i].TokenLogProbs.Count);
+            for (int j = 0; j < expected[i].TokenLogProbs.Count; j++)
+                Assert.True(Math.Abs(expected[i].TokenLogProbs[j] - actual[i].TokenLogProbs[j]) < 1e-4);
+        }
+        Assert.Equal(2, engine.BatchStats.LargestBatch);
+    }
+
+    [Fact]
+    public async Task ACancelledRequestLeavesAndTheOthersGoOn()
+    {
+        var expected = await Alone(Mixed);
+        using var engine = checkpoint.Engine();
+        using var cancel = new CancellationTokenSource();
+        var victim = new CompletionRequest("Question: What is 48 - 19?\nStep 1:", 3, MaxTokens: 200) { Seed = 3 };
+        Task<IReadOnlyList<Completion>> cancelled;
+        Task<IReadOnlyList<Completion>>[] others;
+        using (engine.HoldLoop())
+        {
+            cancelled = engine.CompleteAsync(victim, cancel.Token);
+            others = [.. Mixed.Select(r => engine.CompleteAsync(r))];
+        }
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.True(cancelled.IsCanceled);
+        var actual = await Task.WhenAll(others);
+        for (int r = 0; r < Mixed.Length; r++) AssertSame(expected[r], actual[r]);
+    }
+
+    [Fact]
+    public async Task DisposingFailsWhatIsWaitingInsteadOfHangingIt()
+    {
+        var engine = checkpoint.Engine();
+        Task<IReadOnlyList<Completion>> waiting;
+        using (engine.HoldLoop()) waiting = engine.CompleteAsync(new CompletionRequest("Question: What is 48 - 19?", 2, MaxTokens: 200) { Seed = 1 });
+        engine.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => waiting);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => engine.CompleteAsync(Mixed[0]));
+    }
+}
