@@ -61,6 +61,9 @@ internal sealed class PrefixCache(long tokenBudget) : IDisposable
         prefilledTokens += prefilled;
     }
 
+    /// <summary>Whether a prompt of this many tokens would be kept: the engine copies one out of its shared row only then.</summary>
+    public bool Keeps(int tokens) => tokens <= tokenBudget;
+
     /// <summary>Takes ownership of a prompt's batch-1 cache: keeps it (evicting old entries) or disposes it.</summary>
     public void Retain(int[] tokenIds, KvCache cache, float[] nextLogProbs)
     {

@@ -15,8 +15,9 @@ namespace Reasoner.Models.Generation;
 /// temperature, top-p, seed and token limit), finished requests leave and new ones join (<see cref="SharedRow"/>).
 /// Scoring requests join the same forwards. <see cref="TorchEngineOptions.BatchAcrossRequests"/> off serves one
 /// request at a time instead.</item>
-/// <item>Prefix forking: a request's prompt is prefilled once, at batch 1, and its N rows decode after it with a
-/// tree-shaped attention mask: the prompt's keys and values are neither copied per row nor read once per row.</item>
+/// <item>Prefix forking: a request's prompt is prefilled once, in a shared forward with whatever else is in flight,
+/// and its N rows decode after it with a tree-shaped attention mask: the prompt's keys and values are neither
+/// copied per row nor read once per row.</item>
 /// <item>Prefix cache: recent prompts' caches are kept (<see cref="PrefixCache"/>), so a prompt that extends an
 /// earlier one — a child node's prompt is its parent's plus the parent's step — prefills only the new tokens.</item>
 /// <item>Seeds: every row draws from its own generator seeded by (request seed, row index), so a seeded request
@@ -86,9 +87,9 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     public PrefixCacheStats PrefixCacheStats => prefixCache.Stats;
 
     /// <summary>Counters of the loop's forwards since the engine started (read without the lock: may be mid-forward).</summary>
-    public EngineBatchStats BatchStats => new(forwards, requestsPerForward, largestBatch);
+    public EngineBatchStats BatchStats => new(forwards, requestsPerForward, largestBatch, tokensFed, TimeSpan.FromTicks(busyTicks));
 
-    private long forwards, requestsPerForward;
+    private long forwards, requestsPerForward, tokensFed, busyTicks;
     private int largestBatch;
 
     /// <summary>Test hook: called with (row, log-probabilities over the vocabulary) before each token of a row is drawn.</summary>
@@ -185,13 +186,21 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
 
     // ---- The loop: one thread owns the model, the prefix cache and the shared row. ----
 
-    /// <summary>A request in the loop: admitted (prompt prefilled, sequences added to the shared row), stepped, then done.</summary>
-    private abstract class Job(CancellationToken cancel)
+    /// <summary>
+    /// A request in the loop. Admitted: its prompt joins the shared row, from the prefix cache and, for what the cache
+    /// lacks, as tokens the next forward feeds. Then each forward advances it until it is done.
+    /// </summary>
+    private abstract class Job(int[] promptIds, CancellationToken cancel)
     {
+        public int[] PromptIds { get; } = promptIds;
+
         public CancellationToken Cancel { get; } = cancel;
 
-        /// <summary>Its prompt's group in the shared row, while it has sequences there.</summary>
+        /// <summary>Its group in the shared row, while it has one.</summary>
         public int? Group { get; set; }
+
+        /// <summary>Prompt tokens the next forward feeds (what the prefix cache did not hold); null once fed.</summary>
+        public int[]? PromptFeed { get; set; }
 
         public abstract void Fail(Exception error);
 
@@ -202,9 +211,8 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         }
     }
 
-    private sealed class CompletionJob(int[] promptIds, TokenSampler sampler, SampledRow[] rows, CancellationToken cancel) : Job(cancel)
+    private sealed class CompletionJob(int[] promptIds, TokenSampler sampler, SampledRow[] rows, CancellationToken cancel) : Job(promptIds, cancel)
     {
-        public int[] PromptIds { get; } = promptIds;
         public TokenSampler Sampler { get; } = sampler;
         public SampledRow[] Rows { get; } = rows;
         public List<(int Row, int Sequence)> Active { get; } = [];
@@ -213,9 +221,8 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         public override void Fail(Exception error) => FailTask(Done, error);
     }
 
-    private sealed class ScoreJob(int[] promptIds, IReadOnlyList<IReadOnlyList<int>> continuations, CancellationToken cancel) : Job(cancel)
+    private sealed class ScoreJob(int[] promptIds, IReadOnlyList<IReadOnlyList<int>> continuations, CancellationToken cancel) : Job(promptIds, cancel)
     {
-        public int[] PromptIds { get; } = promptIds;
         public IReadOnlyList<IReadOnlyList<int>> Continuations { get; } = continuations;
         public double[][] Results { get; } = [.. continuations.Select(c => new double[c.Count])];
         public List<(int Continuation, int Sequence)> Pending { get; } = [];
@@ -259,6 +266,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
                 lock (modelLock)
                 {
                     if (disposed) break;
+                    long started = System.Diagnostics.Stopwatch.GetTimestamp();
                     // Unbatched, a request is admitted only once the one before it has finished.
                     while ((batchAcrossRequests || active.Count == 0) && queue.Reader.TryRead(out var job))
                         Admit(job, active);
@@ -268,6 +276,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
                         job.Fail(new OperationCanceledException(job.Cancel));
                     }
                     if (active.Count > 0) Step(active);
+                    busyTicks += System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks;
                 }
             }
         }
@@ -291,13 +300,21 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         }
         try
         {
-            bool waiting = job switch
+            var (cached, cachedNext, shared) = prefixCache.Lookup(job.PromptIds);
+            if (cachedNext is not null)
             {
-                CompletionJob completion => AdmitCompletion(completion),
-                ScoreJob score => AdmitScore(score),
-                _ => throw new InvalidOperationException(job.GetType().Name),
-            };
-            if (waiting) active.Add(job);
+                // The whole prompt is cached with the distribution of the token after it: nothing to feed.
+                prefixCache.Record(reused: job.PromptIds.Length, prefilled: 0);
+                if (Begin(job, cachedNext, cached!, promptHidden: null, promptAt: 0)) active.Add(job);
+                return;
+            }
+            // At least the last prompt token is fed: its logits give the first sampled token.
+            int reused = Math.Min(shared, job.PromptIds.Length - 1);
+            prefixCache.Record(reused, job.PromptIds.Length - reused);
+            job.Group = sharedRow.AddGroup(cached, reused);
+            job.PromptFeed = job.PromptIds[reused..];
+            if (job is ScoreJob score) AddScoredSequences(score);
+            active.Add(job);
         }
         catch (Exception error)
         {
@@ -306,53 +323,75 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         }
     }
 
-    /// <returns>Whether the request has rows left to decode.</returns>
-    private bool AdmitCompletion(CompletionJob job)
+    // A scored continuation's tokens but the last are fed (its last position predicts nothing scored); one of one token needs no feed.
+    private void AddScoredSequences(ScoreJob job)
     {
-        // Every row's first token comes from the prompt's last position; the rows that go on then decode in the shared row.
-        var prompt = Prefill(job.PromptIds);
-        try
-        {
-            var going = Enumerable.Range(0, job.Rows.Length).Where(row => !Draw(job.Sampler, job.Rows[row], row, prompt.NextLogProbs)).ToArray();
-            if (going.Length > 0)
-            {
-                job.Group = sharedRow.AddGroup(prompt.Cache);
-                foreach (var row in going) job.Active.Add((row, sharedRow.AddSequence(job.Group.Value)));
-            }
-        }
-        finally
-        {
-            Release(job.PromptIds, prompt);
-        }
-        if (job.Active.Count == 0) job.Finish();
-        return job.Active.Count > 0;
+        for (int i = 0; i < job.Continuations.Count; i++)
+            if (job.Continuations[i].Count > 1) job.Pending.Add((i, sharedRow.AddSequence(job.Group!.Value)));
     }
 
     /// <summary>
-    /// The prompt is prefilled once (through the prefix cache); each continuation then joins the next forward as a
-    /// sequence of its own. A continuation's first token is scored by the prompt's last position, token j by the
-    /// continuation's position j-1, so the last token itself need not be fed.
+    /// A request whose whole prompt is in the row (or in <paramref name="prefix"/>, the prefix cache's entry) and
+    /// whose next-token distribution is known: completions draw every row's first token, scores read every
+    /// continuation's first one. For scores, <paramref name="promptHidden"/> holds the forward's hidden states, where
+    /// continuations fed with the prompt are read from <paramref name="promptAt"/> on.
     /// </summary>
-    private bool AdmitScore(ScoreJob job)
+    /// <returns>Whether the request has work left for the next forward.</returns>
+    private bool Begin(Job job, float[] next, KvCache? prefix, Tensor? promptHidden, int promptAt)
     {
-        var prompt = Prefill(job.PromptIds);
-        try
+        switch (job)
         {
-            for (int i = 0; i < job.Continuations.Count; i++)
-                if (job.Continuations[i].Count > 0) job.Results[i][0] = prompt.NextLogProbs[job.Continuations[i][0]];
-            var longer = Enumerable.Range(0, job.Continuations.Count).Where(i => job.Continuations[i].Count > 1).ToArray();
-            if (longer.Length > 0)
+            case CompletionJob completion:
             {
-                job.Group = sharedRow.AddGroup(prompt.Cache);
-                foreach (var i in longer) job.Pending.Add((i, sharedRow.AddSequence(job.Group.Value)));
+                var going = Enumerable.Range(0, completion.Rows.Length).Where(row => !Draw(completion.Sampler, completion.Rows[row], row, next)).ToArray();
+                if (going.Length > 0)
+                {
+                    job.Group ??= sharedRow.AddGroup(prefix, job.PromptIds.Length);
+                    foreach (var row in going) completion.Active.Add((row, sharedRow.AddSequence(job.Group.Value)));
+                    return true;
+                }
+                completion.Finish();
+                return false;
             }
+            case ScoreJob score:
+            {
+                for (int i = 0; i < score.Continuations.Count; i++)
+                    if (score.Continuations[i].Count > 0) score.Results[i][0] = next[score.Continuations[i][0]];
+                if (promptHidden is not null)
+                {
+                    ReadScores(score, promptHidden, promptAt);
+                    score.Finish();
+                    return false;
+                }
+                if (score.Continuations.Any(c => c.Count > 1))
+                {
+                    job.Group = sharedRow.AddGroup(prefix, job.PromptIds.Length);
+                    AddScoredSequences(score);
+                    return true;
+                }
+                score.Finish();
+                return false;
+            }
+            default:
+                throw new InvalidOperationException(job.GetType().Name);
         }
-        finally
+    }
+
+    /// <summary>Log-probabilities of the pending continuations' tokens after the first, fed from <paramref name="at"/> on.</summary>
+    private void ReadScores(ScoreJob job, Tensor hidden, int at)
+    {
+        foreach (var (i, _) in job.Pending)
         {
-            Release(job.PromptIds, prompt);
+            var continuation = job.Continuations[i];
+            int fed = continuation.Count - 1;
+            var targets = tensor(continuation.Skip(1).Select(id => (long)id).ToArray(), [fed, 1], device: device);
+            // One continuation at a time: [tokens, vocabulary] for all of them could be gigabytes for a 150k vocabulary.
+            var chosen = model.Logits(hidden.narrow(0, at, fed)).to(ScalarType.Float32).log_softmax(-1).gather(1, targets);
+            var values = chosen.cpu().data<float>().ToArray();
+            for (int j = 0; j < fed; j++) job.Results[i][j + 1] = values[j];
+            at += fed;
         }
-        if (job.Pending.Count == 0) job.Finish();
-        return job.Pending.Count > 0;
+        job.Pending.Clear();
     }
 
     private void Leave(Job job, List<Job> active)
@@ -362,71 +401,75 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         job.Group = null;
     }
 
-    /// <summary>One forward for every request in flight: each decoding row's last token, each scored continuation whole.</summary>
+    /// <summary>
+    /// One forward for every request in flight: the prompts still to prefill, each decoding row's last token, and each
+    /// scored continuation whole.
+    /// </summary>
     private void Step(List<Job> active)
     {
-        var feeds = new List<(int Sequence, int[] Tokens)>();
-        var decodeAt = new List<long>(); // where each decoding row's token sits among the fed tokens
+        var feeds = new List<RowFeed>();
+        var fullAt = new List<long>(); // the fed tokens whose whole next-token distribution is needed: prompts' last, decoding rows'
+        var promptEnd = new Dictionary<Job, int>();
         int fedTokens = 0;
+        void Feed(RowFeed feed)
+        {
+            feeds.Add(feed);
+            fedTokens += feed.Tokens.Length;
+        }
         foreach (var job in active)
         {
+            if (job.PromptFeed is { } prompt)
+            {
+                Feed(new RowFeed(job.Group!.Value, null, prompt));
+                promptEnd[job] = fedTokens;
+                fullAt.Add(fedTokens - 1);
+            }
             if (job is CompletionJob completion)
                 foreach (var (row, sequence) in completion.Active)
                 {
-                    decodeAt.Add(fedTokens++);
-                    feeds.Add((sequence, [completion.Rows[row].LastToken]));
+                    fullAt.Add(fedTokens);
+                    Feed(new RowFeed(job.Group!.Value, sequence, [completion.Rows[row].LastToken]));
                 }
             else if (job is ScoreJob score)
                 foreach (var (i, sequence) in score.Pending)
-                {
-                    var tokens = score.Continuations[i].Take(score.Continuations[i].Count - 1).ToArray();
-                    feeds.Add((sequence, tokens));
-                    fedTokens += tokens.Length;
-                }
+                    Feed(new RowFeed(job.Group!.Value, sequence, [.. score.Continuations[i].Take(score.Continuations[i].Count - 1)]));
         }
         forwards++;
         requestsPerForward += active.Count;
+        tokensFed += fedTokens;
         largestBatch = Math.Max(largestBatch, active.Count);
         try
         {
             using var scope = NewDisposeScope();
             var hidden = sharedRow.Step(model, feeds, device);
-            // Decoding rows' log-probabilities in one transfer; scored continuations one at a time, since [tokens,
-            // vocabulary] for all of them could be gigabytes for a 150k vocabulary.
-            var logProbs = decodeAt.Count > 0 ? LogProbs(hidden.index_select(0, tensor(decodeAt.ToArray(), device: device))) : [];
-            int offset = 0, decoded = 0;
+            var logProbs = fullAt.Count > 0 ? LogProbs(hidden.index_select(0, tensor(fullAt.ToArray(), device: device))) : [];
+            int full = 0;
             foreach (var job in active.ToArray())
             {
-                if (job is CompletionJob completion)
+                bool going;
+                if (promptEnd.TryGetValue(job, out int end))
+                {
+                    var next = logProbs.AsSpan(full++ * vocabulary, vocabulary).ToArray();
+                    job.PromptFeed = null;
+                    if (prefixCache.Keeps(job.PromptIds.Length)) prefixCache.Retain(job.PromptIds, sharedRow.CopyPrompt(job.Group!.Value), next);
+                    going = Begin(job, next, prefix: null, promptHidden: hidden, promptAt: end);
+                }
+                else if (job is CompletionJob completion)
                 {
                     foreach (var (row, sequence) in completion.Active.ToArray())
-                    {
-                        if (Draw(completion.Sampler, completion.Rows[row], row, logProbs.AsSpan(decoded++ * vocabulary, vocabulary)))
+                        if (Draw(completion.Sampler, completion.Rows[row], row, logProbs.AsSpan(full++ * vocabulary, vocabulary)))
                             completion.Active.Remove((row, sequence));
-                        offset++;
-                    }
-                    if (completion.Active.Count == 0)
-                    {
-                        Leave(job, active);
-                        completion.Finish();
-                    }
+                    going = completion.Active.Count > 0;
+                    if (!going) completion.Finish();
                 }
-                else if (job is ScoreJob score)
+                else
                 {
-                    foreach (var (i, _) in score.Pending)
-                    {
-                        var continuation = score.Continuations[i];
-                        int fed = continuation.Count - 1;
-                        var targets = tensor(continuation.Skip(1).Select(id => (long)id).ToArray(), [fed, 1], device: device);
-                        var chosen = model.Logits(hidden.narrow(0, offset, fed)).to(ScalarType.Float32).log_softmax(-1).gather(1, targets);
-                        var values = chosen.cpu().data<float>().ToArray();
-                        for (int j = 0; j < fed; j++) score.Results[i][j + 1] = values[j];
-                        offset += fed;
-                    }
-                    score.Pending.Clear();
-                    Leave(job, active);
+                    var score = (ScoreJob)job;
+                    ReadScores(score, hidden, FedAt(feeds, score.Pending[0].Sequence));
                     score.Finish();
+                    going = false;
                 }
+                if (!going) Leave(job, active);
             }
         }
         catch (Exception error)
@@ -437,6 +480,18 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
             sharedRow.Dispose();
             sharedRow = new SharedRow(model.Config.NumHiddenLayers);
         }
+    }
+
+    // Where a sequence's feed starts among the fed tokens.
+    private static int FedAt(List<RowFeed> feeds, int sequence)
+    {
+        int at = 0;
+        foreach (var feed in feeds)
+        {
+            if (feed.Sequence == sequence) return at;
+            at += feed.Tokens.Length;
+        }
+        throw new InvalidOperationException($"sequence {sequence} was not fed");
     }
 
     /// <returns>Whether the row is finished.</returns>
@@ -450,41 +505,6 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     // [rows, hidden] -> log-softmax of the logits, copied to the CPU.
     private float[] LogProbs(Tensor hidden) =>
         model.Logits(hidden).to(ScalarType.Float32).log_softmax(-1).cpu().data<float>().ToArray();
-
-    /// <summary>A prompt's batch-1 cache and the log-probabilities of the token after it.</summary>
-    /// <param name="IsNew">The cache was built for this request (hand it to <see cref="Release"/>); otherwise it is the prefix cache's own: read it, never extend it.</param>
-    private sealed record PromptState(KvCache Cache, float[] NextLogProbs, bool IsNew);
-
-    private PromptState Prefill(int[] promptIds)
-    {
-        var (cached, cachedNext, shared) = prefixCache.Lookup(promptIds);
-        if (cachedNext is not null)
-        {
-            prefixCache.Record(reused: promptIds.Length, prefilled: 0);
-            return new PromptState(cached!, cachedNext, IsNew: false);
-        }
-        // At least the last prompt token runs through the model: its logits give the first sampled token.
-        int reused = Math.Min(shared, promptIds.Length - 1);
-        var cache = reused > 0 ? cached!.Select([0], reused) : new KvCache(model.Config.NumHiddenLayers);
-        try
-        {
-            using var scope = NewDisposeScope();
-            var suffix = promptIds[reused..].Select(id => (long)id).ToArray();
-            var hidden = model.HiddenStates(tensor(suffix, [1, suffix.Length], device: device), cache);
-            prefixCache.Record(reused, suffix.Length);
-            return new PromptState(cache, LogProbs(hidden.select(1, suffix.Length - 1)), IsNew: true);
-        }
-        catch
-        {
-            cache.Dispose();
-            throw;
-        }
-    }
-
-    private void Release(int[] promptIds, PromptState prompt)
-    {
-        if (prompt.IsNew) prefixCache.Retain(promptIds, prompt.Cache, prompt.NextLogProbs);
-    }
 
     /// <summary>
     /// The seed of a one-row request that draws what row <paramref name="row"/> of a request seeded with

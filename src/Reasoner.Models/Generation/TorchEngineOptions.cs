@@ -19,8 +19,16 @@ public sealed record TorchEngineOptions
     public bool IgnoreEndOfSequence { get; init; }
 }
 
-/// <summary>The engine loop's forwards since it started: how many, and how many requests each served on average and at most.</summary>
-public sealed record EngineBatchStats(long Forwards, long RequestsServed, int LargestBatch)
+/// <summary>
+/// The engine loop's forwards since it started: how many, how many requests each served on average and at most, the
+/// tokens they fed, and the time the loop was at work (taking requests in and running forwards) rather than waiting.
+/// </summary>
+public sealed record EngineBatchStats(long Forwards, long RequestsServed, int LargestBatch, long TokensFed, TimeSpan Busy)
 {
     public double MeanRequestsPerForward => Forwards == 0 ? 0 : (double)RequestsServed / Forwards;
+
+    public double MeanTokensPerForward => Forwards == 0 ? 0 : (double)TokensFed / Forwards;
+
+    /// <summary>Busy time per forward: what one forward costs at the batch sizes it ran at.</summary>
+    public TimeSpan MeanForwardTime => Forwards == 0 ? TimeSpan.Zero : Busy / Forwards;
 }

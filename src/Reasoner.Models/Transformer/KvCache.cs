@@ -93,24 +93,50 @@ public sealed class KvCache : IDisposable
     }
 
     /// <summary>
-    /// Appends every slot of <paramref name="source"/>, a batch-1 cache, after this batch-1 (or empty) cache's slots:
-    /// how a shared decoding row takes in a new request's prompt. The source is only read.
+    /// Appends the first <paramref name="slots"/> slots (all when null) of <paramref name="source"/>, a batch-1 cache,
+    /// after this batch-1 (or empty) cache's slots: how a shared decoding row takes in a cached prompt. The source is only read.
     /// </summary>
-    internal void AppendSlots(KvCache source)
+    internal void AppendSlots(KvCache source, long? slots = null)
     {
         if (source.BatchSize != 1) throw new ArgumentException($"the source must hold one row, not {source.BatchSize}", nameof(source));
         if (BatchSize > 1) throw new InvalidOperationException($"slots can be appended to one row, not {BatchSize}");
         if (source.LayerCount != LayerCount) throw new ArgumentException("the caches have different layer counts", nameof(source));
+        long count = slots ?? source.Length;
+        if (count < 1 || count > source.Length) throw new ArgumentOutOfRangeException(nameof(slots), $"slots must be in [1, {source.Length}], not {count}");
         using var scope = NewDisposeScope();
         for (int layer = 0; layer < LayerCount; layer++)
-            Append(layer, source.keys[layer]!.narrow(2, 0, source.Length), source.values[layer]!.narrow(2, 0, source.Length));
-        Commit(source.tokenMask!);
+            Append(layer, source.keys[layer]!.narrow(2, 0, count), source.values[layer]!.narrow(2, 0, count));
+        Commit(source.tokenMask!.narrow(1, 0, count));
+    }
+
+    /// <summary>
+    /// A new batch-1 cache holding the listed slots of this batch-1 cache, in the listed order: how a prompt decoded in
+    /// a shared row is handed to the prefix cache. Rotary positions were applied when the keys were written, so a
+    /// slot means the same wherever it sits.
+    /// </summary>
+    internal KvCache CopySlots(long[] slots)
+    {
+        if (BatchSize != 1) throw new InvalidOperationException($"slots can be copied from one row, not {BatchSize}");
+        if (slots.Length == 0) throw new ArgumentException("no slots to copy", nameof(slots));
+        foreach (var slot in slots)
+            if (slot < 0 || slot >= Length) throw new ArgumentOutOfRangeException(nameof(slots), $"slot {slot} is outside the cache's {Length}");
+        using var scope = NewDisposeScope();
+        var index = tensor(slots, device: rowLengths!.device);
+        var copy = new KvCache(LayerCount) { Length = slots.Length, BatchSize = 1 };
+        for (int layer = 0; layer < LayerCount; layer++)
+        {
+            copy.keys[layer] = Gathered(keys[layer]!, index);
+            copy.values[layer] = Gathered(values[layer]!, index);
+        }
+        var mask = tokenMask!.index_select(1, index);
+        copy.tokenMask = mask.DetachFromDisposeScope();
+        copy.rowLengths = mask.to(ScalarType.Int64).sum(1).DetachFromDisposeScope();
+        return copy;
     }
 
     /// <summary>
     /// Keeps only the listed slots, in the listed order, and drops the rest (their memory too): how a shared decoding
-    /// row sheds the slots of requests that have finished. Rotary positions were applied when the keys were written,
-    /// so moving a slot changes nothing it means; an empty list empties the cache.
+    /// row sheds the slots of requests that have finished. An empty list empties the cache.
     /// </summary>
     internal void KeepSlots(long[] slots)
     {
@@ -119,27 +145,22 @@ public sealed class KvCache : IDisposable
             Dispose();
             return;
         }
-        foreach (var slot in slots)
-            if (slot < 0 || slot >= Length) throw new ArgumentOutOfRangeException(nameof(slots), $"slot {slot} is outside the cache's {Length}");
-        using var scope = NewDisposeScope();
-        var index = tensor(slots, device: rowLengths!.device);
+        using var kept = CopySlots(slots);
         for (int layer = 0; layer < LayerCount; layer++)
         {
-            keys[layer] = Compacted(keys[layer]!, index);
-            values[layer] = Compacted(values[layer]!, index);
+            (keys[layer], kept.keys[layer]) = (kept.keys[layer], keys[layer]);
+            (values[layer], kept.values[layer]) = (kept.values[layer], values[layer]);
         }
-        var mask = tokenMask!.index_select(1, index);
-        Replace(ref tokenMask, mask);
-        Replace(ref rowLengths, mask.to(ScalarType.Int64).sum(1));
+        (tokenMask, kept.tokenMask) = (kept.tokenMask, tokenMask);
+        (rowLengths, kept.rowLengths) = (kept.rowLengths, rowLengths);
         Length = slots.Length;
     }
 
-    private static Tensor Compacted(Tensor buffer, Tensor index)
+    private static Tensor Gathered(Tensor buffer, Tensor index)
     {
-        long kept = index.shape[0];
-        var result = empty([buffer.shape[0], buffer.shape[1], kept + Headroom, buffer.shape[3]], buffer.dtype, buffer.device).DetachFromDisposeScope();
-        result.narrow(2, 0, kept).copy_(buffer.index_select(2, index));
-        buffer.Dispose();
+        long count = index.shape[0];
+        var result = empty([buffer.shape[0], buffer.shape[1], count + Headroom, buffer.shape[3]], buffer.dtype, buffer.device).DetachFromDisposeScope();
+        result.narrow(2, 0, count).copy_(buffer.index_select(2, index));
         return result;
     }
 

@@ -50,8 +50,11 @@ sealed record SearchBenchCase(string Algorithm, SearchBenchEngine Engine, int Wo
 /// <summary>What one configuration did: its trees and the wall time of the whole pipeline run.</summary>
 sealed record SearchBenchResult(SearchBenchCase Case, IReadOnlyList<PreferenceTree> Trees, TimeSpan Elapsed, long? PeakBytes)
 {
-    /// <summary>Requests each of the engine's forwards served on average.</summary>
-    public double RequestsPerForward { get; init; }
+    /// <summary>The engine loop's counters over the run: requests and tokens per forward, time at work.</summary>
+    public EngineBatchStats? Engine { get; init; }
+
+    /// <summary>The share of the run's wall time the engine was at work: below 1, the workers kept it waiting.</summary>
+    public double EngineBusyShare => Engine is { } e && Elapsed > TimeSpan.Zero ? e.Busy / Elapsed : 0;
 
     public long Nodes => Trees.Sum(t => (long)t.Nodes.Count);
 
@@ -125,7 +128,7 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
         clock.Stop();
         cancel.ThrowIfCancellationRequested();
         if (result.End != PipelineEnd.Completed) throw new InvalidOperationException($"the {c.Algorithm} run ended {result.End}");
-        return new SearchBenchResult(c, sink.Trees, clock.Elapsed, PeakMemory.Since(memoryAtStart)) { RequestsPerForward = engine.BatchStats.MeanRequestsPerForward };
+        return new SearchBenchResult(c, sink.Trees, clock.Elapsed, PeakMemory.Since(memoryAtStart)) { Engine = engine.BatchStats };
     }
 
     private sealed class MemorySink(Action<int> progress) : ITreeSink

@@ -335,7 +335,7 @@ static class BenchCommand
 
     private static void PrintSearchResults(IAnsiConsole console, IReadOnlyList<SearchBenchResult> results, int greedyCorrect, int problems, int firstWorkers)
     {
-        var table = new Table().AddColumns("algorithm", "engine path", "workers", "trees", "nodes", "seconds", "trees/min", "nodes/s", "requests/forward", "peak memory (MiB)", "speed-up", "same trees");
+        var table = new Table().AddColumns("algorithm", "engine path", "workers", "trees", "nodes", "seconds", "trees/min", "nodes/s", "requests/forward", "tokens/forward", "ms/forward", "engine busy", "peak memory (MiB)", "speed-up", "same trees");
         foreach (var column in table.Columns.Skip(2)) column.RightAligned();
         foreach (var group in results.GroupBy(r => r.Case.Algorithm))
         {
@@ -347,7 +347,9 @@ static class BenchCommand
                 table.AddRow(
                     r == baseline ? r.Case.Algorithm : "", Markup.Escape(r.Case.EnginePath), Invariant(r.Case.Workers), Invariant(r.Trees.Count) + (r.Failed > 0 ? $" ({r.Failed} failed)" : ""),
                     Invariant(r.Nodes), Invariant(r.Elapsed.TotalSeconds, "0.0"), Invariant(r.TreesPerMinute, "0.00"), Invariant(r.NodesPerSecond, "0.0"),
-                    r.Case.Engine == SearchBenchEngine.OneRowPerCall ? "n/a" : Invariant(r.RequestsPerForward, "0.00"),
+                    r.Case.Engine == SearchBenchEngine.OneRowPerCall ? "n/a" : Invariant(r.Engine!.MeanRequestsPerForward, "0.00"),
+                    Invariant(r.Engine!.MeanTokensPerForward, "0.0"), Invariant(r.Engine.MeanForwardTime.TotalMilliseconds, "0.0"),
+                    Invariant(r.EngineBusyShare * 100, "0") + " %",
                     r.PeakBytes is { } bytes ? Invariant(bytes / 1048576.0, "0.0") : "n/a",
                     compared ? Invariant(r.NodesPerSecond / baseline.NodesPerSecond, "0.00") + "×" : "n/a",
                     compared ? $"{r.SameTreesAs(baseline)}/{r.Trees.Count}" : "n/a");
@@ -355,7 +357,8 @@ static class BenchCommand
         }
         console.Write(table);
         console.MarkupLine("[grey]speed-up: nodes/s over the algorithm's first row; same trees: trees identical node for node (step texts and shape) to the first row's; " +
-            "requests/forward: requests in flight that each of the engine's forwards served, on average[/]");
+            "requests/forward, tokens/forward: requests in flight and tokens fed that each of the engine's forwards served, on average; " +
+            "ms/forward: the engine's time at work per forward; engine busy: share of the wall time the engine's loop was at work rather than waiting for requests[/]");
         var scaling = new Table().AddColumns("workers", "engine path", "from", "to", "trees/min", "ratio");
         foreach (var column in scaling.Columns.Skip(2)) column.RightAligned();
         foreach (var group in results.GroupBy(r => r.Case.Algorithm))
