@@ -132,7 +132,7 @@ public static class ReasonerApp
             Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
         });
         // Piped output is read by tools and people's editors, not wrapped at a guessed 80 columns.
-        if (!terminal) console.Profile.Width = 200;
+        if (!terminal) console.Profile.Width = 320;
         return console;
     }
 

@@ -91,6 +91,7 @@ internal sealed class SharedRow(int layerCount) : IDisposable
     /// </summary>
     public Tensor Step(CausalLanguageModel model, IReadOnlyList<RowFeed> feeds, Device device)
     {
+        var inputs = StepProfiler.Measure("feeds, attention mask, input tensors");
         if (deadSlots > 0 && deadSlots >= Length - deadSlots) Compact();
         int past = (int)Length, n = feeds.Sum(f => f.Tokens.Length), slots = past + n;
         var positions = new long[n];
@@ -131,9 +132,9 @@ internal sealed class SharedRow(int layerCount) : IDisposable
             for (int j = 0; j <= past + i; j++)
                 row[j] = slotGroup[j] == group && (slotSequence[j] == Prompt || slotSequence[j] == sequence);
         }
-        var hidden = model.HiddenStates(tensor(ids, [1, n], device: device), cache,
-            positions: tensor(positions, [1, n], device: device), visibility: tensor(visible, [1, n, slots], device: device));
-        return hidden[0];
+        var (idTensor, positionTensor, visibleTensor) = (tensor(ids, [1, n], device: device), tensor(positions, [1, n], device: device), tensor(visible, [1, n, slots], device: device));
+        inputs.Dispose();
+        return model.HiddenStates(idTensor, cache, positions: positionTensor, visibility: visibleTensor)[0];
     }
 
     private void Compact()

@@ -407,6 +407,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     /// </summary>
     private void Step(List<Job> active)
     {
+        using var profiled = StepProfiler.Forward(decodesOnly: active.All(j => j is CompletionJob && j.PromptFeed is null));
         var feeds = new List<RowFeed>();
         var fullAt = new List<long>(); // the fed tokens whose whole next-token distribution is needed: prompts' last, decoding rows'
         var promptEnd = new Dictionary<Job, int>();
@@ -438,11 +439,14 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         requestsPerForward += active.Count;
         tokensFed += fedTokens;
         largestBatch = Math.Max(largestBatch, active.Count);
+        var scope = NewDisposeScope();
         try
         {
-            using var scope = NewDisposeScope();
             var hidden = sharedRow.Step(model, feeds, device);
-            var logProbs = fullAt.Count > 0 ? LogProbs(hidden.index_select(0, tensor(fullAt.ToArray(), device: device))) : [];
+            float[] logProbs;
+            using (StepProfiler.Measure("logits, log-softmax, copy to .NET"))
+                logProbs = fullAt.Count > 0 ? LogProbs(hidden.index_select(0, tensor(fullAt.ToArray(), device: device))) : [];
+            using var sampling = StepProfiler.Measure("sampling, detokenizing, stop strings");
             int full = 0;
             foreach (var job in active.ToArray())
             {
@@ -479,6 +483,11 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
             active.Clear();
             sharedRow.Dispose();
             sharedRow = new SharedRow(model.Config.NumHiddenLayers);
+        }
+        finally
+        {
+            using (StepProfiler.Measure("disposing the step's tensors"))
+                scope.Dispose();
         }
     }
 

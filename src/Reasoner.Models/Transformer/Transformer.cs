@@ -149,15 +149,19 @@ public sealed class Attention : nn.Module
         if (k_norm is not null) k = k_norm.forward(k);
         q = RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin);
         k = RotaryEmbedding.Apply(k.transpose(1, 2), cos, sin);
-        if (cache is not null) (k, v) = cache.Append(layer, k, v);
+        if (cache is not null)
+            using (StepProfiler.Measure("  of which: KV cache append"))
+                (k, v) = cache.Append(layer, k, v);
         if (kvHeads != heads)
         {
             k = RepeatKeyValueHeads(k);
             v = RepeatKeyValueHeads(v);
         }
+        var sdpa = StepProfiler.Measure("  of which: scaled dot-product attention");
         var attended = allowed is null
             ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
             : nn.functional.scaled_dot_product_attention(q, k, v, allowed); // scale 1/sqrt(headDim)
+        sdpa.Dispose();
         return o_proj.call(attended.transpose(1, 2).reshape(b, t, heads * headDim));
     }
 
@@ -204,8 +208,10 @@ public sealed class DecoderLayer : nn.Module
 
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, int layer)
     {
-        x = KeptScalars.Add(x, self_attn.Forward(input_layernorm.forward(x), cos, sin, allowed, cache, layer));
-        return KeptScalars.Add(x, mlp.forward(post_attention_layernorm.forward(x)));
+        using (StepProfiler.Measure("model: attention block"))
+            x = KeptScalars.Add(x, self_attn.Forward(input_layernorm.forward(x), cos, sin, allowed, cache, layer));
+        using (StepProfiler.Measure("model: MLP block"))
+            return KeptScalars.Add(x, mlp.forward(post_attention_layernorm.forward(x)));
     }
 }
 
@@ -228,10 +234,13 @@ public sealed class DecoderStack : nn.Module
 
     public Tensor Forward(Tensor inputIds, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache)
     {
-        var x = embed_tokens.forward(inputIds);
+        Tensor x;
+        using (StepProfiler.Measure("model: embedding, final norm"))
+            x = embed_tokens.forward(inputIds);
         for (int i = 0; i < layers.Count; i++)
             x = layers[i].Forward(x, cos, sin, allowed, cache, i);
-        return norm.forward(x);
+        using (StepProfiler.Measure("model: embedding, final norm"))
+            return norm.forward(x);
     }
 }
 
@@ -337,6 +346,7 @@ public sealed class CausalLanguageModel : nn.Module
         if (cache is { BatchSize: > 0 } && cache.BatchSize != b)
             throw new ArgumentException($"inputIds has {b} rows but the cache holds {cache.BatchSize}");
 
+        var prepared = StepProfiler.Measure("model: positions, masks, rotary tables");
         if (visibility is not null && !visibility.shape.SequenceEqual([b, t, past + t]))
             throw new ArgumentException($"visibility must be [{b}, {t}, {past + t}], got [{string.Join(", ", visibility.shape)}]");
         var newIsToken = attentionMask?.to(ScalarType.Bool) ?? ones(b, t, ScalarType.Bool, device);
@@ -352,8 +362,11 @@ public sealed class CausalLanguageModel : nn.Module
             ?? ((keySlot <= querySlot).unsqueeze(0) & keyIsToken.unsqueeze(1)) | (keySlot == querySlot).unsqueeze(0);
 
         var (cos, sin) = rotary.Tables(positions, model.EmbeddingWeight.dtype);
-        var hidden = model.Forward(inputIds, cos, sin, allowed.unsqueeze(1), cache);
-        cache?.Commit(newIsToken);
+        var allowedHeads = allowed.unsqueeze(1);
+        prepared.Dispose();
+        var hidden = model.Forward(inputIds, cos, sin, allowedHeads, cache);
+        using (StepProfiler.Measure("model: cache bookkeeping"))
+            cache?.Commit(newIsToken);
         return hidden.MoveToOuterDisposeScope();
     }
 

@@ -186,11 +186,16 @@ static class BenchCommand
             Description = "Also export the same weights to GGUF and time llama.cpp (LLamaSharp) on the same prompt tokens and lengths, 1 row and k rows.",
             DefaultValueFactory = _ => true,
         };
+        var profile = new Option<bool>("--profile")
+        {
+            Description = "Instead of the comparisons: profile one-row decoding by phase (milliseconds per token, with 1 thread and with --threads or " +
+                "libtorch's default), beside the time the token's arithmetic takes at an fp32 matmul peak measured with the same threads.",
+        };
         var command = new Command("generate",
             "Generation throughput: full recompute vs KV cache (1 row), and k siblings one request at a time vs one batched request " +
             "with prefix forking. Prints tokens/s, peak memory (rise of the process's resident set) and speed-ups.")
         {
-            model, random, promptTokens, newTokens, k, seed, repeat, threads, llamaCpp,
+            model, random, promptTokens, newTokens, k, seed, repeat, threads, llamaCpp, profile,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -205,6 +210,14 @@ static class BenchCommand
                 string promptText = BenchText.Prompt(tokenizer, prompt, parse.GetValue(seed));
                 var bench = new GenerationBench(engine, promptText, siblings, parse.GetValue(seed));
                 PrintSetup(context.Console, engine, tokenizer.Encode(promptText).Length, generated, siblings, repeats, context.Settings.Device);
+                if (parse.GetValue(profile))
+                {
+                    var profiles = new List<DecodeProfileResult>();
+                    foreach (var t in new[] { 1, TorchSharp.torch.get_num_threads() }.Distinct())
+                        profiles.Add(await DecodeProfile.RunAsync(engine, promptText, generated, repeats, t, parse.GetValue(seed)));
+                    PrintProfile(context.Console, profiles);
+                    return 0;
+                }
 
                 var table = new Table().AddColumns("comparison", "variant", "tokens", "seconds", "fastest–slowest", "tokens/s", "peak memory (MiB)", "speed-up");
                 foreach (var column in table.Columns.Skip(2)) column.RightAligned();
@@ -233,6 +246,25 @@ static class BenchCommand
             }
         });
         return command;
+    }
+
+    private static void PrintProfile(IAnsiConsole console, IReadOnlyList<DecodeProfileResult> profiles)
+    {
+        var table = new Table().AddColumns("phase of a decoding forward (1 row)");
+        foreach (var p in profiles) table.AddColumns($"ms/token, {p.Threads} thread{(p.Threads > 1 ? "s" : "")}", "share");
+        foreach (var column in table.Columns.Skip(1)) column.RightAligned();
+        string[] Cells(Func<DecodeProfileResult, double> ms) =>
+            [.. profiles.SelectMany(p => new[] { Invariant(ms(p), "0.000"), Invariant(100 * ms(p) / p.TotalMilliseconds, "0.0") + " %" })];
+        foreach (var phase in DecodeProfile.Phases)
+            table.AddRow([Markup.Escape(phase), .. Cells(p => p.MillisecondsPerToken.GetValueOrDefault(phase))]);
+        // Top-level phases only: the indented ones are inside the attention block.
+        table.AddRow(["between phases (the loop's bookkeeping)", .. Cells(p => p.TotalMilliseconds - DecodeProfile.Phases.Where(x => !x.StartsWith(' ')).Sum(x => p.MillisecondsPerToken.GetValueOrDefault(x)))]);
+        table.AddRow(["[bold]whole forward[/]", .. Cells(p => p.TotalMilliseconds)]);
+        table.AddRow(["the token's FLOPs at the matmul peak", .. Cells(p => p.ComputeMilliseconds)]);
+        console.Write(table);
+        foreach (var p in profiles)
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"[grey]{p.Threads} thread(s): {p.Tokens} decoding forwards recorded; {1e3 / p.TotalMilliseconds:0} tokens/s; {p.FlopsPerToken / 1e6:0.0} MFLOP per token at {p.PeakFlops / 1e9:0.0} GFLOP/s = {p.ComputeMilliseconds:0.000} ms[/]");
     }
 
     private static Command Search(CliContext context)

@@ -1,4 +1,5 @@
 using Reasoner.Models.Backends;
+using Reasoner.Models;
 using Reasoner.Models.Generation;
 
 namespace Reasoner.Tests.Generation;
@@ -140,3 +141,46 @@ public class CrossRequestBatchingTests(TinyCheckpoint checkpoint) : IClassFixtur
         await Assert.ThrowsAsync<ObjectDisposedException>(() => engine.CompleteAsync(Mixed[0]));
     }
 }
+
+/// <summary>The step profiler records decoding forwards only, by phase, and its phases fit inside the whole forward.</summary>
+[Collection(nameof(StepProfilerCollection))]
+public class StepProfilerTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCheckpoint>
+{
+    [Fact]
+    public async Task DecodingForwardsAreRecordedByPhaseAndPrefillIsNot()
+    {
+        using var engine = checkpoint.Engine(new TorchEngineOptions { IgnoreEndOfSequence = true, PrefixCacheTokens = 0 });
+        StepProfiler.Start();
+        await engine.CompleteAsync(new CompletionRequest(TinyCheckpoint.Prompt, 2, MaxTokens: 10) { Seed = 1 });
+        var (steps, phases) = StepProfiler.Stop();
+
+        Assert.Equal(9, steps); // 10 tokens: the first comes from the prefill forward, which is not recorded
+        var whole = phases[StepProfiler.WholeForward];
+        foreach (var phase in new[] { "model: attention block", "model: MLP block", "logits, log-softmax, copy to .NET", "sampling, detokenizing, stop strings" })
+            Assert.True(phases[phase] > TimeSpan.Zero, phase);
+        var topLevel = phases.Where(p => p.Key != StepProfiler.WholeForward && !p.Key.StartsWith(' ')).Sum(p => p.Value.Ticks);
+        Assert.True(topLevel <= whole.Ticks, $"phases {topLevel} ticks, whole {whole.Ticks}");
+        Assert.True(phases["  of which: scaled dot-product attention"] <= phases["model: attention block"]);
+
+        // Off again: nothing more is recorded.
+        await engine.CompleteAsync(new CompletionRequest(TinyCheckpoint.Prompt, 1, MaxTokens: 4) { Seed = 2 });
+        StepProfiler.Start();
+        Assert.Equal(0, StepProfiler.Stop().Steps);
+    }
+
+    [Fact]
+    public async Task BenchGenerateProfilePrintsEveryPhasePerThreadCount()
+    {
+        var r = await Reasoner.Tests.Cli.CliRunner.Run("bench", "generate", "--model", checkpoint.Path, "--prompt-tokens", "12", "--new-tokens", "4", "--repeat", "1",
+            "--threads", "2", "--profile");
+        Assert.True(r.ExitCode == 0, r.Err + r.Out);
+        foreach (var expected in new[] { "ms/token, 1 thread", "ms/token, 2 threads", "model: attention block", "scaled dot-product attention", "whole forward",
+            "the token's FLOPs at the matmul peak", "3 decoding forwards recorded" })
+            Assert.Contains(expected, r.Out);
+        Assert.DoesNotContain("one by one", r.Out); // the profile replaces the comparisons
+    }
+}
+
+/// <summary>The profiler is process-wide: its tests do not run beside each other.</summary>
+[CollectionDefinition(nameof(StepProfilerCollection), DisableParallelization = true)]
+public sealed class StepProfilerCollection;

@@ -1,0 +1,67 @@
+using Reasoner.Models;
+using Reasoner.Models.Backends;
+using Reasoner.Models.Generation;
+using Reasoner.Training;
+using static TorchSharp.torch;
+
+namespace Reasoner.Cli.Bench;
+
+/// <summary>One thread count's profile of one-row decoding: milliseconds per token by phase, and what the arithmetic alone would take.</summary>
+sealed record DecodeProfileResult(int Threads, long Tokens, IReadOnlyDictionary<string, double> MillisecondsPerToken, double PeakFlops, double FlopsPerToken)
+{
+    public double TotalMilliseconds => MillisecondsPerToken[StepProfiler.WholeForward];
+
+    /// <summary>The token's FLOPs at the measured matmul peak: the floor that no amount of overhead removal goes below.</summary>
+    public double ComputeMilliseconds => FlopsPerToken / PeakFlops * 1e3;
+}
+
+/// <summary>
+/// <c>bench generate --profile</c>: one row decoding through the engine with <see cref="StepProfiler"/> on, at each
+/// thread count, after a warm-up; prefill forwards are not recorded. The phases are the engine's and the model's own
+/// (inputs and mask, each block of each layer, logits, sampling, disposal); what no phase covers is the loop's
+/// bookkeeping between them.
+/// </summary>
+static class DecodeProfile
+{
+    /// <summary>Phases in the order a forward runs them; those starting with spaces are parts of the phase above.</summary>
+    public static readonly string[] Phases =
+    [
+        "feeds, attention mask, input tensors",
+        "model: positions, masks, rotary tables",
+        "model: embedding, final norm",
+        "model: attention block",
+        "  of which: KV cache append",
+        "  of which: scaled dot-product attention",
+        "model: MLP block",
+        "model: cache bookkeeping",
+        "logits, log-softmax, copy to .NET",
+        "sampling, detokenizing, stop strings",
+        "disposing the step's tensors",
+    ];
+
+    public static async Task<DecodeProfileResult> RunAsync(TorchEngine engine, string prompt, int newTokens, int repeats, int threads, long seed)
+    {
+        int before = get_num_threads();
+        set_num_threads(threads);
+        try
+        {
+            var request = new CompletionRequest(prompt, 1, newTokens) { Seed = seed };
+            await engine.CompleteAsync(request with { MaxTokens = Math.Min(8, newTokens) }); // JIT, libtorch's thread pool
+            StepProfiler.Start();
+            for (int i = 0; i < repeats; i++) await engine.CompleteAsync(request);
+            var (steps, phases) = StepProfiler.Stop();
+            var perToken = phases.ToDictionary(p => p.Key, p => p.Value.TotalMilliseconds / Math.Max(1, steps));
+            // Forward FLOPs of one decoded token: 2 per weight, plus attention (QKᵀ and AV, 2·2·d per head and layer) over
+            // the context it sees, on average the prompt and half the new tokens.
+            var config = engine.Model.Config;
+            int promptTokens = engine.Tokenizer.Encode(prompt).Length;
+            double context = promptTokens + newTokens / 2.0;
+            double flops = 2.0 * engine.Model.ParameterCount() + 4.0 * config.NumHiddenLayers * config.NumAttentionHeads * config.HeadDim * context;
+            return new DecodeProfileResult(threads, steps, perToken, TrainingFlops.MeasureMatmulPeak(engine.Model.parameters().First().device), flops);
+        }
+        finally
+        {
+            set_num_threads(before);
+        }
+    }
+}
