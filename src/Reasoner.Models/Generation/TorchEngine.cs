@@ -258,6 +258,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     {
         using var noGrad = no_grad();
         var active = new List<Job>();
+        Exception? failure = null;
         try
         {
             while (!disposed)
@@ -282,13 +283,25 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         }
         catch (Exception error)
         {
-            // A bug in the loop itself: fail what waits rather than leave callers hanging.
-            foreach (var job in active) job.Fail(error);
-            active.Clear();
+            failure = error;
         }
-        var gone = new ObjectDisposedException(GetType().FullName);
-        foreach (var job in active) job.Fail(gone);
-        while (queue.Reader.TryRead(out var queued)) queued.Fail(gone);
+        // Disposed, or a bug in the loop itself: fail what waits rather than leave callers hanging. After a bug the
+        // next request starts a fresh loop on a fresh row (under the start lock, so none is queued in between).
+        Exception reason = failure ?? new ObjectDisposedException(GetType().FullName);
+        foreach (var job in active) job.Fail(reason);
+        lock (startLock)
+        {
+            while (queue.Reader.TryRead(out var queued)) queued.Fail(reason);
+            if (failure is not null && !disposed)
+            {
+                loop = null;
+                lock (modelLock)
+                {
+                    sharedRow.Dispose();
+                    sharedRow = new SharedRow(model.Config.NumHiddenLayers);
+                }
+            }
+        }
     }
 
     private void Admit(Job job, List<Job> active)
