@@ -40,6 +40,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     private readonly Channel<Job> queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
     private readonly object modelLock = new(), startLock = new();
     private SharedRow sharedRow;
+    private readonly List<Job> finished = []; // done in this turn of the loop, published at its end
     private Thread? loop;
     private volatile bool disposed;
 
@@ -204,6 +205,9 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
 
         public abstract void Fail(Exception error);
 
+        /// <summary>Hands the results to the caller.</summary>
+        public abstract void Publish();
+
         protected static void FailTask<T>(TaskCompletionSource<T> done, Exception error)
         {
             if (error is OperationCanceledException cancelled) done.TrySetCanceled(cancelled.CancellationToken);
@@ -217,7 +221,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         public SampledRow[] Rows { get; } = rows;
         public List<(int Row, int Sequence)> Active { get; } = [];
         public TaskCompletionSource<IReadOnlyList<Completion>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public void Finish() => Done.TrySetResult(Rows.Select(r => r.ToCompletion()).ToArray());
+        public override void Publish() => Done.TrySetResult(Rows.Select(r => r.ToCompletion()).ToArray());
         public override void Fail(Exception error) => FailTask(Done, error);
     }
 
@@ -227,7 +231,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         public double[][] Results { get; } = [.. continuations.Select(c => new double[c.Count])];
         public List<(int Continuation, int Sequence)> Pending { get; } = [];
         public TaskCompletionSource<IReadOnlyList<double[]>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public void Finish() => Done.TrySetResult(Results);
+        public override void Publish() => Done.TrySetResult(Results);
         public override void Fail(Exception error) => FailTask(Done, error);
     }
 
@@ -277,6 +281,9 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
                         job.Fail(new OperationCanceledException(job.Cancel));
                     }
                     if (active.Count > 0) Step(active);
+                    // Results go out once the forward is over (its tensors disposed, its profile recorded).
+                    foreach (var job in finished) job.Publish();
+                    finished.Clear();
                     busyTicks += System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks;
                 }
             }
@@ -288,6 +295,8 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         // Disposed, or a bug in the loop itself: fail what waits rather than leave callers hanging. After a bug the
         // next request starts a fresh loop on a fresh row (under the start lock, so none is queued in between).
         Exception reason = failure ?? new ObjectDisposedException(GetType().FullName);
+        foreach (var job in finished) job.Publish();
+        finished.Clear();
         foreach (var job in active) job.Fail(reason);
         lock (startLock)
         {
@@ -363,7 +372,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
                     foreach (var row in going) completion.Active.Add((row, sharedRow.AddSequence(job.Group.Value)));
                     return true;
                 }
-                completion.Finish();
+                finished.Add(completion);
                 return false;
             }
             case ScoreJob score:
@@ -373,7 +382,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
                 if (promptHidden is not null)
                 {
                     ReadScores(score, promptHidden, promptAt);
-                    score.Finish();
+                    finished.Add(score);
                     return false;
                 }
                 if (score.Continuations.Any(c => c.Count > 1))
@@ -382,7 +391,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
                     AddScoredSequences(score);
                     return true;
                 }
-                score.Finish();
+                finished.Add(score);
                 return false;
             }
             default:
@@ -477,13 +486,13 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
                         if (Draw(completion.Sampler, completion.Rows[row], row, logProbs.AsSpan(full++ * vocabulary, vocabulary)))
                             completion.Active.Remove((row, sequence));
                     going = completion.Active.Count > 0;
-                    if (!going) completion.Finish();
+                    if (!going) finished.Add(completion);
                 }
                 else
                 {
                     var score = (ScoreJob)job;
                     ReadScores(score, hidden, FedAt(feeds, score.Pending[0].Sequence));
-                    score.Finish();
+                    finished.Add(score);
                     going = false;
                 }
                 if (!going) Leave(job, active);
