@@ -7,12 +7,19 @@ using static TorchSharp.torch;
 namespace Reasoner.Cli.Bench;
 
 /// <summary>One thread count's profile of one-row decoding: milliseconds per token by phase, and what the arithmetic alone would take.</summary>
-sealed record DecodeProfileResult(int Threads, long Tokens, IReadOnlyDictionary<string, double> MillisecondsPerToken, double PeakFlops, double FlopsPerToken)
+sealed record DecodeProfileResult(int Threads, long Tokens, IReadOnlyDictionary<string, double> MillisecondsPerToken, double PeakFlops, double FlopsPerToken,
+    double BytesPerSecond, double WeightBytes)
 {
     public double TotalMilliseconds => MillisecondsPerToken[StepProfiler.WholeForward];
 
-    /// <summary>The token's FLOPs at the measured matmul peak: the floor that no amount of overhead removal goes below.</summary>
+    /// <summary>The token's FLOPs at the measured matmul peak.</summary>
     public double ComputeMilliseconds => FlopsPerToken / PeakFlops * 1e3;
+
+    /// <summary>
+    /// Every weight read once at the measured memory bandwidth: at one row a forward reads each weight matrix for one
+    /// multiply-add per element, so memory, not arithmetic, is the floor no removal of overhead goes below.
+    /// </summary>
+    public double WeightReadMilliseconds => WeightBytes / BytesPerSecond * 1e3;
 }
 
 /// <summary>
@@ -57,11 +64,29 @@ static class DecodeProfile
             int promptTokens = engine.Tokenizer.Encode(prompt).Length;
             double context = promptTokens + newTokens / 2.0;
             double flops = 2.0 * engine.Model.ParameterCount() + 4.0 * config.NumHiddenLayers * config.NumAttentionHeads * config.HeadDim * context;
-            return new DecodeProfileResult(threads, steps, perToken, TrainingFlops.MeasureMatmulPeak(engine.Model.parameters().First().device), flops);
+            var device = engine.Model.parameters().First().device;
+            double weightBytes = engine.Model.parameters().Sum(p => p.numel() * p.element_size());
+            return new DecodeProfileResult(threads, steps, perToken, TrainingFlops.MeasureMatmulPeak(device), flops, MeasureCopyBandwidth(device), weightBytes);
         }
         finally
         {
             set_num_threads(before);
         }
+    }
+
+    /// <summary>Bytes per second read and written by the fastest of a few copies of a 256 MiB tensor (far past any cache).</summary>
+    private static double MeasureCopyBandwidth(Device device)
+    {
+        using var noGrad = no_grad();
+        using var source = empty(64L << 20, float32, device).fill_(1);
+        using var target = empty_like(source);
+        double best = double.MaxValue;
+        for (int i = 0; i < 4; i++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            target.copy_(source);
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return 2.0 * source.numel() * source.element_size() / best;
     }
 }

@@ -189,7 +189,7 @@ static class BenchCommand
         var profile = new Option<bool>("--profile")
         {
             Description = "Instead of the comparisons: profile one-row decoding by phase (milliseconds per token, with 1 thread and with --threads or " +
-                "libtorch's default), beside the time the token's arithmetic takes at an fp32 matmul peak measured with the same threads.",
+                "libtorch's default), beside the time the token's arithmetic takes at an fp32 matmul peak and its weights take to read at a copy bandwidth, both measured with the same threads.",
         };
         var command = new Command("generate",
             "Generation throughput: full recompute vs KV cache (1 row), and k siblings one request at a time vs one batched request " +
@@ -261,10 +261,11 @@ static class BenchCommand
         table.AddRow(["between phases (the loop's bookkeeping)", .. Cells(p => p.TotalMilliseconds - DecodeProfile.Phases.Where(x => !x.StartsWith(' ')).Sum(x => p.MillisecondsPerToken.GetValueOrDefault(x)))]);
         table.AddRow(["[bold]whole forward[/]", .. Cells(p => p.TotalMilliseconds)]);
         table.AddRow(["the token's FLOPs at the matmul peak", .. Cells(p => p.ComputeMilliseconds)]);
+        table.AddRow(["the weights read once at the copy bandwidth", .. Cells(p => p.WeightReadMilliseconds)]);
         console.Write(table);
         foreach (var p in profiles)
             console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"[grey]{p.Threads} thread(s): {p.Tokens} decoding forwards recorded; {1e3 / p.TotalMilliseconds:0} tokens/s; {p.FlopsPerToken / 1e6:0.0} MFLOP per token at {p.PeakFlops / 1e9:0.0} GFLOP/s = {p.ComputeMilliseconds:0.000} ms[/]");
+                $"[grey]{p.Threads} thread(s): {p.Tokens} decoding forwards recorded; {1e3 / p.TotalMilliseconds:0} tokens/s; {p.FlopsPerToken / 1e6:0.0} MFLOP per token at {p.PeakFlops / 1e9:0.0} GFLOP/s = {p.ComputeMilliseconds:0.000} ms; {p.WeightBytes / 1048576:0.0} MiB of weights at {p.BytesPerSecond / 1e9:0.0} GB/s copied = {p.WeightReadMilliseconds:0.000} ms[/]");
     }
 
     private static Command Search(CliContext context)

@@ -175,7 +175,7 @@ public class StepProfilerTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
             "--threads", "2", "--profile");
         Assert.True(r.ExitCode == 0, r.Err + r.Out);
         foreach (var expected in new[] { "ms/token, 1 thread", "ms/token, 2 threads", "model: attention block", "scaled dot-product attention", "whole forward",
-            "the token's FLOPs at the matmul peak", "3 decoding forwards recorded" })
+            "the token's FLOPs at the matmul peak", "the weights read once at the copy bandwidth", "3 decoding forwards recorded" })
             Assert.Contains(expected, r.Out);
         Assert.DoesNotContain("one by one", r.Out); // the profile replaces the comparisons
     }
