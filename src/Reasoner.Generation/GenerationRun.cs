@@ -52,7 +52,7 @@ public sealed class GenerationRun : IDisposable
         options.Validate();
         var writerOptions = store.ToWriterOptions(shard.WriterId);
         var inFlight = new ProblemsInFlight();
-        var model = ModelBackends.Create(generate.Model, device, () => inFlight.Problems);
+        var model = ModelBackends.Create(generate.Model, device, () => inFlight.Problems, generate.Server);
         Models.Scoring.IStepScoringModel? verifierEngine = null;
         try
         {

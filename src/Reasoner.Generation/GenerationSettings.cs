@@ -52,11 +52,56 @@ public sealed record GenerateSettings
 
     public SearchOverrides Search { get; set; } = new();
 
+    /// <summary>How the client reaches the model when <see cref="Model"/> is a server (vLLM, SGLang, serve-model).</summary>
+    public ServerClientSettings Server { get; set; } = new();
+
     /// <summary>A scorer folder (<c>train plv</c>'s verifier) whose step scores search adds to its step values with weight 1; empty: none.</summary>
     public string Verifier { get; set; } = "";
 }
 
 /// <summary>Search settings to change; unset values keep the algorithm's defaults (docs/search.md).</summary>
+/// <summary>
+/// The OpenAI-compatible client's timeouts, retries and concurrency (<c>Generate:Server</c>), for a farm whose server
+/// restarts slowly or answers slowly under load; the defaults are <see cref="OpenAiCompletionsOptions"/>'s.
+/// </summary>
+public sealed record ServerClientSettings
+{
+    /// <summary>Seconds one attempt may take, reading the whole answer included.</summary>
+    public double TimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Retries after a transient failure (connection refused, timeout, 408, 429, 5xx); 0 tries once.</summary>
+    public int MaxRetries { get; set; } = 4;
+
+    /// <summary>Seconds before the first retry; each later one doubles it, with jitter.</summary>
+    public double RetryDelaySeconds { get; set; } = 1;
+
+    /// <summary>No retry waits longer than this many seconds, a server's Retry-After included.</summary>
+    public double MaxRetryDelaySeconds { get; set; } = 30;
+
+    /// <summary>Requests in flight at once from this process, over all its workers.</summary>
+    public int MaxConcurrentRequests { get; set; } = 32;
+
+    /// <summary>The client options for a server at <paramref name="baseUrl"/>; settings out of range are refused here, by name.</summary>
+    public OpenAiCompletionsOptions ToOptions(Uri baseUrl, string? model)
+    {
+        if (!(TimeoutSeconds > 0)) throw new ArgumentException($"Generate:Server:TimeoutSeconds must be positive, not {TimeoutSeconds}");
+        if (MaxRetries < 0) throw new ArgumentException($"Generate:Server:MaxRetries must be at least 0, not {MaxRetries}");
+        if (!(RetryDelaySeconds >= 0)) throw new ArgumentException($"Generate:Server:RetryDelaySeconds must be at least 0, not {RetryDelaySeconds}");
+        if (!(MaxRetryDelaySeconds >= RetryDelaySeconds)) throw new ArgumentException($"Generate:Server:MaxRetryDelaySeconds must be at least RetryDelaySeconds ({RetryDelaySeconds}), not {MaxRetryDelaySeconds}");
+        if (MaxConcurrentRequests < 1) throw new ArgumentException($"Generate:Server:MaxConcurrentRequests must be at least 1, not {MaxConcurrentRequests}");
+        return new OpenAiCompletionsOptions
+        {
+            BaseUrl = baseUrl,
+            Model = model,
+            Timeout = TimeSpan.FromSeconds(TimeoutSeconds),
+            MaxRetries = MaxRetries,
+            RetryDelay = TimeSpan.FromSeconds(RetryDelaySeconds),
+            MaxRetryDelay = TimeSpan.FromSeconds(MaxRetryDelaySeconds),
+            MaxConcurrentRequests = MaxConcurrentRequests,
+        };
+    }
+}
+
 public sealed record SearchOverrides
 {
     /// <summary>mcts: simulations per committed step (the root gets 4×); best-first: most expansions.</summary>

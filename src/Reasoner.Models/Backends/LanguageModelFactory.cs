@@ -15,12 +15,13 @@ public static class LanguageModelFactory
     public const string Builtin = "builtin";
 
     /// <param name="device">Where the in-process engine runs (CPU when null); llama.cpp and servers choose their own.</param>
-    public static ILanguageModel Create(string spec, Device? device = null)
+    /// <param name="serverOptions">The client's options for a server spec, given its address and model name; the defaults when null.</param>
+    public static ILanguageModel Create(string spec, Device? device = null, Func<Uri, string?, OpenAiCompletionsOptions>? serverOptions = null)
     {
         var at = spec.LastIndexOf("@http", StringComparison.OrdinalIgnoreCase);
         var (model, url) = at > 0 ? (spec[..at], spec[(at + 1)..]) : (null, spec);
         if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
-            return new OpenAiCompletionsClient(new OpenAiCompletionsOptions { BaseUrl = uri, Model = model });
+            return new OpenAiCompletionsClient(serverOptions?.Invoke(uri, model) ?? new OpenAiCompletionsOptions { BaseUrl = uri, Model = model });
         if (spec.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
             return File.Exists(spec) ? LlamaCppModel.Load(spec) : throw new FileNotFoundException($"GGUF file not found: {spec}", spec);
         if (ModelFolder(spec) is { } folder) return TorchEngine.Load(folder, device);
