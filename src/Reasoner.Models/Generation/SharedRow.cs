@@ -79,6 +79,7 @@ internal sealed class SharedRow(int layerCount) : IDisposable
         if (!groups.Remove(group)) return;
         foreach (var s in sequences.Where(s => s.Value.Group == group).Select(s => s.Key).ToArray()) sequences.Remove(s);
         deadSlots += slotGroup.Count(g => g == group);
+        if (groups.Count == 0) Compact(); // nothing in flight: an idle engine holds no keys and values
     }
 
     /// <summary>A batch-1 cache of a group's prompt: what the prefix cache keeps.</summary>

@@ -93,6 +93,9 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     private long forwards, requestsPerForward, tokensFed, busyTicks;
     private int largestBatch;
 
+    /// <summary>Test hook: slots the shared row holds now, live and not yet compacted (read without the lock).</summary>
+    internal long SharedRowSlots => sharedRow.Length;
+
     /// <summary>Test hook: called with (row, log-probabilities over the vocabulary) before each token of a row is drawn.</summary>
     internal Action<int, float[]>? LogProbsObserved { get; set; }
 

@@ -79,6 +79,30 @@ public class CrossRequestBatchingTests(TinyCheckpoint checkpoint) : IClassFixtur
     }
 
     [Fact]
+    public async Task TheSharedRowStaysBoundedUnderLoadAndEmptiesWhenIdle()
+    {
+        // Waves of overlapping requests, as search workers make them: finished requests' slots are compacted away, so
+        // the row never holds much more than what is in flight, and an idle engine holds nothing.
+        using var engine = checkpoint.Engine();
+        long largest = 0;
+        var running = new List<Task>();
+        for (int i = 0; i < 40; i++)
+        {
+            running.Add(engine.CompleteAsync(Mixed[i % Mixed.Length] with { Seed = i }));
+            if (running.Count == 4)
+            {
+                await Task.WhenAny(running);
+                running.RemoveAll(t => t.IsCompleted);
+            }
+            largest = Math.Max(largest, engine.SharedRowSlots);
+        }
+        await Task.WhenAll(running);
+        // Four requests in flight hold at most 4 × (prompt + 5 rows × 25 tokens) ≈ 4 × 150 slots; twice that with the dead.
+        Assert.InRange(largest, 1, 1200);
+        Assert.Equal(0, engine.SharedRowSlots);
+    }
+
+    [Fact]
     public async Task ScoringRequestsJoinTheSameForwards()
     {
         string[] continuations = [" 12 + 35 = 47.", " 47", "", " 12 + 35 = 46.\nStep 2: The answer is 46."];
