@@ -66,20 +66,22 @@ public sealed record GenerateSettings
 /// </summary>
 public sealed record ServerClientSettings
 {
+    private static readonly OpenAiCompletionsOptions ClientDefaults = new() { BaseUrl = new Uri("http://127.0.0.1") };
+
     /// <summary>Seconds one attempt may take, reading the whole answer included.</summary>
-    public double TimeoutSeconds { get; set; } = 120;
+    public double TimeoutSeconds { get; set; } = ClientDefaults.Timeout.TotalSeconds;
 
     /// <summary>Retries after a transient failure (connection refused, timeout, 408, 429, 5xx); 0 tries once.</summary>
-    public int MaxRetries { get; set; } = 4;
+    public int MaxRetries { get; set; } = ClientDefaults.MaxRetries;
 
     /// <summary>Seconds before the first retry; each later one doubles it, with jitter.</summary>
-    public double RetryDelaySeconds { get; set; } = 1;
+    public double RetryDelaySeconds { get; set; } = ClientDefaults.RetryDelay.TotalSeconds;
 
     /// <summary>No retry waits longer than this many seconds, a server's Retry-After included.</summary>
-    public double MaxRetryDelaySeconds { get; set; } = 30;
+    public double MaxRetryDelaySeconds { get; set; } = ClientDefaults.MaxRetryDelay.TotalSeconds;
 
     /// <summary>Requests in flight at once from this process, over all its workers.</summary>
-    public int MaxConcurrentRequests { get; set; } = 32;
+    public int MaxConcurrentRequests { get; set; } = ClientDefaults.MaxConcurrentRequests;
 
     /// <summary>The client options for a server at <paramref name="baseUrl"/>; settings out of range are refused here, by name.</summary>
     public OpenAiCompletionsOptions ToOptions(Uri baseUrl, string? model)

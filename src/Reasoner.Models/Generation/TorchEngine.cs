@@ -88,9 +88,9 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     public PrefixCacheStats PrefixCacheStats => prefixCache.Stats;
 
     /// <summary>Counters of the loop's forwards since the engine started (read without the lock: may be mid-forward).</summary>
-    public EngineBatchStats BatchStats => new(forwards, requestsPerForward, largestBatch, tokensFed, TimeSpan.FromTicks(busyTicks));
+    public EngineBatchStats BatchStats => new(forwards, requestsServed, largestBatch, tokensFed, TimeSpan.FromTicks(busyTicks));
 
-    private long forwards, requestsPerForward, tokensFed, busyTicks;
+    private long forwards, requestsServed, tokensFed, busyTicks;
     private int largestBatch;
 
     /// <summary>Test hook: slots the shared row holds now, live and not yet compacted (read without the lock).</summary>
@@ -123,6 +123,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     public Task<IReadOnlyList<Completion>> CompleteAsync(CompletionRequest request, CancellationToken cancel = default)
     {
         Validate(request);
+        var sampler = new TokenSampler(request.Temperature, request.TopP); // checks temperature and top-p
         int[] promptIds;
         try { promptIds = EncodePrompt(request.Prompt); }
         catch (ArgumentException e) { return Task.FromException<IReadOnlyList<Completion>>(e); }
@@ -130,7 +131,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         var rows = Enumerable.Range(0, request.N)
             .Select(i => new SampledRow(Tokenizer, RowRandom(seed, i), request.Stop, endOfSequence, request.MaxTokens))
             .ToArray();
-        return Submit(new CompletionJob(promptIds, new TokenSampler(request.Temperature, request.TopP), rows, cancel));
+        return Submit(new CompletionJob(promptIds, sampler, rows, cancel));
     }
 
     /// <summary>N roll-outs to the end of the solution: no stop strings, so each row runs to EOS or the token limit.</summary>
@@ -179,7 +180,6 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         if (request.N < 1) throw new ArgumentOutOfRangeException(nameof(request), $"N must be at least 1, not {request.N}");
         if (request.MaxTokens < 1) throw new ArgumentOutOfRangeException(nameof(request), $"MaxTokens must be at least 1, not {request.MaxTokens}");
         if (request.Stop.Any(string.IsNullOrEmpty)) throw new ArgumentException("stop strings must not be empty", nameof(request));
-        _ = new TokenSampler(request.Temperature, request.TopP); // checks temperature and top-p
     }
 
     private int[] EncodePrompt(string prompt)
@@ -210,41 +210,43 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
 
         /// <summary>Hands the results to the caller.</summary>
         public abstract void Publish();
+    }
 
-        protected static void FailTask<T>(TaskCompletionSource<T> done, Exception error)
+    /// <summary>A job whose caller awaits a <typeparamref name="T"/>.</summary>
+    private abstract class Job<T>(int[] promptIds, CancellationToken cancel) : Job(promptIds, cancel)
+    {
+        public TaskCompletionSource<T> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected abstract T Result();
+
+        public override void Publish() => Done.TrySetResult(Result());
+
+        public override void Fail(Exception error)
         {
-            if (error is OperationCanceledException cancelled) done.TrySetCanceled(cancelled.CancellationToken);
-            else done.TrySetException(error);
+            if (error is OperationCanceledException cancelled) Done.TrySetCanceled(cancelled.CancellationToken);
+            else Done.TrySetException(error);
         }
     }
 
-    private sealed class CompletionJob(int[] promptIds, TokenSampler sampler, SampledRow[] rows, CancellationToken cancel) : Job(promptIds, cancel)
+    private sealed class CompletionJob(int[] promptIds, TokenSampler sampler, SampledRow[] rows, CancellationToken cancel)
+        : Job<IReadOnlyList<Completion>>(promptIds, cancel)
     {
         public TokenSampler Sampler { get; } = sampler;
         public SampledRow[] Rows { get; } = rows;
         public List<(int Row, int Sequence)> Active { get; } = [];
-        public TaskCompletionSource<IReadOnlyList<Completion>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public override void Publish() => Done.TrySetResult(Rows.Select(r => r.ToCompletion()).ToArray());
-        public override void Fail(Exception error) => FailTask(Done, error);
+        protected override IReadOnlyList<Completion> Result() => [.. Rows.Select(r => r.ToCompletion())];
     }
 
-    private sealed class ScoreJob(int[] promptIds, IReadOnlyList<IReadOnlyList<int>> continuations, CancellationToken cancel) : Job(promptIds, cancel)
+    private sealed class ScoreJob(int[] promptIds, IReadOnlyList<IReadOnlyList<int>> continuations, CancellationToken cancel)
+        : Job<IReadOnlyList<double[]>>(promptIds, cancel)
     {
         public IReadOnlyList<IReadOnlyList<int>> Continuations { get; } = continuations;
         public double[][] Results { get; } = [.. continuations.Select(c => new double[c.Count])];
         public List<(int Continuation, int Sequence)> Pending { get; } = [];
-        public TaskCompletionSource<IReadOnlyList<double[]>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public override void Publish() => Done.TrySetResult(Results);
-        public override void Fail(Exception error) => FailTask(Done, error);
+        protected override IReadOnlyList<double[]> Result() => Results;
     }
 
-    private Task<IReadOnlyList<Completion>> Submit(CompletionJob job)
-    {
-        Enqueue(job);
-        return job.Done.Task;
-    }
-
-    private Task<IReadOnlyList<double[]>> Submit(ScoreJob job)
+    private Task<T> Submit<T>(Job<T> job)
     {
         Enqueue(job);
         return job.Done.Task;
@@ -435,7 +437,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         using var profiled = StepProfiler.Forward(decodesOnly: active.All(j => j is CompletionJob && j.PromptFeed is null));
         var feeds = new List<RowFeed>();
         var fullAt = new List<long>(); // the fed tokens whose whole next-token distribution is needed: prompts' last, decoding rows'
-        var promptEnd = new Dictionary<Job, int>();
+        var readFrom = new Dictionary<Job, int>(); // where a job's tokens after its prompt start: its scored continuations
         int fedTokens = 0;
         void Feed(RowFeed feed)
         {
@@ -447,9 +449,9 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
             if (job.PromptFeed is { } prompt)
             {
                 Feed(new RowFeed(job.Group!.Value, null, prompt));
-                promptEnd[job] = fedTokens;
                 fullAt.Add(fedTokens - 1);
             }
+            readFrom[job] = fedTokens;
             if (job is CompletionJob completion)
                 foreach (var (row, sequence) in completion.Active)
                 {
@@ -461,7 +463,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
                     Feed(new RowFeed(job.Group!.Value, sequence, [.. score.Continuations[i].Take(score.Continuations[i].Count - 1)]));
         }
         forwards++;
-        requestsPerForward += active.Count;
+        requestsServed += active.Count;
         tokensFed += fedTokens;
         largestBatch = Math.Max(largestBatch, active.Count);
         var scope = NewDisposeScope();
@@ -476,12 +478,12 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
             foreach (var job in active.ToArray())
             {
                 bool going;
-                if (promptEnd.TryGetValue(job, out int end))
+                if (job.PromptFeed is not null)
                 {
                     var next = logProbs.AsSpan(full++ * vocabulary, vocabulary).ToArray();
                     job.PromptFeed = null;
                     if (prefixCache.Keeps(job.PromptIds.Length)) prefixCache.Retain(job.PromptIds, sharedRow.CopyPrompt(job.Group!.Value), next);
-                    going = Begin(job, next, prefix: null, promptHidden: hidden, promptAt: end);
+                    going = Begin(job, next, prefix: null, promptHidden: hidden, promptAt: readFrom[job]);
                 }
                 else if (job is CompletionJob completion)
                 {
@@ -494,7 +496,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
                 else
                 {
                     var score = (ScoreJob)job;
-                    ReadScores(score, hidden, FedAt(feeds, score.Pending[0].Sequence));
+                    ReadScores(score, hidden, readFrom[job]);
                     finished.Add(score);
                     going = false;
                 }
@@ -514,18 +516,6 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
             using (StepProfiler.Measure("disposing the step's tensors"))
                 scope.Dispose();
         }
-    }
-
-    // Where a sequence's feed starts among the fed tokens.
-    private static int FedAt(List<RowFeed> feeds, int sequence)
-    {
-        int at = 0;
-        foreach (var feed in feeds)
-        {
-            if (feed.Sequence == sequence) return at;
-            at += feed.Tokens.Length;
-        }
-        throw new InvalidOperationException($"sequence {sequence} was not fed");
     }
 
     /// <returns>Whether the row is finished.</returns>

@@ -21,20 +21,6 @@ public class CrossRequestBatchingTests(TinyCheckpoint checkpoint) : IClassFixtur
         new("Q", 2, MaxTokens: 25) { Seed = 6, Temperature = 1.3 },
     ];
 
-    private static void AssertSame(IReadOnlyList<Completion> expected, IReadOnlyList<Completion> actual)
-    {
-        Assert.Equal(expected.Count, actual.Count);
-        for (int i = 0; i < expected.Count; i++)
-        {
-            Assert.Equal(expected[i].TokenIds, actual[i].TokenIds);
-            Assert.Equal(expected[i].Text, actual[i].Text);
-            Assert.Equal(expected[i].Finish, actual[i].Finish);
-            for (int j = 0; j < expected[i].TokenCount; j++)
-                Assert.True(Math.Abs(expected[i].TokenLogProbs[j] - actual[i].TokenLogProbs[j]) < 1e-4,
-                    $"row {i} token {j}: {expected[i].TokenLogProbs[j]} alone, {actual[i].TokenLogProbs[j]} batched");
-        }
-    }
-
     private async Task<IReadOnlyList<Completion>[]> Alone(IEnumerable<CompletionRequest> requests)
     {
         using var engine = checkpoint.Engine(new TorchEngineOptions { BatchAcrossRequests = false, PrefixCacheTokens = 0 });
@@ -52,7 +38,7 @@ public class CrossRequestBatchingTests(TinyCheckpoint checkpoint) : IClassFixtur
         using (engine.HoldLoop()) batched = [.. Mixed.Select(r => engine.CompleteAsync(r))];
         var actual = await Task.WhenAll(batched);
 
-        for (int r = 0; r < Mixed.Length; r++) AssertSame(expected[r], actual[r]);
+        for (int r = 0; r < Mixed.Length; r++) CompletionAssert.Same(expected[r], actual[r]);
         Assert.Equal(Mixed.Length, engine.BatchStats.LargestBatch);
         // One forward prefills every prompt and gives every row its first token; each further forward gives every
         // unfinished row one more: as many forwards as the longest row has tokens.
@@ -74,7 +60,7 @@ public class CrossRequestBatchingTests(TinyCheckpoint checkpoint) : IClassFixtur
             tasks.Add(engine.CompleteAsync(request));
         }
         var actual = await Task.WhenAll(tasks);
-        for (int r = 0; r < tasks.Count; r++) AssertSame(expected[r], actual[r]);
+        for (int r = 0; r < tasks.Count; r++) CompletionAssert.Same(expected[r], actual[r]);
         Assert.True(engine.BatchStats.LargestBatch > 1);
     }
 
@@ -121,7 +107,7 @@ public class CrossRequestBatchingTests(TinyCheckpoint checkpoint) : IClassFixtur
             completed = engine.CompleteAsync(Mixed[1]);
             scored = engine.ScoreAsync(TinyCheckpoint.Prompt, continuations);
         }
-        AssertSame(expectedCompletion, await completed);
+        CompletionAssert.Same(expectedCompletion, await completed);
         var actual = await scored;
         for (int i = 0; i < continuations.Length; i++)
         {
@@ -151,7 +137,7 @@ public class CrossRequestBatchingTests(TinyCheckpoint checkpoint) : IClassFixtur
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
         Assert.True(cancelled.IsCanceled);
         var actual = await Task.WhenAll(others);
-        for (int r = 0; r < Mixed.Length; r++) AssertSame(expected[r], actual[r]);
+        for (int r = 0; r < Mixed.Length; r++) CompletionAssert.Same(expected[r], actual[r]);
     }
 
     [Fact]

@@ -9,19 +9,6 @@ public class SeedAndPrefixCacheTests(TinyCheckpoint checkpoint) : IClassFixture<
     private static CompletionRequest Request(string prompt, long seed, int n = 4) =>
         new(prompt, n, MaxTokens: 12) { Seed = seed, TopP = 0.95 };
 
-    private static void AssertSame(IReadOnlyList<Completion> expected, IReadOnlyList<Completion> actual)
-    {
-        Assert.Equal(expected.Count, actual.Count);
-        for (int i = 0; i < expected.Count; i++)
-        {
-            Assert.Equal(expected[i].TokenIds, actual[i].TokenIds);
-            Assert.Equal(expected[i].Text, actual[i].Text);
-            Assert.Equal(expected[i].Finish, actual[i].Finish);
-            for (int j = 0; j < expected[i].TokenCount; j++)
-                Assert.True(Math.Abs(expected[i].TokenLogProbs[j] - actual[i].TokenLogProbs[j]) < 1e-4);
-        }
-    }
-
     [Fact]
     public async Task SameSeedSameCompletionsDifferentSeedDifferent()
     {
@@ -29,7 +16,7 @@ public class SeedAndPrefixCacheTests(TinyCheckpoint checkpoint) : IClassFixture<
         var first = await engine.CompleteAsync(Request(TinyCheckpoint.Prompt, seed: 7));
         await engine.CompleteAsync(Request("Question: Is (true and not false) or false?", seed: 8));
         var again = await engine.CompleteAsync(Request(TinyCheckpoint.Prompt, seed: 7));
-        AssertSame(first, again);
+        CompletionAssert.Same(first, again);
 
         var other = await engine.CompleteAsync(Request(TinyCheckpoint.Prompt, seed: 9));
         Assert.Contains(Enumerable.Range(0, 4), i => !first[i].TokenIds.SequenceEqual(other[i].TokenIds));
@@ -43,7 +30,7 @@ public class SeedAndPrefixCacheTests(TinyCheckpoint checkpoint) : IClassFixture<
         using var engine = checkpoint.Engine();
         var four = await engine.CompleteAsync(Request(TinyCheckpoint.Prompt, seed: 3, n: 4));
         var two = await engine.CompleteAsync(Request(TinyCheckpoint.Prompt, seed: 3, n: 2));
-        AssertSame(four.Take(2).ToArray(), two);
+        CompletionAssert.Same(four.Take(2).ToArray(), two);
     }
 
     [Fact]
@@ -57,14 +44,14 @@ public class SeedAndPrefixCacheTests(TinyCheckpoint checkpoint) : IClassFixture<
         using var warm = checkpoint.Engine();
         await warm.CompleteAsync(Request(parent, seed: 1));
         var fromParent = await warm.CompleteAsync(Request(child, seed: 5));
-        AssertSame(expected, fromParent);
+        CompletionAssert.Same(expected, fromParent);
         var stats = warm.PrefixCacheStats;
         Assert.Equal(warm.Tokenizer.Encode(parent).Length, stats.ReusedTokens);
         Assert.Equal(warm.Tokenizer.Encode(parent).Length + warm.Tokenizer.Encode(child).Length - stats.ReusedTokens, stats.PrefilledTokens);
 
         // The same prompt again is an exact hit: nothing is prefilled.
         var exact = await warm.CompleteAsync(Request(child, seed: 5));
-        AssertSame(expected, exact);
+        CompletionAssert.Same(expected, exact);
         Assert.Equal(stats.PrefilledTokens, warm.PrefixCacheStats.PrefilledTokens);
         Assert.Equal(stats.Entries, warm.PrefixCacheStats.Entries);
     }
@@ -85,7 +72,7 @@ public class SeedAndPrefixCacheTests(TinyCheckpoint checkpoint) : IClassFixture<
         using var cold = checkpoint.Engine();
         var expected = await cold.CompleteAsync(Request(child, seed: 6));
         await warm.CompleteAsync(Request(parent, seed: 1));
-        AssertSame(expected, await warm.CompleteAsync(Request(child, seed: 6)));
+        CompletionAssert.Same(expected, await warm.CompleteAsync(Request(child, seed: 6)));
         Assert.Equal(shared, warm.PrefixCacheStats.ReusedTokens);
     }
 
@@ -121,6 +108,6 @@ public class SeedAndPrefixCacheTests(TinyCheckpoint checkpoint) : IClassFixture<
         var concurrent = await Task.WhenAll(requests.Select(r => engine.CompleteAsync(r)));
         using var sequentialEngine = checkpoint.Engine();
         for (int i = 0; i < requests.Length; i++)
-            AssertSame(await sequentialEngine.CompleteAsync(requests[i]), concurrent[i]);
+            CompletionAssert.Same(await sequentialEngine.CompleteAsync(requests[i]), concurrent[i]);
     }
 }
