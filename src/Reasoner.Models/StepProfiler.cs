@@ -3,9 +3,9 @@ using System.Diagnostics;
 namespace Reasoner.Models;
 
 /// <summary>
-/// Wall time of the engine's decoding forwards by phase, for <c>bench generate --profile</c>. Off unless started; a
-/// phase costs one flag check then. While on, only forwards that feed no prompt tokens (decoding steps) are recorded,
-/// so a request's prefill does not blur the per-token figures. On the CPU every libtorch operation has finished when
+/// Wall time of the engine's forwards by phase, for <c>bench generate --profile</c> and <c>bench search --profile</c>.
+/// Off unless started; a phase costs one flag check then. While on, only forwards that feed no prompt tokens (decoding
+/// steps) are recorded, so a request's prefill does not blur the per-token figures, unless started for every forward. On the CPU every libtorch operation has finished when
 /// it returns, so wall time around a call is that call's cost. One writer at a time (the engine's loop thread).
 /// </summary>
 public static class StepProfiler
@@ -13,16 +13,18 @@ public static class StepProfiler
     private static readonly object Gate = new();
     private static readonly Dictionary<string, long> Ticks = [];
     private static volatile bool enabled;
+    private static volatile bool everyForward;
     private static bool recording;
     private static long steps;
 
-    /// <summary>Clears what was recorded and starts recording.</summary>
-    public static void Start()
+    /// <summary>Clears what was recorded and starts recording decoding forwards, or every forward (prefills and scoring too).</summary>
+    public static void Start(bool everyForward = false)
     {
         lock (Gate)
         {
             Ticks.Clear();
             steps = 0;
+            StepProfiler.everyForward = everyForward;
             enabled = true;
         }
     }
@@ -37,10 +39,10 @@ public static class StepProfiler
         }
     }
 
-    /// <summary>Marks a forward: recorded when the profiler is on and the forward only decodes. Dispose at its end.</summary>
+    /// <summary>Marks a forward: recorded when the profiler is on and the forward only decodes (or every forward is recorded). Dispose at its end.</summary>
     public static Span Forward(bool decodesOnly)
     {
-        if (!enabled || !decodesOnly) return default;
+        if (!enabled || !(decodesOnly || everyForward)) return default;
         recording = true;
         lock (Gate) steps++;
         return new Span(WholeForward, Stopwatch.GetTimestamp(), endsForward: true);

@@ -6,15 +6,17 @@ namespace Reasoner.Models.Generation;
 internal readonly record struct RowFeed(int Group, int? Sequence, int[] Tokens);
 
 /// <summary>
-/// Every request in flight decoded in a single cache row. A request is a group: its prompt's slots (copied in from
-/// the prefix cache, fed as tokens, or both), then its sequences (sampled siblings, continuations being scored),
-/// each with slots of its own. A token attends to its group's prompt and to its own sequence's earlier slots (a
-/// block-diagonal, tree-shaped mask) at its own rotary position, which is exactly the attention of a separate row per
-/// sequence: one forward advances every request, prefills and decoding steps alike, and a prompt's keys and values
-/// are stored and read once per request, not once per sibling.
+/// Every request in flight decoded in a single row. A request is a group: its prompt's slots (copied in from the
+/// prefix cache, fed as tokens, or both), then its sequences (sampled siblings, continuations being scored), each with
+/// slots of its own, all in the group's own batch-1 cache. A token attends to its group's prompt and to its own
+/// sequence's earlier slots (a tree-shaped mask) at its own rotary position, which is exactly the attention of a
+/// separate row per sequence: one forward advances every request, prefills and decoding steps alike, and a prompt's
+/// keys and values are stored and read once per request, not once per sibling.
 /// <list type="bullet">
-/// <item>Joining and leaving: groups are added and released between steps; a released group's slots are masked
-/// and, once the dead slots outnumber the live ones, compacted away.</item>
+/// <item>Attention per request: projections and MLP run once over every group's tokens, attention once per group over
+/// that group's slots only (<see cref="CausalLanguageModel.HiddenStatesGrouped"/>), so its cost grows with each
+/// request's own length, not with everything in flight.</item>
+/// <item>Joining and leaving: groups are added and released between steps; a released group's cache is freed at once.</item>
 /// <item>Ragged feeds: a step may feed a prompt's remaining tokens, one token of each decoding sequence and whole
 /// continuations being scored. A prompt's tokens fed in a step are seen by its sequences' tokens in the same step, so
 /// scoring a fresh prompt's continuations takes one forward.</item>
@@ -25,10 +27,14 @@ internal sealed class SharedRow(int layerCount) : IDisposable
 {
     private const int Prompt = -1; // the sequence of a prompt slot: its whole group sees it
 
-    private sealed class Group
+    private sealed class Group(int layerCount) : IDisposable
     {
+        public KvCache Cache { get; } = new(layerCount);
+        public List<int> SlotSequence { get; } = []; // per slot of the group's cache: its sequence, or Prompt
         public int PromptLength { get; set; }
         public bool HasStarted { get; set; } // a sequence has been fed: the prompt is complete
+
+        public void Dispose() => Cache.Dispose();
     }
 
     private sealed class Sequence(int group)
@@ -38,30 +44,24 @@ internal sealed class SharedRow(int layerCount) : IDisposable
         public int Fed { get; set; }
     }
 
-    private readonly KvCache cache = new(layerCount);
-    private readonly List<int> slotGroup = [];    // per slot: the group it belongs to
-    private readonly List<int> slotSequence = []; // per slot: its sequence, or Prompt
     private readonly Dictionary<int, Group> groups = [];
     private readonly Dictionary<int, Sequence> sequences = [];
-    private int nextGroup, nextSequence, deadSlots;
+    private int nextGroup, nextSequence;
 
-    /// <summary>Slots held, live and not yet compacted.</summary>
-    public long Length => cache.Length;
+    /// <summary>Slots held by every group in flight.</summary>
+    public long Length => groups.Values.Sum(g => g.Cache.Length);
 
     /// <summary>A new group whose prompt starts with the first <paramref name="slots"/> slots of a batch-1 cache (only read); none when 0.</summary>
     public int AddGroup(KvCache? prefix, int slots)
     {
         int id = nextGroup++;
+        var group = new Group(layerCount) { PromptLength = slots };
         if (slots > 0)
         {
-            cache.AppendSlots(prefix ?? throw new ArgumentNullException(nameof(prefix)), slots);
-            for (int i = 0; i < slots; i++)
-            {
-                slotGroup.Add(id);
-                slotSequence.Add(Prompt);
-            }
+            group.Cache.AppendSlots(prefix ?? throw new ArgumentNullException(nameof(prefix)), slots);
+            group.SlotSequence.AddRange(Enumerable.Repeat(Prompt, slots));
         }
-        groups[id] = new Group { PromptLength = slots };
+        groups[id] = group;
         return id;
     }
 
@@ -73,34 +73,39 @@ internal sealed class SharedRow(int layerCount) : IDisposable
         return nextSequence++;
     }
 
-    /// <summary>Drops a group and its sequences; their slots are masked now and freed at a later compaction.</summary>
+    /// <summary>Drops a group and its sequences, and frees their keys and values.</summary>
     public void Release(int group)
     {
-        if (!groups.Remove(group)) return;
+        if (!groups.Remove(group, out var released)) return;
         foreach (var s in sequences.Where(s => s.Value.Group == group).Select(s => s.Key).ToArray()) sequences.Remove(s);
-        deadSlots += slotGroup.Count(g => g == group);
-        if (groups.Count == 0) Compact(); // nothing in flight: an idle engine holds no keys and values
+        released.Dispose();
     }
 
-    /// <summary>A batch-1 cache of a group's prompt: what the prefix cache keeps.</summary>
-    public KvCache CopyPrompt(int group) =>
-        cache.CopySlots([.. Enumerable.Range(0, slotGroup.Count).Where(j => slotGroup[j] == group && slotSequence[j] == Prompt).Select(j => (long)j)]);
+    /// <summary>A batch-1 cache of a group's prompt (its first slots): what the prefix cache keeps.</summary>
+    public KvCache CopyPrompt(int group)
+    {
+        var g = groups.TryGetValue(group, out var found) ? found : throw new ArgumentException($"group {group} is not in the row", nameof(group));
+        return g.Cache.CopySlots([.. Enumerable.Range(0, g.PromptLength).Select(j => (long)j)]);
+    }
 
     /// <summary>
-    /// Feeds the tokens in order (a group's prompt tokens before its sequences'); returns the hidden states of every
-    /// fed token [total tokens, hidden], feed after feed.
+    /// Feeds the tokens in order (a group's feeds one after another, its prompt tokens before its sequences'); returns
+    /// the hidden states of every fed token [total tokens, hidden], feed after feed.
     /// </summary>
     public Tensor Step(CausalLanguageModel model, IReadOnlyList<RowFeed> feeds, Device device)
     {
         var inputs = StepProfiler.Measure("feeds, attention mask, input tensors");
-        if (deadSlots > 0 && deadSlots >= Length - deadSlots) Compact();
-        int past = (int)Length, n = feeds.Sum(f => f.Tokens.Length), slots = past + n;
+        int n = feeds.Sum(f => f.Tokens.Length);
         var positions = new long[n];
         var ids = new long[n];
+        var spans = new List<(Group Group, int Start, int Count, int Past)>();
         int at = 0;
         foreach (var (groupId, sequenceId, tokens) in feeds)
         {
             var group = groups.TryGetValue(groupId, out var g) ? g : throw new ArgumentException($"group {groupId} is not in the row");
+            if (spans.Count > 0 && spans[^1].Group == group) spans[^1] = spans[^1] with { Count = spans[^1].Count + tokens.Length };
+            else if (spans.Any(x => x.Group == group)) throw new ArgumentException($"group {groupId}'s feeds must follow one another");
+            else spans.Add((group, at, tokens.Length, (int)group.Cache.Length));
             int sequence = Prompt;
             if (sequenceId is { } id)
             {
@@ -120,35 +125,32 @@ internal sealed class SharedRow(int layerCount) : IDisposable
             for (int t = 0; t < tokens.Length; t++, at++)
             {
                 ids[at] = tokens[t];
-                slotGroup.Add(groupId);
-                slotSequence.Add(sequence);
+                group.SlotSequence.Add(sequence);
             }
         }
-        // Token i (at slot past+i) sees the slots up to its own that are its group's prompt or its own sequence's.
-        var visible = new bool[n * slots];
-        for (int i = 0; i < n; i++)
+        // Within its group, token i (at slot past+i) sees the slots up to its own that are the prompt's or its own sequence's.
+        var attention = new List<AttentionGroup>(spans.Count);
+        foreach (var (group, start, count, past) in spans)
         {
-            int group = slotGroup[past + i], sequence = slotSequence[past + i];
-            var row = visible.AsSpan(i * slots, slots);
-            for (int j = 0; j <= past + i; j++)
-                row[j] = slotGroup[j] == group && (slotSequence[j] == Prompt || slotSequence[j] == sequence);
+            int slots = past + count;
+            var visible = new bool[count * slots];
+            for (int i = 0; i < count; i++)
+            {
+                int sequence = group.SlotSequence[past + i];
+                var row = visible.AsSpan(i * slots, slots);
+                for (int j = 0; j <= past + i; j++) row[j] = group.SlotSequence[j] == Prompt || group.SlotSequence[j] == sequence;
+            }
+            attention.Add(new AttentionGroup(group.Cache, start, count, tensor(visible, [1, 1, count, slots], device: device)));
         }
-        var (idTensor, positionTensor, visibleTensor) = (tensor(ids, [1, n], device: device), tensor(positions, [1, n], device: device), tensor(visible, [1, n, slots], device: device));
+        var (idTensor, positionTensor) = (tensor(ids, [1, n], device: device), tensor(positions, [1, n], device: device));
         inputs.Dispose();
-        return model.HiddenStates(idTensor, cache, positions: positionTensor, visibility: visibleTensor)[0];
+        return model.HiddenStatesGrouped(idTensor, positionTensor, attention)[0];
     }
 
-    private void Compact()
+    public void Dispose()
     {
-        var live = Enumerable.Range(0, slotGroup.Count).Where(j => groups.ContainsKey(slotGroup[j])).ToArray();
-        cache.KeepSlots([.. live.Select(j => (long)j)]);
-        var (keptGroups, keptSequences) = (live.Select(j => slotGroup[j]).ToArray(), live.Select(j => slotSequence[j]).ToArray());
-        slotGroup.Clear();
-        slotGroup.AddRange(keptGroups);
-        slotSequence.Clear();
-        slotSequence.AddRange(keptSequences);
-        deadSlots = 0;
+        foreach (var group in groups.Values) group.Dispose();
+        groups.Clear();
+        sequences.Clear();
     }
-
-    public void Dispose() => cache.Dispose();
 }

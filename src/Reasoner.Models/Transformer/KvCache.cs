@@ -134,28 +134,6 @@ public sealed class KvCache : IDisposable
         return copy;
     }
 
-    /// <summary>
-    /// Keeps only the listed slots, in the listed order, and drops the rest (their memory too): how a shared decoding
-    /// row sheds the slots of requests that have finished. An empty list empties the cache.
-    /// </summary>
-    internal void KeepSlots(long[] slots)
-    {
-        if (slots.Length == 0)
-        {
-            Dispose();
-            return;
-        }
-        using var kept = CopySlots(slots);
-        for (int layer = 0; layer < LayerCount; layer++)
-        {
-            (keys[layer], kept.keys[layer]) = (kept.keys[layer], keys[layer]);
-            (values[layer], kept.values[layer]) = (kept.values[layer], values[layer]);
-        }
-        (tokenMask, kept.tokenMask) = (kept.tokenMask, tokenMask);
-        (rowLengths, kept.rowLengths) = (kept.rowLengths, rowLengths);
-        Length = slots.Length;
-    }
-
     private static Tensor Gathered(Tensor buffer, Tensor index)
     {
         long count = index.shape[0];

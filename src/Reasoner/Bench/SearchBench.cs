@@ -53,6 +53,9 @@ sealed record SearchBenchResult(SearchBenchCase Case, IReadOnlyList<PreferenceTr
     /// <summary>The engine loop's counters over the run: requests and tokens per forward, time at work.</summary>
     public EngineBatchStats? Engine { get; init; }
 
+    /// <summary>With <c>--profile</c>: milliseconds per forward by phase (<see cref="DecodeProfile.Phases"/>), every forward recorded.</summary>
+    public IReadOnlyDictionary<string, double>? Profile { get; init; }
+
     /// <summary>The share of the run's wall time the engine was at work: below 1, the workers kept it waiting.</summary>
     public double EngineBusyShare => Engine is { } e && Elapsed > TimeSpan.Zero ? e.Busy / Elapsed : 0;
 
@@ -94,6 +97,9 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
     /// <summary>A step verifier every configuration's search scores new steps with (bench search --verifier).</summary>
     public IStepVerifier? Verifier { get; init; }
 
+    /// <summary>Record where each forward's time goes (<see cref="StepProfiler"/>, every forward).</summary>
+    public bool Profile { get; init; }
+
     /// <summary>Greedy accuracy on the problems, with the prompt the search starts from (the baseline search must beat).</summary>
     public async Task<int> GreedyCorrectAsync(int maxTokens, Action<int> progress, CancellationToken cancel)
     {
@@ -123,12 +129,19 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
         var sink = new MemorySink(progress);
         var pipeline = new GenerationPipeline(search, sink, new PipelineOptions { Workers = c.Workers }, NullLogger.Instance);
         long memoryAtStart = PeakMemory.Reset();
+        if (Profile) StepProfiler.Start(everyForward: true);
         var clock = Stopwatch.StartNew();
         var result = await pipeline.RunAsync([new ProblemListSource("bench", problems)], cancel);
         clock.Stop();
+        Dictionary<string, double>? profile = null;
+        if (Profile)
+        {
+            var (forwards, phases) = StepProfiler.Stop();
+            profile = phases.ToDictionary(p => p.Key, p => p.Value.TotalMilliseconds / Math.Max(1, forwards));
+        }
         cancel.ThrowIfCancellationRequested();
         if (result.End != PipelineEnd.Completed) throw new InvalidOperationException($"the {c.Algorithm} run ended {result.End}");
-        return new SearchBenchResult(c, sink.Trees, clock.Elapsed, PeakMemory.Since(memoryAtStart)) { Engine = engine.BatchStats };
+        return new SearchBenchResult(c, sink.Trees, clock.Elapsed, PeakMemory.Since(memoryAtStart)) { Engine = engine.BatchStats, Profile = profile };
     }
 
     private sealed class MemorySink(Action<int> progress) : ITreeSink

@@ -284,6 +284,8 @@ static class BenchCommand
         var seed = new Option<int>("--seed") { Description = "Seed of every search.", DefaultValueFactory = _ => context.Settings.Seed };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads.", DefaultValueFactory = _ => 2 };
         var yieldOnly = new Option<bool>("--yield-only") { Description = "Run only the generator's own configuration (forking and batching, 1 worker): the search yield on more problems in less time, no speed comparison." };
+        var paths = new Option<string>("--paths") { Description = "Engine paths to time, comma-separated: unbatched (one row per call, no prefix cache), one-at-a-time (forking, one request at a time), batched (forking + batching across requests). The first timed is the baseline of the speed-up and same-trees columns.", DefaultValueFactory = _ => "unbatched,one-at-a-time,batched" };
+        var profile = new Option<bool>("--profile") { Description = "Also record where each forward's time goes in every configuration (the engine's and the model's phases, every forward: prefills, decoding and scoring) and print milliseconds per forward by phase, side by side." };
         var workers = new Option<string>("--workers", "-w") { Description = "Worker counts to time the forking engine with, comma-separated; the first is the one the others are compared with.", DefaultValueFactory = _ => "1,4" };
         var verifier = new Option<string?>("--verifier") { Description = "A step verifier (a train plv folder, or a serve-model --scorer server) that scores every new step, as generate --verifier does; its time counts in the figures." };
         var plot = new Option<string?>("--plot") { Description = "Where to draw the figures as a PNG (throughput, and correct-path share beside greedy accuracy). Default: <RunsDir>/bench/search-<task>.png." };
@@ -293,7 +295,7 @@ static class BenchCommand
             "requests, each with 1 and more workers; then the share of problems whose tree holds a correct path against the model's greedy " +
             "accuracy on the same problems.")
         {
-            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads, yieldOnly, workers, verifier, plot,
+            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads, yieldOnly, paths, profile, workers, verifier, plot,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -309,6 +311,16 @@ static class BenchCommand
                 workerCounts.Add(int.TryParse(w, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 ? n
                     : throw new UserError($"--workers: '{w}' is not a worker count (a whole number, at least 1)"));
             if (workerCounts.Count == 0) throw new UserError("--workers names no worker count");
+            var enginePaths = new List<SearchBenchEngine>();
+            foreach (var p in parse.GetValue(paths)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                enginePaths.Add(p switch
+                {
+                    "unbatched" => SearchBenchEngine.OneRowPerCall,
+                    "one-at-a-time" => SearchBenchEngine.OneRequestAtATime,
+                    "batched" => SearchBenchEngine.AcrossRequests,
+                    _ => throw new UserError($"--paths: unknown engine path '{p}': expected unbatched, one-at-a-time or batched"),
+                });
+            if (enginePaths.Count == 0) throw new UserError("--paths names no engine path");
             var set = BuiltinTasks.TestSet(parse.GetValue(task)!).Take(count).ToArray();
             TorchSharp.torch.set_num_threads(threadCount);
 
@@ -320,11 +332,11 @@ static class BenchCommand
             using (verifierEngine)
             using (engineModel)
             {
-                var bench = new SearchBench(engineModel, tokenizer, modelId, prompts, set, overrides, ModelPromptSettings.Load(modelId), parse.GetValue(seed)) { Verifier = stepVerifier };
+                var bench = new SearchBench(engineModel, tokenizer, modelId, prompts, set, overrides, ModelPromptSettings.Load(modelId), parse.GetValue(seed)) { Verifier = stepVerifier, Profile = parse.GetValue(profile) };
                 var cases = algos.SelectMany(a => parse.GetValue(yieldOnly)
                     ? new[] { new SearchBenchCase(a, SearchBenchEngine.AcrossRequests, 1) }
-                    : [new SearchBenchCase(a, SearchBenchEngine.OneRowPerCall, 1),
-                        .. new[] { SearchBenchEngine.OneRequestAtATime, SearchBenchEngine.AcrossRequests }.SelectMany(e => workerCounts.Distinct().Select(w => new SearchBenchCase(a, e, w)))]).ToArray();
+                    : enginePaths.Distinct().Order().SelectMany(e => e == SearchBenchEngine.OneRowPerCall ? [new SearchBenchCase(a, e, 1)]
+                        : workerCounts.Distinct().Select(w => new SearchBenchCase(a, e, w)))).ToArray();
                 context.Console.MarkupLineInterpolated($"model: {modelId} ({engineModel.ParameterCount() / 1e6:0.00}M parameters); {set.Length} problems of the {parse.GetValue(task)} test set; seed {parse.GetValue(seed)}; {TorchSharp.torch.get_num_threads()} libtorch threads; device {context.Settings.Device}");
 
                 int greedy = 0;
@@ -345,15 +357,16 @@ static class BenchCommand
                         }
                     });
                 PrintSearchResults(context.Console, results, greedy, set.Length, workerCounts[0]);
+                if (parse.GetValue(profile)) PrintSearchProfile(context.Console, results);
                 var plotPath = parse.GetValue(plot) ?? Path.Combine(context.Settings.RunsDir, "bench", $"search-{parse.GetValue(task)}.png");
                 SearchBenchPlot.Write(results, greedy, set.Length, parse.GetValue(task)!, plotPath);
                 context.Console.MarkupLineInterpolated($"[grey]plot → {plotPath}[/]");
                 // A configuration that serves each request alone must build the baseline's trees: a difference is a bug in a
                 // fast path, not a figure. Batching across requests may move a token by fp32 rounding: its count is a figure.
                 var differing = results.GroupBy(r => r.Case.Algorithm).SelectMany(g => g.Skip(1).Select(r => (r.Case, Problems: r.ProblemsDifferingFrom(g.First()))))
-                    .Where(d => d.Problems.Count > 0 && d.Case.MustMatchBaseline).ToList();
+                    .Where(d => d.Problems.Count > 0 && d.Case.MustMatchBaseline && results.First(r => r.Case.Algorithm == d.Case.Algorithm).Case.MustMatchBaseline).ToList();
                 foreach (var (differs, ids) in differing)
-                    await context.Errors.WriteLineAsync($"error: {differs.Algorithm} ({differs.EnginePath}, {differs.Workers} worker{(differs.Workers > 1 ? "s" : "")}) built other trees than the unbatched engine for {string.Join(", ", ids)}");
+                    await context.Errors.WriteLineAsync($"error: {differs.Algorithm} ({differs.EnginePath}, {differs.Workers} worker{(differs.Workers > 1 ? "s" : "")}) built other trees than the first configuration for {string.Join(", ", ids)}");
                 return differing.Count > 0 ? 1 : 0;
             }
         });
@@ -365,6 +378,21 @@ static class BenchCommand
 
     /// <summary>The engine target: the most workers give at least this many times the trees/min of the first worker count, batching across requests.</summary>
     private const double WorkerTarget = 2.0;
+
+    /// <summary>Milliseconds per forward by phase, one column per profiled configuration (the engine's own path only: one row per call runs the same engine).</summary>
+    private static void PrintSearchProfile(IAnsiConsole console, IReadOnlyList<SearchBenchResult> results)
+    {
+        var profiled = results.Where(r => r.Profile is not null).ToList();
+        if (profiled.Count == 0) return;
+        var table = new Table().AddColumn("ms per forward");
+        foreach (var r in profiled) table.AddColumn(new TableColumn(Markup.Escape($"{r.Case.Algorithm}, {r.Case.ShortLabel}")).RightAligned());
+        foreach (var phase in DecodeProfile.Phases.Append(StepProfiler.WholeForward))
+            table.AddRow([Markup.Escape(phase), .. profiled.Select(r => Invariant(r.Profile!.GetValueOrDefault(phase), "0.00"))]);
+        table.AddRow(["tokens per forward", .. profiled.Select(r => Invariant(r.Engine!.MeanTokensPerForward, "0.0"))]);
+        console.Write(table);
+        console.MarkupLine("[grey]every forward of the run recorded (prefills, decoding steps and scoring alike); phases starting with spaces are parts of the one above; " +
+            "what no phase covers is the loop's bookkeeping between them[/]");
+    }
 
     private static void PrintSearchResults(IAnsiConsole console, IReadOnlyList<SearchBenchResult> results, int greedyCorrect, int problems, int firstWorkers)
     {
@@ -413,7 +441,7 @@ static class BenchCommand
         foreach (var group in results.GroupBy(r => r.Case.Algorithm))
         {
             // The yield of the first fast configuration; the others build the same trees, or nearly (the "same trees" column).
-            var r = group.First(x => x.Case.Engine != SearchBenchEngine.OneRowPerCall);
+            var r = group.FirstOrDefault(x => x.Case.Engine != SearchBenchEngine.OneRowPerCall) ?? group.First();
             double share = (double)r.WithCorrectPath / problems;
             string ratio = greedyCorrect == 0 ? "∞" : Invariant(share / greedy, "0.00") + "×";
             string verdict = greedyCorrect == 0 ? "" : share >= YieldTarget * greedy ? $" (target ≥ {YieldTarget}×: met)" : $" (target ≥ {YieldTarget}×: missed)";

@@ -169,10 +169,10 @@ public class KvCacheTests
     }
 
     [Fact]
-    public void APromptCopiedIntoASharedRowAndCompactedStillContinuesAsItsOwnCache()
+    public void APromptCopiedOutOfASharedRowStillContinuesAsItsOwnCache()
     {
-        // Two prompts' caches side by side in one row; dropping the first one's slots leaves the second prompt's cache,
-        // which then continues exactly as a cache of its own (positions were applied when the keys were written).
+        // Two prompts' caches side by side in one row; copying out the second one's slots gives a cache that continues
+        // exactly as a cache of its own (positions were applied when the keys were written).
         using var model = TinyModels.Create(TinyModels.Config());
         long[] first = [9, 33, 4], second = [5, 17, 42, 8, 99], next = [3, 61];
         var full = FullLogits(model, [.. second, .. next]);
@@ -187,14 +187,36 @@ public class KvCacheTests
         row.AppendSlots(a);
         row.AppendSlots(b);
         Assert.Equal(first.Length + second.Length, row.Length);
-        row.KeepSlots([.. Enumerable.Range(first.Length, second.Length).Select(j => (long)j)]);
-        Assert.Equal(second.Length, row.Length);
-        Assert.Equal(second.Length, row.RowLengths[0].item<long>());
+        using var copied = row.CopySlots([.. Enumerable.Range(first.Length, second.Length).Select(j => (long)j)]);
+        Assert.Equal(second.Length, copied.Length);
+        Assert.Equal(second.Length, copied.RowLengths[0].item<long>());
         using (no_grad())
-            AssertClose(full[second.Length..], model.Forward(Ids(next), row)[0]);
+            AssertClose(full[second.Length..], model.Forward(Ids(next), copied)[0]);
         Assert.Equal(first.Length, a.Length); // the sources are only read
+        Assert.Equal(first.Length + second.Length, row.Length);
+    }
 
-        row.KeepSlots([]);
-        Assert.Equal(0, row.Length);
+    [Fact]
+    public void GroupsInOneRowAttendOnlyToTheirOwnCachesAndGetTheLogitsOfSeparateRows()
+    {
+        // Two requests in one row: the first continues a cached prompt by two tokens, the second starts from nothing. Each
+        // group's tokens see only its own cache (grouped-query model, so kv heads are repeated per group too), and both
+        // get exactly the logits of their own full sequence.
+        using var model = TinyModels.Create(TinyModels.Config());
+        long[] prompt = [9, 33, 4, 17], next = [3, 61], other = [5, 42, 8];
+        using var first = new KvCache(model.Config.NumHiddenLayers);
+        using var second = new KvCache(model.Config.NumHiddenLayers);
+        using (no_grad()) model.Forward(Ids(prompt), first);
+        static Tensor Causal(int past, int count) => tril(ones(count, past + count, ScalarType.Bool), past).reshape(1, 1, count, past + count);
+        using var hidden = model.HiddenStatesGrouped(Ids([.. next, .. other]), tensor(new long[] { 4, 5, 0, 1, 2 }).reshape(1, 5),
+            [new AttentionGroup(first, 0, 2, Causal(4, 2)), new AttentionGroup(second, 2, 3, Causal(0, 3))]);
+        using var logits = model.Logits(hidden)[0];
+        AssertClose(FullLogits(model, [.. prompt, .. next])[4..], logits[..2]);
+        AssertClose(FullLogits(model, other), logits[2..]);
+        Assert.Equal(6, first.Length);
+        Assert.Equal(3, second.Length);
+        // The groups must cover the row's tokens in order.
+        Assert.Throws<ArgumentException>(() => model.HiddenStatesGrouped(Ids([1, 2]), tensor(new long[] { 0, 1 }).reshape(1, 2),
+            [new AttentionGroup(second, 0, 1, Causal(3, 1))]));
     }
 }
