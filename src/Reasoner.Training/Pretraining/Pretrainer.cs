@@ -11,7 +11,11 @@ using TorchSharp;
 namespace Reasoner.Training.Pretraining;
 
 public sealed record PretrainResult(string ModelDirectory, TrainingProgress Progress, long Parameters, IReadOnlyDictionary<string, double> Accuracy,
-    IReadOnlyDictionary<string, double?> SelfEvalAuc, ThroughputSummary Throughput);
+    IReadOnlyDictionary<string, double?> SelfEvalAuc, ThroughputSummary Throughput)
+{
+    /// <summary>Teacher-forced logic look-up accuracy at the last measurement (<see cref="LookupMonitor"/>); null without logic.</summary>
+    public LookupAccuracy? Lookups { get; init; }
+}
 
 /// <summary>
 /// Model FLOPs per second over the training time (evaluation and checkpoints excluded), and the fp32 matmul peak of the
@@ -35,6 +39,9 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
     /// <summary>The provenance file beside the model.</summary>
     public const string ProvenanceFile = "pretrain.json";
 
+    /// <summary>Logic test problems (the first of the fixed set) the look-up monitor measures on: a few hundred look-ups.</summary>
+    public const int LookupProblems = 200;
+
     /// <summary>A time-budgeted run fixes its schedule length after this many steps, from their measured speed.</summary>
     private const int CalibrationSteps = 20;
 
@@ -51,6 +58,9 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
 
     /// <summary>After each self-evaluation measurement: the step and per-task AUC against gold labels.</summary>
     public Action<int, IReadOnlyDictionary<string, double?>>? OnSelfEvaluation { get; init; }
+
+    /// <summary>After each look-up measurement (runs with logic only): the step and the teacher-forced logic look-up accuracy.</summary>
+    public Action<int, LookupAccuracy>? OnLookup { get; init; }
 
     public PretrainResult Run(CancellationToken cancel = default)
     {
@@ -82,6 +92,9 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         var heldOut = settings.Tasks.Names.ToDictionary(t => t, t => (IReadOnlyList<Problem>)BuiltinTasks.TestSet(t).Take(settings.EvalProblems).ToArray());
         var monitor = new AccuracyMonitor(heldOut, corpus, maxTokens: settings.SeqLen);
         var selfEvalMonitor = settings.SelfEvalShare > 0 ? new SelfEvalMonitor(HeldOutSelfEval(selfEval, tokenizer), selfEval) : null;
+        var lookupMonitor = settings.Tasks.Names.Contains(BuiltinTasks.Logic)
+            ? new LookupMonitor(BuiltinTasks.TestSet(BuiltinTasks.Logic).Take(LookupProblems).ToArray(), corpus) : null;
+        LookupAccuracy? lookups = null;
         // Deterministic stream: a resumed run skips exactly the micro-batches it has already trained on.
         using var batches = Batches(corpus, selfEval, tokenizer).Skip(progress.Step * settings.Accumulation).GetEnumerator();
         var accuracy = new Dictionary<string, double>();
@@ -127,11 +140,11 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                 (windowFlops, windowSeconds) = (0, 0);
             }
             OnStep?.Invoke(step, trainer.Schedule.TotalSteps);
-            if (step.Step % settings.EvalEvery == 0) (accuracy, selfEvalAuc) = Evaluate(monitor, selfEvalMonitor, model, tokenizer, log, step.Step);
+            if (step.Step % settings.EvalEvery == 0) (accuracy, selfEvalAuc, lookups) = Evaluate(monitor, selfEvalMonitor, lookupMonitor, model, tokenizer, log, step.Step);
             if (step.Step % settings.SaveEvery == 0) SaveCheckpoint(run, trainer, tokenizer, progress);
         }
 
-        if (progress.Step % settings.EvalEvery != 0) (accuracy, selfEvalAuc) = Evaluate(monitor, selfEvalMonitor, model, tokenizer, log, progress.Step);
+        if (progress.Step % settings.EvalEvery != 0) (accuracy, selfEvalAuc, lookups) = Evaluate(monitor, selfEvalMonitor, lookupMonitor, model, tokenizer, log, progress.Step);
         var throughput = new ThroughputSummary(runFlops, runSeconds, peak);
         log.Write(progress.Step,
         [
@@ -143,6 +156,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         var figures = new Dictionary<string, double> { ["tokens"] = progress.Tokens, ["run_mfu"] = throughput.Utilisation, ["run_model_flops_per_s"] = throughput.FlopsPerSecond };
         foreach (var (task, value) in accuracy) figures[$"greedy_{task}"] = value;
         foreach (var (task, value) in selfEvalAuc) if (value is { } v) figures[$"self_eval_auc_{task}"] = v;
+        if (lookups is not null) (figures["lookup_acc_logic"], figures["lookup_all_logic"]) = (lookups.TokenAccuracy, lookups.ProblemShare);
         var provenance = new TrainingProvenance("pretrain", "sequences", null, settings.Tasks.Names.Select(t => "builtin:" + t).ToArray(), settings,
             progress.Step, progress.Step * settings.Batch * settings.Accumulation, heldOut.Values.Sum(p => p.Count), TimeSpan.FromSeconds(progress.Seconds), null, null)
         {
@@ -150,7 +164,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         };
         run.Finish(model, tokenizer, provenance, promptSettings: PromptSettings(), dtype: settings.StoreFloat16 ? torch.ScalarType.Float16 : null, keepCheckpoint: true);
         var output = run.Directory;
-        return new PretrainResult(output, progress, model.ParameterCount(), accuracy, selfEvalAuc, throughput);
+        return new PretrainResult(output, progress, model.ParameterCount(), accuracy, selfEvalAuc, throughput) { Lookups = lookups };
     }
 
     private HfTokenizer TrainTokenizer(SolutionCorpus corpus, SelfEvalCorpus selfEval)
@@ -182,8 +196,8 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         return LengthBuckets.Batch(sequences, settings.Batch, BucketWindow, new Random(settings.Seed));
     }
 
-    private (Dictionary<string, double>, IReadOnlyDictionary<string, double?>) Evaluate(AccuracyMonitor monitor, SelfEvalMonitor? selfEvalMonitor,
-        CausalLanguageModel model, HfTokenizer tokenizer, TrainingLog log, int step)
+    private (Dictionary<string, double>, IReadOnlyDictionary<string, double?>, LookupAccuracy?) Evaluate(AccuracyMonitor monitor, SelfEvalMonitor? selfEvalMonitor,
+        LookupMonitor? lookupMonitor, CausalLanguageModel model, HfTokenizer tokenizer, TrainingLog log, int step)
     {
         var results = monitor.Measure(model, tokenizer);
         log.Write(step, results.Select(r => new KeyValuePair<string, double>($"greedy_{r.Key}", r.Value.Accuracy)));
@@ -195,7 +209,14 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
             log.Write(step, auc.Select(r => new KeyValuePair<string, double>($"self_eval_auc_{r.Key}", r.Value ?? double.NaN)));
             OnSelfEvaluation?.Invoke(step, auc);
         }
-        return (results.ToDictionary(r => r.Key, r => r.Value.Accuracy), auc);
+        LookupAccuracy? lookups = null;
+        if (lookupMonitor is not null)
+        {
+            lookups = lookupMonitor.Measure(model, tokenizer);
+            log.Write(step, [new("lookup_acc_logic", lookups.TokenAccuracy), new("lookup_all_logic", lookups.ProblemShare)]);
+            OnLookup?.Invoke(step, lookups);
+        }
+        return (results.ToDictionary(r => r.Key, r => r.Value.Accuracy), auc, lookups);
     }
 
     /// <summary>Self-evaluation examples on the first problems of each fixed test set, drawn from a fixed seed so every measurement sees the same ones.</summary>

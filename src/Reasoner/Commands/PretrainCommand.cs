@@ -111,6 +111,8 @@ static class PretrainCommand
                     },
                     OnSelfEvaluation = (step, auc) => console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                         $"step {step}: self-evaluation AUC against gold{string.Concat(auc.Select(a => $" {a.Key} {(a.Value is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "–")}"))}"),
+                    OnLookup = (step, l) => console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                        $"step {step}: logic look-ups (teacher-forced, first {Pretrainer.LookupProblems} test problems) {l.TokenAccuracy:P1} of {l.Tokens}; every look-up right in {l.ProblemsAllCorrect} of {l.Problems} problems"),
                 };
                 result = pretrainer.Run(cancel);
                 bar.Value = bar.MaxValue;
@@ -123,6 +125,9 @@ static class PretrainCommand
             var auc = r.SelfEvalAuc.GetValueOrDefault(task) is { } a ? string.Create(CultureInfo.InvariantCulture, $", self-evaluation AUC {a:0.000}") : "";
             console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  {task}: greedy {accuracy:P1} on the first {settings.EvalProblems} test problems{auc}");
         }
+        if (r.Lookups is { } lookups)
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"  logic look-ups (teacher-forced): {lookups.TokenAccuracy:P1} of {lookups.Tokens}; every look-up right in {lookups.ProblemShare:P1} of {lookups.Problems} problems");
         var t = r.Throughput;
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"throughput: {t.FlopsPerSecond / 1e9:0.0} GFLOP/s of model FLOPs (6·N per token plus attention, real tokens only, over {TimeSpan.FromSeconds(t.Seconds):hh\\:mm\\:ss} of training), {t.Utilisation:P1} of the {t.PeakFlopsPerSecond / 1e9:0.0} GFLOP/s fp32 matmul peak measured in this run with {settings.Threads} threads");

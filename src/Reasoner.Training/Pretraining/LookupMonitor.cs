@@ -1,0 +1,91 @@
+using System.Text.RegularExpressions;
+using Reasoner.Core.Problems;
+using Reasoner.Models;
+using Reasoner.Models.Tokenization;
+using Reasoner.Training.Batching;
+using static TorchSharp.torch;
+
+namespace Reasoner.Training.Pretraining;
+
+/// <summary>Look-up tokens the model predicted right under teacher forcing, and problems whose every look-up it got right.</summary>
+public sealed record LookupAccuracy(int Correct, int Tokens, int ProblemsAllCorrect, int Problems)
+{
+    public double TokenAccuracy => Tokens > 0 ? (double)Correct / Tokens : 0;
+
+    public double ProblemShare => Problems > 0 ? (double)ProblemsAllCorrect / Problems : 0;
+}
+
+/// <summary>
+/// Teacher-forced look-up accuracy on held-out logic problems: with the reference solution as context, how often the
+/// model's most likely next token is the right one where a solution has to find something in the question: the
+/// person's category in the first step, and what each cited rule says ("a lorpus", "not small", "small") after
+/// "Every C is". Everything else in a logic solution is copied from the line before or fixed wording, so these tokens
+/// decide whether a chain is sound. A few hundred look-ups make a far steadier figure than greedy accuracy on 50
+/// problems, and it names the skill a logic solution fails on (a wrong rule reaches the right answer half the time).
+/// </summary>
+public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, SolutionCorpus corpus, int batchRows = 32)
+{
+    /// <summary>Character spans of a logic reference solution that are look-ups, each with the space before its first word.</summary>
+    public static IReadOnlyList<(int Start, int Length)> LookupSpans(string solution)
+    {
+        var spans = new List<(int, int)>();
+        if (FirstFact().Match(solution) is { Success: true } fact) spans.Add((fact.Groups[1].Index, fact.Groups[1].Length));
+        foreach (Match rule in Rule().Matches(solution)) spans.Add((rule.Groups[1].Index, rule.Groups[1].Length));
+        return spans;
+    }
+
+    public LookupAccuracy Measure(CausalLanguageModel model, ITextTokenizer tokenizer)
+    {
+        using var noGrad = no_grad();
+        var device = model.parameters().First().device;
+        int correct = 0, tokens = 0, allCorrect = 0, measured = 0;
+        foreach (var chunk in problems.Chunk(batchRows))
+        {
+            var sequences = chunk.Select(p => corpus.Encode(p, tokenizer)).ToList();
+            var positions = chunk.Select((p, i) => LookupPositions(SolutionCorpus.Target(p), sequences[i], tokenizer)).ToList();
+            using var batch = TokenBatch.Collate(sequences, tokenizer.EosId, device);
+            using var logits = model.ForwardRightPadded(batch.InputIds);
+            using var predicted = logits.argmax(-1).cpu();
+            var best = predicted.data<long>().ToArray();
+            long width = batch.Width;
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                if (positions[i].Count == 0) continue;
+                // The logits at t - 1 predict the token at t.
+                int right = positions[i].Count(t => best[i * width + t - 1] == sequences[i].Tokens[t]);
+                (correct, tokens, measured) = (correct + right, tokens + positions[i].Count, measured + 1);
+                if (right == positions[i].Count) allCorrect++;
+            }
+        }
+        return new LookupAccuracy(correct, tokens, allCorrect, measured);
+    }
+
+    /// <summary>
+    /// Positions in the encoded sequence of the look-up tokens. Solutions are encoded apart from their prompt, and the
+    /// pre-tokenizer splits before each space, so the tokens of a span are those the encoded prefixes before and after
+    /// it differ by; a span whose prefix does not encode as a prefix of the whole is skipped.
+    /// </summary>
+    private static List<int> LookupPositions(string target, TrainingSequence sequence, ITextTokenizer tokenizer)
+    {
+        var whole = sequence.Tokens.AsSpan(sequence.PromptLength);
+        var positions = new List<int>();
+        foreach (var (start, length) in LookupSpans(target))
+        {
+            var before = tokenizer.Encode(target[..start]);
+            var through = tokenizer.Encode(target[..(start + length)]);
+            if (through.Length <= before.Length || through.Length > whole.Length || !whole[..through.Length].SequenceEqual(through)
+                || !through.AsSpan(0, before.Length).SequenceEqual(before))
+                continue;
+            for (int t = before.Length; t < through.Length; t++) positions.Add(sequence.PromptLength + t);
+        }
+        return positions;
+    }
+
+    // "Fae is a jompus." opening the solution: the category is looked up.
+    [GeneratedRegex(@"^\w+ is a( \w+)\.")]
+    private static partial Regex FirstFact();
+
+    // "Every jompus is a lorpus." / "Every tumpus is not small." / "Every zumpus is small." inside a step.
+    [GeneratedRegex(@"Every \w+ is( (?:a |not )?\w+)\.")]
+    private static partial Regex Rule();
+}
