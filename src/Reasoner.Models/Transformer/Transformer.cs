@@ -359,10 +359,7 @@ public sealed class CausalLanguageModel : nn.Module
     }
 
     /// <summary>Final-norm hidden states [B,T,hidden] (the input of lm_head; value and reward heads read these).</summary>
-    /// <param name="visibility">[B,T,S] bool, S = cached + new slots: which slots each new token attends to, in place
-    /// of the causal rule. For tree-shaped rows, such as sibling continuations decoded in one row after their shared
-    /// prompt, each token seeing the prompt and its own earlier tokens (pass <paramref name="positions"/> too).</param>
-    public Tensor HiddenStates(Tensor inputIds, KvCache? cache = null, Tensor? positions = null, Tensor? attentionMask = null, Tensor? visibility = null)
+    public Tensor HiddenStates(Tensor inputIds, KvCache? cache = null, Tensor? positions = null, Tensor? attentionMask = null)
     {
         if (inputIds.dim() != 2) throw new ArgumentException($"inputIds must be [batch, tokens], got [{string.Join(", ", inputIds.shape)}]");
         using var noGrad = cache is null ? null : no_grad();
@@ -374,8 +371,6 @@ public sealed class CausalLanguageModel : nn.Module
             throw new ArgumentException($"inputIds has {b} rows but the cache holds {cache.BatchSize}");
 
         var prepared = StepProfiler.Measure("model: positions, masks, rotary tables");
-        if (visibility is not null && !visibility.shape.SequenceEqual([b, t, past + t]))
-            throw new ArgumentException($"visibility must be [{b}, {t}, {past + t}], got [{string.Join(", ", visibility.shape)}]");
         var newIsToken = attentionMask?.to(ScalarType.Bool) ?? ones(b, t, ScalarType.Bool, device);
         var pastRowLengths = cache is { Length: > 0 } ? cache.RowLengths : zeros(b, ScalarType.Int64, device);
         positions ??= (pastRowLengths.unsqueeze(1) + newIsToken.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0);
@@ -385,8 +380,7 @@ public sealed class CausalLanguageModel : nn.Module
         // padding query (which nothing else attends to) has a non-empty softmax instead of NaN.
         var keySlot = arange(past + t, device: device).unsqueeze(0);             // [1,S]
         var querySlot = arange(past, past + t, device: device).unsqueeze(1);     // [T,1]
-        var allowed = visibility?.to(ScalarType.Bool)
-            ?? ((keySlot <= querySlot).unsqueeze(0) & keyIsToken.unsqueeze(1)) | (keySlot == querySlot).unsqueeze(0);
+        var allowed = ((keySlot <= querySlot).unsqueeze(0) & keyIsToken.unsqueeze(1)) | (keySlot == querySlot).unsqueeze(0);
 
         var (cos, sin) = rotary.Tables(positions, model.EmbeddingWeight.dtype);
         var allowedHeads = allowed.unsqueeze(1);
