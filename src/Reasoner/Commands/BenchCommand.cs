@@ -361,10 +361,11 @@ static class BenchCommand
                 var plotPath = parse.GetValue(plot) ?? Path.Combine(context.Settings.RunsDir, "bench", $"search-{parse.GetValue(task)}.png");
                 SearchBenchPlot.Write(results, greedy, set.Length, parse.GetValue(task)!, plotPath);
                 context.Console.MarkupLineInterpolated($"[grey]plot → {plotPath}[/]");
-                // A configuration that serves each request alone must build the baseline's trees: a difference is a bug in a
-                // fast path, not a figure. Batching across requests may move a token by fp32 rounding: its count is a figure.
-                var differing = results.GroupBy(r => r.Case.Algorithm).SelectMany(g => g.Skip(1).Select(r => (r.Case, Problems: r.ProblemsDifferingFrom(g.First()))))
-                    .Where(d => d.Problems.Count > 0 && d.Case.MustMatchBaseline && results.First(r => r.Case.Algorithm == d.Case.Algorithm).Case.MustMatchBaseline).ToList();
+                // A configuration that serves each request alone must build the trees of a baseline that does too: a difference is
+                // a bug in a fast path, not a figure. Batching across requests may move a token by fp32 rounding: its count is a figure.
+                var differing = results.GroupBy(r => r.Case.Algorithm).Where(g => g.First().Case.MustMatchBaseline)
+                    .SelectMany(g => g.Skip(1).Select(r => (r.Case, Problems: r.ProblemsDifferingFrom(g.First()))))
+                    .Where(d => d.Problems.Count > 0 && d.Case.MustMatchBaseline).ToList();
                 foreach (var (differs, ids) in differing)
                     await context.Errors.WriteLineAsync($"error: {differs.Algorithm} ({differs.EnginePath}, {differs.Workers} worker{(differs.Workers > 1 ? "s" : "")}) built other trees than the first configuration for {string.Join(", ", ids)}");
                 return differing.Count > 0 ? 1 : 0;
@@ -379,7 +380,7 @@ static class BenchCommand
     /// <summary>The engine target: the most workers give at least this many times the trees/min of the first worker count, batching across requests.</summary>
     private const double WorkerTarget = 2.0;
 
-    /// <summary>Milliseconds per forward by phase, one column per profiled configuration (the engine's own path only: one row per call runs the same engine).</summary>
+    /// <summary>Milliseconds per forward by phase, one column per configuration (every configuration runs on the engine; one row per call only splits its requests).</summary>
     private static void PrintSearchProfile(IAnsiConsole console, IReadOnlyList<SearchBenchResult> results)
     {
         var profiled = results.Where(r => r.Profile is not null).ToList();
@@ -400,7 +401,7 @@ static class BenchCommand
         foreach (var column in table.Columns.Skip(2)) column.RightAligned();
         foreach (var group in results.GroupBy(r => r.Case.Algorithm))
         {
-            // The baseline is the first row of each algorithm: the engine's fast paths off, one worker.
+            // The baseline is the first row of each algorithm: the first engine path timed (by default the fast paths off), one worker.
             var baseline = group.First();
             bool compared = group.Count() > 1;
             foreach (var r in group)
