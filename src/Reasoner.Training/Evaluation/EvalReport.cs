@@ -17,6 +17,9 @@ public sealed record EvalRun(string Task, int? Difficulty, string? Data, string 
 
     /// <summary>The value model that guided the beam, if one did.</summary>
     public string? Value { get; init; }
+
+    /// <summary>Problems evaluated at once (their requests shared the engine's forward passes); null in reports from before it was recorded (one at a time).</summary>
+    public int? Concurrency { get; init; }
 }
 
 /// <summary>

@@ -57,6 +57,19 @@ public static partial class TrainerTable
         return rows;
     }
 
+    /// <summary>
+    /// The trainer with the highest mean greedy accuracy, averaged over the tasks every row's trainer was evaluated on
+    /// (issue 14's "best trainer", the one iterated beside step-DPO); ties go to the first name in ordinal order.
+    /// </summary>
+    public static string Best(IReadOnlyList<TrainerRow> rows)
+    {
+        if (rows.Count == 0) throw new ArgumentException("no trainer rows to choose from");
+        return rows.GroupBy(r => r.Trainer)
+            .Select(g => (Trainer: g.Key, Mean: g.Average(r => r.MeanGreedy)))
+            .OrderByDescending(t => t.Mean).ThenBy(t => t.Trainer, StringComparer.Ordinal)
+            .First().Trainer;
+    }
+
     /// <summary>Per problem, the share of the reports (seeds) whose greedy answer is right, over the problems every report has.</summary>
     static Dictionary<string, double> Correctness(IReadOnlyList<EvalReport> seeds)
     {

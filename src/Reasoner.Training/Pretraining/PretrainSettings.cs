@@ -31,6 +31,13 @@ public sealed record PretrainSettings : TrainingSettings
 
     public int KvHeads { get; init; } = 4;
 
+    /// <summary>
+    /// RoPE base. A larger base turns the slow rotary frequencies slower, so more of each head's dimensions compare
+    /// content alone across the hundred-odd tokens between a solution and the question it looks things up in
+    /// (Llama 3 uses 500,000 for the same reason at longer range). 10,000 is Llama's original base.
+    /// </summary>
+    public double RopeTheta { get; init; } = 10000;
+
     /// <summary>Target BPE vocabulary (bytes plus merges); the special tokens come on top.</summary>
     public int VocabSize { get; init; } = 512;
 
@@ -102,7 +109,7 @@ public sealed record PretrainSettings : TrainingSettings
         NumAttentionHeads = Heads,
         NumKeyValueHeads = KvHeads,
         RmsNormEps = 1e-5,
-        RopeTheta = 10000,
+        RopeTheta = RopeTheta,
         MaxPositionEmbeddings = SeqLen,
         // Tied: with a few hundred tokens the embedding is a small share, and tying helps a small model generalise.
         TieWordEmbeddings = true,
@@ -123,6 +130,7 @@ public sealed record PretrainSettings : TrainingSettings
             throw new ArgumentException($"need hidden ({Hidden}) divisible by heads ({Heads}) and heads divisible by kv-heads ({KvHeads})");
         if (SelfEvalShare is < 0 or >= 1) throw new ArgumentException($"the self-evaluation share must be in [0, 1), got {SelfEvalShare}");
         if (LookupShare is < 0 or >= 1) throw new ArgumentException($"the look-up drill share must be in [0, 1), got {LookupShare}");
+        if (!(RopeTheta > 1)) throw new ArgumentException($"the RoPE base must be above 1, got {RopeTheta}");
         if (VocabSize < 256) throw new ArgumentException($"the vocabulary must hold at least 256 tokens (the byte alphabet), got {VocabSize}");
         if (SeqLen < 16 || Threads < 1) throw new ArgumentException($"need at least 16 tokens of sequence and one thread, got {SeqLen} and {Threads}");
     }

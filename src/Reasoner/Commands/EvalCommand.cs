@@ -36,6 +36,7 @@ static class EvalCommand
         var seed = new Option<int>("--seed") { Description = "Sampling seed (problem i uses seed + i).", DefaultValueFactory = _ => context.Settings.Seed };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => context.Settings.Device };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => 2 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Problems evaluated at once: their requests join the engine's forward passes (each problem keeps its own seed, so the samples do not depend on it; batched arithmetic can still flip a rare near-tie, see README).", DefaultValueFactory = _ => DefaultConcurrency };
         var output = new Option<string?>("--out", "-o") { Description = "Where to save the report (JSON with every problem's outcome). Default: <RunsDir>/eval/<model>-<task>[-d<difficulty>][-n<problems>].json. With --compare: where to save the comparison." };
         var bestOf = new Option<int?>("--best-of") { Description = "Best-of-N with --verifier: N samples per problem (sets k and n to N unless given), reranked by the verifier, printed beside maj@N, pass@N and, on built-in tasks, the gold-label oracle's pick." };
         var verifier = new Option<string?>("--verifier") { Description = "A step verifier that reranks the samples, a folder (train plv) or a serve-model --scorer server ([MODEL@]http://HOST:PORT): the sample with the highest aggregated step score stands for the problem." };
@@ -55,7 +56,7 @@ static class EvalCommand
             "(Wilson for greedy and maj@k, a bootstrap over problems for pass@k and sample accuracy); on built-in tasks also the share of correct greedy " +
             "solutions whose every step is gold-sound. Saves every problem's outcome, so that --compare can pair two saved reports.")
         {
-            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, output, compare, bestOf, verifier, aggregate, beam, value, show, plot,
+            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, concurrency, output, compare, bestOf, verifier, aggregate, beam, value, show, plot,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -83,6 +84,7 @@ static class EvalCommand
             try { settings.Validate(); }
             catch (ArgumentException e) { throw new UserError(e.Message); }
             if (parse.GetValue(threads) < 1) throw new UserError($"--threads must be at least 1, got {parse.GetValue(threads)}");
+            if (parse.GetValue(concurrency) < 1) throw new UserError($"--concurrency must be at least 1, got {parse.GetValue(concurrency)}");
             torch.set_num_threads(parse.GetValue(threads));
 
             // The problems and prompt for a model folder, loaded once: both sides of a comparison see the same set.
@@ -99,7 +101,7 @@ static class EvalCommand
                 }
                 var reranker = parse.GetValue(verifier) is { } v ? (Models.Scoring.StepScoringModels.FullSpec(v), EnumOption.Value<StepAggregation>(parse, aggregate)) : ((string, StepAggregation)?)null;
                 var beamSearch = parse.GetValue(beam) is { } width ? (width, parse.GetValue(value) is { } vf ? Models.Scoring.StepScoringModels.FullSpec(vf) : null) : ((int, string?)?)null;
-                var report = await Run(context, family, set, directory, settings, parse.GetValue(device)!, family.IsBuiltin && parse.GetValue(data) is null ? parse.GetValue(difficulty) : null, parse.GetValue(data), cancel, reranker, beamSearch);
+                var report = await Run(context, family, set, directory, settings, parse.GetValue(device)!, family.IsBuiltin && parse.GetValue(data) is null ? parse.GetValue(difficulty) : null, parse.GetValue(data), parse.GetValue(concurrency), cancel, reranker, beamSearch);
                 Print(context.Console, report);
                 return report;
             }
@@ -144,8 +146,11 @@ static class EvalCommand
         return command;
     }
 
+    /// <summary>Enough requests in flight to fill a forward pass on CPU without making any one problem wait long.</summary>
+    const int DefaultConcurrency = 8;
+
     static async Task<EvalReport> Run(CliContext context, TaskFamily family, IReadOnlyList<Problem> set, string directory, EvalSettings settings, string device,
-        int? difficulty, string? data, CancellationToken cancel, (string Folder, StepAggregation Aggregate)? reranker = null, (int Width, string? Value)? beam = null)
+        int? difficulty, string? data, int concurrency, CancellationToken cancel, (string Folder, StepAggregation Aggregate)? reranker = null, (int Width, string? Value)? beam = null)
     {
         // Models trained from scratch say in reasoner.json which prompt they know; others get the family's few-shot prompt.
         var promptSettings = ModelPromptSettings.Load(directory);
@@ -179,26 +184,31 @@ static class EvalCommand
             return answer is not null && answer.IsCorrect == true;
         }
 
-        var outcomes = new List<ProblemOutcome>();
+        // Problems run concurrently so that their requests share forward passes; outcomes keep the set's order.
+        var outcomes = new ProblemOutcome?[set.Count];
         await context.Console.Progress()
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .StartAsync(async progress =>
             {
                 var bar = progress.AddTask($"{family.Name}: {set.Count} problems", maxValue: set.Count);
-                int greedy = 0, majority = 0;
+                int done = 0, greedy = 0, majority = 0;
                 double passAtK = 0;
-                for (int i = 0; i < set.Count; i++)
+                var tally = new Lock();
+                await Parallel.ForEachAsync(Enumerable.Range(0, set.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancel }, async (i, token) =>
                 {
-                    var outcome = await evaluator.EvaluateAsync(set[i], i, cancel);
+                    var outcome = await evaluator.EvaluateAsync(set[i], i, token);
                     if (plainBeam is not null)
                         outcome = outcome with { BeamCorrect = await BeamCorrect(plainBeam, set[i]), ValueBeamCorrect = await BeamCorrect(valueBeam, set[i]) };
-                    outcomes.Add(outcome);
-                    (greedy, majority, passAtK) = (greedy + (outcome.GreedyCorrect ? 1 : 0), majority + (outcome.MajorityCorrect ? 1 : 0), passAtK + outcome.PassAtK);
-                    double n = outcomes.Count;
-                    bar.Description = string.Create(CultureInfo.InvariantCulture,
-                        $"{Path.GetFileName(directory)} {family.Name}: greedy {greedy / n:P0} pass@{settings.K} {passAtK / n:P0} maj@{settings.K} {majority / n:P0}");
-                    bar.Increment(1);
-                }
+                    outcomes[i] = outcome;
+                    lock (tally)
+                    {
+                        (done, greedy, majority, passAtK) = (done + 1, greedy + (outcome.GreedyCorrect ? 1 : 0), majority + (outcome.MajorityCorrect ? 1 : 0), passAtK + outcome.PassAtK);
+                        double n = done;
+                        bar.Description = string.Create(CultureInfo.InvariantCulture,
+                            $"{Path.GetFileName(directory)} {family.Name}: greedy {greedy / n:P0} pass@{settings.K} {passAtK / n:P0} maj@{settings.K} {majority / n:P0}");
+                        bar.Increment(1);
+                    }
+                });
             });
         var run = new EvalRun(family.Name, difficulty, data is null ? null : Path.GetFullPath(data), directory, template.Source,
             settings.K, settings.Samples, settings.Temperature, settings.TopP, settings.MaxTokens, settings.Seed)
@@ -207,8 +217,9 @@ static class EvalCommand
             Aggregate = reranker is { } ra ? EnumOption.Kebab(ra.Aggregate.ToString()) : null,
             Beam = beam?.Width,
             Value = beam?.Value,
+            Concurrency = concurrency,
         };
-        return EvalReport.Create(run, outcomes);
+        return EvalReport.Create(run, [.. outcomes.Select(o => o!)]);
     }
 
     static IReadOnlyList<Problem> LoadProblems(CliContext context, TaskFamily family, string? data, int difficulty)

@@ -21,6 +21,7 @@ static class PretrainCommand
         var hidden = new Option<int>("--hidden") { Description = "Hidden size (the MLP is 8/3 of it, rounded up to 64).", DefaultValueFactory = _ => defaults.Hidden };
         var heads = new Option<int>("--heads") { Description = "Attention heads.", DefaultValueFactory = _ => defaults.Heads };
         var kvHeads = new Option<int>("--kv-heads") { Description = "Key/value heads (grouped-query attention when fewer than --heads).", DefaultValueFactory = _ => defaults.KvHeads };
+        var ropeTheta = new Option<double>("--rope-theta") { Description = "RoPE base (Llama: 10000; Llama 3: 500000); a larger base leaves more of each head to compare content over long distances.", DefaultValueFactory = _ => defaults.RopeTheta };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate (linear warmup, cosine decay to a tenth).", DefaultValueFactory = _ => defaults.LearningRate };
         var warmup = new Option<int>("--warmup") { Description = "Warmup steps.", DefaultValueFactory = _ => defaults.WarmupSteps };
         var batch = new Option<int>("--batch") { Description = "Sequences per micro-batch.", DefaultValueFactory = _ => defaults.Batch };
@@ -41,7 +42,7 @@ static class PretrainCommand
         var selfEvalShare = new Option<double>("--self-eval-share") { Description = "Share of training sequences that are self-evaluation examples (prompts/self-eval-bare.txt over reference and corrupted steps, answered as the gold step labels judge them); 0 for solutions only.", DefaultValueFactory = _ => defaults.SelfEvalShare };
         var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
         {
-            output, minutes, steps, layers, hidden, heads, kvHeads, lr, warmup, batch, accumulation, seqLen, difficulty, seed, tasks, vocabSize, device, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare,
+            output, minutes, steps, layers, hidden, heads, kvHeads, ropeTheta, lr, warmup, batch, accumulation, seqLen, difficulty, seed, tasks, vocabSize, device, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -54,6 +55,7 @@ static class PretrainCommand
                 Hidden = parse.GetValue(hidden),
                 Heads = parse.GetValue(heads),
                 KvHeads = parse.GetValue(kvHeads),
+                RopeTheta = parse.GetValue(ropeTheta),
                 LearningRate = parse.GetValue(lr),
                 WarmupSteps = parse.GetValue(warmup),
                 Batch = parse.GetValue(batch),

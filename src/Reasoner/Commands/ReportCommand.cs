@@ -60,12 +60,13 @@ static class ReportCommand
         var baseline = new Option<string>("--baseline") { Description = "The trainer name of the baseline's reports (its model folder's name).", DefaultValueFactory = _ => "builtin" };
         var against = new Option<string?>("--against") { Description = "Also compare every trainer with this one (e.g. dpo, the MCTS-DPO baseline)." };
         var markdown = new Option<string?>("--markdown") { Description = "Also write the table as Markdown to this file." };
+        var best = new Option<bool>("--best") { Description = "Print only the name of the trainer with the highest mean greedy accuracy over the tasks (for scripts: the one to iterate)." };
         var command = new Command("trainers",
             "The results table: per task, each trainer's greedy accuracy as the mean and range over its seeds, and its paired difference to the baseline " +
             "(per problem, the seeds' mean correctness minus the baseline's) with a bootstrap 95 % interval over problems. A trainer beats the baseline " +
             "when the interval lies above zero.")
         {
-            reports, baseline, against, markdown,
+            reports, baseline, against, markdown, best,
         };
         command.SetAction(parse =>
         {
@@ -73,6 +74,11 @@ static class ReportCommand
                 File.Exists(path) ? Training.Evaluation.EvalReport.Load(path) : throw new FileNotFoundException($"no saved report at {path}", path)).ToList();
             var baseName = parse.GetValue(baseline)!;
             var rows = Training.Evaluation.TrainerTable.Against(loaded, baseName);
+            if (parse.GetValue(best))
+            {
+                context.Console.WriteLine(Training.Evaluation.TrainerTable.Best(rows));
+                return 0;
+            }
             var versus = parse.GetValue(against) is { } other ? Training.Evaluation.TrainerTable.Against(loaded, other) : null;
             var baseGreedy = loaded.Where(r => Training.Evaluation.TrainerTable.NameOf(r.Run.Model).Trainer == baseName)
                 .GroupBy(r => r.Run.Task).ToDictionary(g => g.Key, g => g.Average(r => r.Summary.Greedy.Value));

@@ -57,4 +57,23 @@ public sealed class BuiltinEndToEndTests : IDisposable
         Assert.Equal(4, report.Problems.Count);
         Assert.Equal(2, report.Run.K);
     }
+
+    [Fact]
+    public async Task EvalGivesTheSameReportWhateverNumberOfProblemsRunAtOnce()
+    {
+        var config = new Dictionary<string, string?> { ["RunsDir"] = _runs };
+        var reports = new List<Reasoner.Training.Evaluation.EvalReport>();
+        foreach (var concurrency in new[] { 1, 5 })
+        {
+            var path = Path.Combine(_runs, $"c{concurrency}.json");
+            var r = await CliRunner.Run(config, "eval", "--task", "arith", "--problems", "10", "--k", "3", "--concurrency", $"{concurrency}", "--out", path);
+            Assert.True(r.ExitCode == 0, r.Err + r.Out);
+            reports.Add(Reasoner.Training.Evaluation.EvalReport.Load(path));
+        }
+        // Each problem keeps its seed and its place in the report; the samples of problems run together are still their own.
+        Assert.Equal((1, 5), (reports[0].Run.Concurrency, reports[1].Run.Concurrency));
+        Assert.Equal(reports[0].Problems.Select(p => (p.ProblemId, p.GreedyText, string.Join("|", p.SampleAnswers))),
+            reports[1].Problems.Select(p => (p.ProblemId, p.GreedyText, string.Join("|", p.SampleAnswers))));
+        Assert.Equal(2, (await CliRunner.Run(config, "eval", "--task", "arith", "--concurrency", "0")).ExitCode);
+    }
 }

@@ -54,9 +54,11 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
         var again = await CliRunner.Run(Tiny(output, 2));
         Assert.Equal(2, again.ExitCode);
         Assert.Contains("already holds a model", again.Err);
-        var replaced = await CliRunner.Run(Tiny(output, 2, "--force"));
+        Assert.Equal(10000, (double)JsonNode.Parse(File.ReadAllText(Path.Combine(output, "config.json")))!["rope_theta"]!);
+        var replaced = await CliRunner.Run(Tiny(output, 2, "--force", "--rope-theta", "500000"));
         Assert.True(replaced.ExitCode == 0, replaced.Err + replaced.Out);
         Assert.Equal(2, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(output, "pretrain.json")))!["steps"]!);
+        Assert.Equal(500000, (double)JsonNode.Parse(File.ReadAllText(Path.Combine(output, "config.json")))!["rope_theta"]!);
         Assert.DoesNotContain(TrainingLog.Read(Path.Combine(output, TrainingLog.FileName)), l => l["step"]!.GetValue<int>() > 2);
 
         var eval = await CliRunner.Run("eval", "--task", "arith", "--model", output, "--problems", "2", "--k", "2", "--max-tokens", "8", "--threads", "1",
@@ -71,6 +73,7 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     [Theory]
     [InlineData("pretrain", "--out", "x")]                                   // neither --steps nor --minutes
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--tasks", "chess")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--rope-theta", "0")]
     [InlineData("eval", "--task", "arith", "--k", "4", "--samples", "2")]
     public async Task BadSettingsAreUserErrors(params string[] args)
     {

@@ -72,4 +72,24 @@ public class TrainerTableTests
         Assert.StartsWith("| arith | builtin | – | 25.0 % |", lines[2]);
         Assert.StartsWith("| arith | dpo | 2 | 62.5 % [50.0, 75.0] | +37.5 [", lines[3]);
     }
+
+    [Fact]
+    public async Task TheBestTrainerHasTheHighestMeanGreedyAccuracyOverTheTasks()
+    {
+        // dpo: 75 % on arith, 0 % on logic (mean 37.5 %); tpo: 50 % and 50 % (mean 50 %): tpo, though dpo leads on arith.
+        var reports = new[]
+        {
+            Report("m/builtin", "arith", true, false, false, false), Report("m/builtin", "logic", true, false),
+            Report("m/dpo-s1", "arith", true, true, true, false), Report("m/dpo-s1", "logic", false, false),
+            Report("m/tpo-s1", "arith", true, true, false, false), Report("m/tpo-s1", "logic", true, false),
+        };
+        Assert.Equal("tpo", TrainerTable.Best(TrainerTable.Against(reports, "builtin")));
+        Assert.Throws<ArgumentException>(() => TrainerTable.Best([]));
+
+        using var dir = new Models.TestData.TempDirectory();
+        var files = reports.Select((r, i) => { var path = Path.Combine(dir.Path, $"{i}.json"); File.WriteAllText(path, r.ToJson()); return path; }).ToArray();
+        var run = await CliRunner.Run(["report", "trainers", .. files, "--best"]);
+        Assert.True(run.ExitCode == 0, run.Err);
+        Assert.Equal("tpo", run.Out.Trim());
+    }
 }
