@@ -51,7 +51,7 @@ runs=()
 for task in $tasks; do
   # shellcheck disable=SC2086
   timed "generate $task" R generate --task "$task" --problems "$train_problems" $generate_args --out "$T/trees-$task"
-  R report data "$T/trees-$task" --json "$T/trees-$task/report/data-quality.json" > "$T/trees-$task/report-data.txt"
+  R report data "$T/trees-$task" --json "$T/trees-$task/report/data-quality.json" > "$results/data-quality-$task.txt"
   runs+=("$T/trees-$task")
 done
 
@@ -96,4 +96,4 @@ for task in $tasks; do
   R eval --show "$T/eval-search/plv-best-of-16-$task.json"
   [ -f "$T/eval-search/oreo-beam-4-$task.json" ] && R eval --show "$T/eval-search/oreo-beam-4-$task.json"
 done
-echo "table → $results/table.md, plot → $results/rounds.png, wall time per stage → $T/timing.tsv"
+echo "table → $results/table.md, data quality → $results/data-quality-*.txt, plot → $results/rounds.png, wall time per stage → $T/timing.tsv"
