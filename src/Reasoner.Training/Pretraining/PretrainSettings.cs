@@ -34,7 +34,8 @@ public sealed record PretrainSettings : TrainingSettings
     /// <summary>
     /// RoPE base. A larger base turns the slow rotary frequencies slower, so more of each head's dimensions compare
     /// content alone across the hundred-odd tokens between a solution and the question it looks things up in
-    /// (Llama 3 uses 500,000 for the same reason at longer range). 10,000 is Llama's original base.
+    /// (Llama 3 uses 500,000 for the same reason at longer range). 10,000 is Llama's original base; 500,000 gave no gain
+    /// on the logic look-ups (docs/pretraining-experiments.md, pilot-q).
     /// </summary>
     public double RopeTheta { get; init; } = 10000;
 
