@@ -204,14 +204,18 @@ public sealed class GenerationPipeline
     private async Task<Exception?> WriteTreesAsync(CancellationTokenSource taking, CancellationTokenSource abandon)
     {
         var reader = _trees.Reader;
+        var batch = new List<FinishedTree>();
         var unflushed = false;
         try
         {
             while (true)
             {
-                while (reader.TryRead(out var finished))
+                // Everything queued is stored as one group, so trees that finished while the last flush ran share the next.
+                batch.Clear();
+                while (reader.TryRead(out var finished)) batch.Add(finished);
+                if (batch.Count > 0)
                 {
-                    Store(finished);
+                    Store(batch);
                     unflushed = true;
                 }
                 // A source told that a problem is settled may act on it (a queue acknowledges it): only once it is on disk.
@@ -245,19 +249,22 @@ public sealed class GenerationPipeline
         }
     }
 
-    private void Store(FinishedTree finished)
+    private void Store(List<FinishedTree> batch)
     {
-        var tree = finished.Tree;
-        _sink.Append(tree);
-        Progress.TreeStored(tree);
-        if (tree.Status == TreeStatus.Failed)
-            _logger.LogWarning("search of {Problem} failed, recorded as a failed tree: {Error}", tree.Problem.Id, tree.Error);
-        if (tree.Status == TreeStatus.Failed && finished.Item.Failed is { } failed)
+        _sink.Append(batch.ConvertAll(f => f.Tree));
+        foreach (var finished in batch)
         {
-            failed(tree.Error ?? "the search failed");
-            lock (_claimed) _claimed.Remove(tree.Problem.Id);
+            var tree = finished.Tree;
+            Progress.TreeStored(tree);
+            if (tree.Status == TreeStatus.Failed)
+                _logger.LogWarning("search of {Problem} failed, recorded as a failed tree: {Error}", tree.Problem.Id, tree.Error);
+            if (tree.Status == TreeStatus.Failed && finished.Item.Failed is { } failed)
+            {
+                failed(tree.Error ?? "the search failed");
+                lock (_claimed) _claimed.Remove(tree.Problem.Id);
+            }
+            if (finished.Item.Settled is { } settled) _unsettled.Add((settled, tree.Status == TreeStatus.Completed));
         }
-        if (finished.Item.Settled is { } settled) _unsettled.Add((settled, tree.Status == TreeStatus.Completed));
     }
 
     private void SettleStored()

@@ -12,6 +12,12 @@ public interface ITreeSink : IDisposable
 
     void Append(PreferenceTree tree);
 
+    /// <summary>Trees the writer found queued together; a store gives them one flush (group commit).</summary>
+    void Append(IReadOnlyList<PreferenceTree> trees)
+    {
+        foreach (var tree in trees) Append(tree);
+    }
+
     /// <summary>Pushes appended trees out of the process, and to the disk where the store's settings ask for fsync.</summary>
     void Flush();
 }
@@ -26,6 +32,8 @@ public sealed class TreeStoreSink(TreeStore store, bool fsync, ILogger logger) :
         store.StoredProblemIds(d => logger.LogWarning("skipped damaged record: {File} at offset {Offset}: {Reason}", d.File, d.Offset, d.Reason));
 
     public void Append(PreferenceTree tree) => store.Append(tree);
+
+    public void Append(IReadOnlyList<PreferenceTree> trees) => store.Append(trees);
 
     public void Flush() => store.Flush(fsync);
 

@@ -3,7 +3,8 @@ namespace Reasoner.Core.Storage;
 /// <summary>
 /// When a writer pushes buffered records out of the process: after <see cref="EveryRecords"/> records,
 /// or once <see cref="Interval"/> has passed since the last flush, whichever comes first. Both rules are
-/// checked when a record is appended, so a writer that goes idle holds its buffer until the next append,
+/// checked after each append (a group of trees appended together is checked once, after its last record, so the
+/// group shares one flush), so a writer that goes idle holds its buffer until the next append,
 /// an explicit <see cref="TreeStoreWriter.Flush"/>, or <see cref="TreeStoreWriter.Dispose"/>.
 /// </summary>
 public sealed record FlushPolicy

@@ -25,10 +25,13 @@ public sealed class TreeStore : IDisposable
 
     public string TreesDirectory { get; }
 
-    public void Append(PreferenceTree tree)
+    public void Append(PreferenceTree tree) => Append([tree]);
+
+    /// <summary>Appends trees as one group that shares one flush (<see cref="TreeStoreWriter.Append(IReadOnlyList{PreferenceTree})"/>).</summary>
+    public void Append(IReadOnlyList<PreferenceTree> trees)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        (_writer ??= new TreeStoreWriter(TreesDirectory, _writerOptions)).Append(tree);
+        (_writer ??= new TreeStoreWriter(TreesDirectory, _writerOptions)).Append(trees);
     }
 
     public void Flush(bool flushToDisk = false) => _writer?.Flush(flushToDisk);

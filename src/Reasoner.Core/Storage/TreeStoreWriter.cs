@@ -61,23 +61,31 @@ public sealed class TreeStoreWriter : IDisposable
     /// <summary>Every segment this writer has created, oldest first.</summary>
     public IReadOnlyList<string> SegmentPaths => _segments;
 
-    public void Append(PreferenceTree tree)
+    public void Append(PreferenceTree tree) => Append([tree]);
+
+    /// <summary>
+    /// Appends trees as one group: the flush policy is applied once, after the last of them, so trees that queued up
+    /// together share one flush (and one fsync with <see cref="FlushPolicy.ToDisk"/>), as a database's group commit does.
+    /// When this returns, the policy holds for every tree in the group.
+    /// </summary>
+    public void Append(IReadOnlyList<PreferenceTree> trees)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var payload = TreeSerializer.Serialize(tree);
-        if (payload.Length > RecordFormat.MaxPayloadBytes)
-            throw new ArgumentException($"Tree {tree.Problem.Id} serializes to {payload.Length} bytes, over the record limit.", nameof(tree));
-        var segment = _segment ??= OpenNextSegment();
         Span<byte> header = stackalloc byte[RecordFormat.HeaderSize];
-        RecordFormat.WriteHeader(header, payload);
-        segment.Write(header);
-        segment.Write(payload);
-        _segmentBytes += header.Length + payload.Length;
-        _unflushedRecords++;
-
-        if (_segmentBytes >= _options.SegmentSizeLimit)
-            CloseSegment();
-        else if (_options.Flush.IsDue(_unflushedRecords, _options.Clock.GetElapsedTime(_lastFlushTimestamp)))
+        foreach (var tree in trees)
+        {
+            var payload = TreeSerializer.Serialize(tree);
+            if (payload.Length > RecordFormat.MaxPayloadBytes)
+                throw new ArgumentException($"Tree {tree.Problem.Id} serializes to {payload.Length} bytes, over the record limit.", nameof(trees));
+            var segment = _segment ??= OpenNextSegment();
+            RecordFormat.WriteHeader(header, payload);
+            segment.Write(header);
+            segment.Write(payload);
+            _segmentBytes += header.Length + payload.Length;
+            _unflushedRecords++;
+            if (_segmentBytes >= _options.SegmentSizeLimit) CloseSegment();
+        }
+        if (_options.Flush.IsDue(_unflushedRecords, _options.Clock.GetElapsedTime(_lastFlushTimestamp)))
             Flush(_options.Flush.ToDisk);
     }
 

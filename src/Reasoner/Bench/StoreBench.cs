@@ -1,12 +1,19 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using Reasoner.Core.Problems;
 using Reasoner.Core.Storage;
 using Reasoner.Core.Trees;
+using Reasoner.Generation;
+using Reasoner.Search;
 
 namespace Reasoner.Cli.Bench;
 
 /// <summary>One way of writing or reading the store, timed.</summary>
 sealed record StoreBenchResult(string Case, int Trees, long Bytes, TimeSpan Elapsed)
 {
+    /// <summary>Appends the trees arrived in (each group shares one flush); null where the case appends one tree at a time.</summary>
+    public int? Groups { get; init; }
+
     public double TreesPerSecond => Trees / Elapsed.TotalSeconds;
 
     public double MegabytesPerSecond => Bytes / 1048576.0 / Elapsed.TotalSeconds;
@@ -14,9 +21,10 @@ sealed record StoreBenchResult(string Case, int Trees, long Bytes, TimeSpan Elap
 
 /// <summary>
 /// <c>bench store</c>: trees/s into and out of the tree store, with trees the size of the default <c>generate</c> run's
-/// (MCTS on arith with the built-in model: about 16 nodes and the full settings record). Writing is timed as generate
-/// flushes (every tree, fsync: the default Store settings), flushed without fsync, and flushed once at the end; reading
-/// is the whole folder, every record checked and deserialized.
+/// (MCTS on arith with the built-in model: about 16 nodes and the full settings record). Writing is timed one tree at a
+/// time as generate flushes (every tree, fsync: the default Store settings), through generate's own pipeline and writer
+/// when trees arrive faster than an fsync takes (the trees queued together share one: group commit), flushed without
+/// fsync, and flushed once at the end; reading is the whole folder, every record checked and deserialized.
 /// </summary>
 static class StoreBench
 {
@@ -53,7 +61,7 @@ static class StoreBench
             string last = "";
             foreach (var (name, flush) in new (string, FlushPolicy?)[]
                      {
-                         ("write, flush + fsync every tree (generate's default)", new FlushPolicy { EveryRecords = 1, ToDisk = true }),
+                         ("write one at a time, flush + fsync every tree (generate's default)", GenerateFlush),
                          ("write, flush every tree, no fsync", new FlushPolicy { EveryRecords = 1, ToDisk = false }),
                          ("write, one flush at the end", null),
                      })
@@ -70,6 +78,8 @@ static class StoreBench
                 clock.Stop();
                 results.Add(new StoreBenchResult(name, count, FolderBytes(last), clock.Elapsed));
             }
+            progress("through generate's pipeline");
+            results.Insert(1, ThroughPipeline(trees, Path.Combine(root, "pipeline"), PipelineWorkers));
             progress("read");
             var reading = Stopwatch.StartNew();
             var read = TreeStore.Open(last).ReadAll(d => throw new InvalidDataException($"damaged record in the bench's own store: {d.Reason}")).Count();
@@ -79,6 +89,68 @@ static class StoreBench
             return results;
         }
         finally { Directory.Delete(root, recursive: true); }
+    }
+
+    /// <summary>Search workers handing trees to the pipeline's one writer.</summary>
+    public const int PipelineWorkers = 4;
+
+    /// <summary>The flush policy generate's default Store settings give (flush and fsync after every append).</summary>
+    static FlushPolicy GenerateFlush => new StoreSettings().ToWriterOptions(writerId: null).Flush;
+
+    /// <summary>
+    /// generate's writer under load: the real <see cref="GenerationPipeline"/> with its default queue capacity and the
+    /// default Store settings, fed by workers whose "search" hands over a ready tree at once, so trees queue while the
+    /// writer fsyncs and each group it drains shares one flush and fsync.
+    /// </summary>
+    static StoreBenchResult ThroughPipeline(IReadOnlyList<PreferenceTree> trees, string run, int workers)
+    {
+        var settings = new GenerateSettings();
+        var sink = new GroupCountingSink(TreeStoreSink.Open(run, new StoreSettings().ToWriterOptions(writerId: null), NullLogger.Instance));
+        var pipeline = new GenerationPipeline(new ReadyTrees(trees), sink,
+            new PipelineOptions { Workers = workers, ProblemQueueCapacity = settings.ProblemQueueCapacity, TreeQueueCapacity = settings.TreeQueueCapacity },
+            NullLogger.Instance);
+        var clock = Stopwatch.StartNew();
+        PipelineResult result;
+        using (sink) result = pipeline.RunAsync([new ProblemListSource("bench", trees.Select(t => t.Problem).ToList())], CancellationToken.None).GetAwaiter().GetResult();
+        clock.Stop();
+        if (result.End != PipelineEnd.Completed || sink.Trees != trees.Count)
+            throw new InvalidOperationException($"the pipeline ended {result.End} with {sink.Trees} of {trees.Count} trees stored");
+        return new StoreBenchResult($"write through generate's pipeline, {workers} workers, a flush + fsync per group queued", trees.Count, FolderBytes(run), clock.Elapsed)
+        {
+            Groups = sink.Groups,
+        };
+    }
+
+    /// <summary>A search that returns the ready tree of each problem at once.</summary>
+    sealed class ReadyTrees(IReadOnlyList<PreferenceTree> trees) : ISearchAlgorithm
+    {
+        readonly Dictionary<string, PreferenceTree> _byId = trees.ToDictionary(t => t.Problem.Id);
+
+        public string Name => AlgorithmNames.Mcts;
+
+        public Task<PreferenceTree> SearchAsync(Problem problem, CancellationToken cancel = default) => Task.FromResult(_byId[problem.Id]);
+    }
+
+    sealed class GroupCountingSink(ITreeSink inner) : ITreeSink
+    {
+        public int Trees { get; private set; }
+
+        public int Groups { get; private set; }
+
+        public IReadOnlySet<string> StoredProblemIds() => inner.StoredProblemIds();
+
+        public void Append(PreferenceTree tree) => Append([tree]);
+
+        public void Append(IReadOnlyList<PreferenceTree> trees)
+        {
+            inner.Append(trees);
+            Trees += trees.Count;
+            Groups++;
+        }
+
+        public void Flush() => inner.Flush();
+
+        public void Dispose() => inner.Dispose();
     }
 
     static long FolderBytes(string run) =>

@@ -35,9 +35,10 @@ public class BenchCommandTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
     {
         var r = await CliRunner.Run("bench", "store", "--trees", "20");
         Assert.True(r.ExitCode == 0, r.Err + r.Out);
-        foreach (var expected in new[] { "flush + fsync every tree", "no fsync", "one flush at the end", "read all", "trees/s" })
+        foreach (var expected in new[] { "flush + fsync every tree", "through generate's pipeline", "no fsync", "one flush at the end", "read all", "trees/s",
+                     "trees per flush", "target ≥ 10,000" })
             Assert.Contains(expected, r.Out);
-        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(r.Out, @"│\s+20\s+│").Count);
+        Assert.Equal(5, System.Text.RegularExpressions.Regex.Matches(r.Out, @"│\s+20\s+│").Count);
     }
 
     [Fact]

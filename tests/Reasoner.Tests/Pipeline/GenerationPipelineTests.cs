@@ -53,18 +53,37 @@ public sealed class GenerationPipelineTests : IDisposable
 
         var running = pipeline.RunAsync([source], CancellationToken.None);
 
-        // Held at most: one tree in the writer's append, the tree queue, one finished tree per worker waiting to be
-        // queued, the problem queue, and the one problem the source handed out last and the producer waits to queue.
-        var bound = 1 + options.TreeQueueCapacity + options.Workers + options.ProblemQueueCapacity + 1;
-        await WaitUntil(() => pipeline.TreeQueueDepth == options.TreeQueueCapacity && pipeline.ProblemQueueDepth == options.ProblemQueueCapacity
-            && source.Taken == bound, "both queues are full");
+        // Held at most: the group of trees in the writer's append, the tree queue, one finished tree per worker waiting
+        // to be queued, the problem queue, and the one problem the source handed out last and the producer waits to queue.
+        int Bound() => sink.Waiting + options.TreeQueueCapacity + options.Workers + options.ProblemQueueCapacity + 1;
+        await WaitUntil(() => sink.Waiting > 0 && pipeline.TreeQueueDepth == options.TreeQueueCapacity
+            && pipeline.ProblemQueueDepth == options.ProblemQueueCapacity && source.Taken == Bound(), "both queues are full");
         await Task.Delay(300);
-        Assert.Equal(bound, source.Taken);
+        Assert.Equal(Bound(), source.Taken);
         Assert.False(running.IsCompleted);
 
         sink.Open();
         Assert.Equal(PipelineEnd.Completed, (await running).End);
         Assert.Equal(60, sink.Count);
+    }
+
+    [Fact]
+    public async Task TreesQueuedWhileTheWriterIsBusyAreStoredAsOneGroup()
+    {
+        var options = Options(workers: 2, problemQueue: 3, treeQueue: 4);
+        using var sink = new GatedSink();
+        var pipeline = new GenerationPipeline(ScriptedSearch(), sink, options, new ListLogger());
+
+        var running = pipeline.RunAsync([new ProblemListSource("test", Problems(30))], CancellationToken.None);
+        await WaitUntil(() => sink.Waiting > 0 && pipeline.TreeQueueDepth == options.TreeQueueCapacity, "the tree queue is full behind a busy writer");
+        sink.Open();
+
+        Assert.Equal(PipelineEnd.Completed, (await running).End);
+        Assert.Equal(30, sink.Count);
+        Assert.Equal(30, sink.Groups.Sum());
+        // The writer's next append takes every tree that queued meanwhile, so they share one flush.
+        Assert.True(sink.Groups[1] >= options.TreeQueueCapacity, $"groups {string.Join(", ", sink.Groups)}");
+        Assert.Equal(30, pipeline.Progress.Snapshot().Completed);
     }
 
     [Fact]

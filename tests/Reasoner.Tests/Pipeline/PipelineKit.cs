@@ -87,22 +87,35 @@ internal sealed class CountingSource(IReadOnlyList<Problem> problems) : IProblem
     }
 }
 
-/// <summary>A sink in memory whose appends wait at a gate, as a slow disk would.</summary>
+/// <summary>A sink in memory whose appends wait at a gate, as a slow disk would; it records the size of each group appended.</summary>
 internal sealed class GatedSink : ITreeSink
 {
     private readonly SemaphoreSlim _gate = new(0);
     private readonly List<PreferenceTree> _trees = [];
+    private readonly List<int> _groups = [];
+    private volatile int _waiting;
 
     public int Count { get { lock (_trees) return _trees.Count; } }
+
+    /// <summary>Sizes of the groups appended so far, the one waiting at the gate included.</summary>
+    public IReadOnlyList<int> Groups { get { lock (_trees) return [.. _groups]; } }
+
+    /// <summary>Trees in the append that waits at the gate now (0 when none waits).</summary>
+    public int Waiting => _waiting;
 
     public void Open() => _gate.Release(int.MaxValue / 2);
 
     public IReadOnlySet<string> StoredProblemIds() => new HashSet<string>();
 
-    public void Append(PreferenceTree tree)
+    public void Append(PreferenceTree tree) => Append([tree]);
+
+    public void Append(IReadOnlyList<PreferenceTree> trees)
     {
+        lock (_trees) _groups.Add(trees.Count);
+        _waiting = trees.Count;
         _gate.Wait();
-        lock (_trees) _trees.Add(tree);
+        _waiting = 0;
+        lock (_trees) _trees.AddRange(trees);
     }
 
     public void Flush() { }

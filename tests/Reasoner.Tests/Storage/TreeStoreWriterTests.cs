@@ -63,6 +63,21 @@ public class TreeStoreWriterTests
     }
 
     [Fact]
+    public void TreesAppendedAsAGroupShareOneFlush()
+    {
+        using var folder = new TempFolder();
+        var trees = Trees(1, 4);
+        using var writer = new TreeStoreWriter(folder.Path, new TreeStoreWriterOptions { Flush = new FlushPolicy { EveryRecords = 2 } });
+
+        // One at a time, the policy flushes after the second tree and holds the third back; a group of three is
+        // flushed whole once its last tree is written.
+        writer.Append(trees[0]);
+        Assert.Empty(ReadKeys(folder.Path));
+        writer.Append(trees.GetRange(1, 3));
+        Assert.Equal(trees.Select(StoredBytes.Key), ReadKeys(folder.Path));
+    }
+
+    [Fact]
     public void PastTheSizeLimitTheWriterRollsToANewSegmentAndOrderIsKept()
     {
         using var folder = new TempFolder();
