@@ -23,6 +23,13 @@ public sealed record PretrainSettings : TrainingSettings
     /// <summary>The difficulties training problems are drawn at (the fixed test sets are difficulty 2).</summary>
     public DifficultyMix Difficulties { get; init; } = DifficultyMix.Single(BuiltinTasks.DefaultDifficulty);
 
+    /// <summary>
+    /// "llama", or "qwen3": the same decoder with each head's queries and keys RMS-normalised before rotary (QK-norm,
+    /// Qwen3). The norms' gains carry no weight decay, so attention can grow as sharp as a look-up needs while the
+    /// projections stay decayed.
+    /// </summary>
+    public string Architecture { get; init; } = "llama";
+
     public int Layers { get; init; } = 4;
 
     public int Hidden { get; init; } = 256;
@@ -101,8 +108,8 @@ public sealed record PretrainSettings : TrainingSettings
 
     public ModelConfig ModelConfig(int vocabSize, int eosId) => new()
     {
-        ModelType = "llama",
-        Architectures = ["LlamaForCausalLM"],
+        ModelType = Architecture,
+        Architectures = [Models.ModelConfig.ArchitectureByModelType[Architecture]],
         VocabSize = vocabSize,
         HiddenSize = Hidden,
         IntermediateSize = Intermediate,
@@ -127,6 +134,7 @@ public sealed record PretrainSettings : TrainingSettings
         Difficulties.Validate();
         if ((Steps is null) == (Minutes is null)) throw new ArgumentException("give exactly one of a step count and a time budget in minutes");
         if (Steps is < 1 || Minutes is <= 0) throw new ArgumentException("the step count and the time budget must be positive");
+        if (Architecture is not ("llama" or "qwen3")) throw new ArgumentException($"the architecture must be llama or qwen3, got '{Architecture}'");
         if (Layers < 1 || Hidden < 8 || Heads < 1 || KvHeads < 1 || Hidden % Heads != 0 || Heads % KvHeads != 0)
             throw new ArgumentException($"need hidden ({Hidden}) divisible by heads ({Heads}) and heads divisible by kv-heads ({KvHeads})");
         if (SelfEvalShare is < 0 or >= 1) throw new ArgumentException($"the self-evaluation share must be in [0, 1), got {SelfEvalShare}");

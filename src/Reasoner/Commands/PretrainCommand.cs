@@ -17,6 +17,8 @@ static class PretrainCommand
         var output = new Option<string>("--out") { Description = "Run folder: the final model (Hugging Face layout), checkpoint/ and train_log.jsonl.", DefaultValueFactory = _ => Path.Combine(context.Settings.RunsDir, "pretrain") };
         var minutes = new Option<double?>("--minutes") { Description = "Training-time budget; the step count is set from the speed of the first steps." };
         var steps = new Option<int?>("--steps") { Description = "Optimizer steps (reproducible; use this or --minutes)." };
+        var arch = new Option<string>("--arch") { Description = "llama, or qwen3: queries and keys RMS-normalised per head before rotary (QK-norm), whose gains carry no weight decay.", DefaultValueFactory = _ => defaults.Architecture };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay of the matrices (embeddings included; norms' gains are never decayed).", DefaultValueFactory = _ => defaults.WeightDecay };
         var layers = new Option<int>("--layers") { Description = "Decoder layers.", DefaultValueFactory = _ => defaults.Layers };
         var hidden = new Option<int>("--hidden") { Description = "Hidden size (the MLP is 8/3 of it, rounded up to 64).", DefaultValueFactory = _ => defaults.Hidden };
         var heads = new Option<int>("--heads") { Description = "Attention heads.", DefaultValueFactory = _ => defaults.Heads };
@@ -42,7 +44,7 @@ static class PretrainCommand
         var selfEvalShare = new Option<double>("--self-eval-share") { Description = "Share of training sequences that are self-evaluation examples (prompts/self-eval-bare.txt over reference and corrupted steps, answered as the gold step labels judge them); 0 for solutions only.", DefaultValueFactory = _ => defaults.SelfEvalShare };
         var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
         {
-            output, minutes, steps, layers, hidden, heads, kvHeads, ropeTheta, lr, warmup, batch, accumulation, seqLen, difficulty, seed, tasks, vocabSize, device, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare,
+            output, minutes, steps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, seed, tasks, vocabSize, device, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -51,12 +53,14 @@ static class PretrainCommand
                 OutputDirectory = parse.GetValue(output)!,
                 Minutes = parse.GetValue(minutes),
                 Steps = parse.GetValue(steps),
+                Architecture = parse.GetValue(arch)!,
                 Layers = parse.GetValue(layers),
                 Hidden = parse.GetValue(hidden),
                 Heads = parse.GetValue(heads),
                 KvHeads = parse.GetValue(kvHeads),
                 RopeTheta = parse.GetValue(ropeTheta),
                 LearningRate = parse.GetValue(lr),
+                WeightDecay = parse.GetValue(weightDecay),
                 WarmupSteps = parse.GetValue(warmup),
                 Batch = parse.GetValue(batch),
                 Accumulation = parse.GetValue(accumulation),

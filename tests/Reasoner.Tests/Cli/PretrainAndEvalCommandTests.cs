@@ -55,10 +55,18 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
         Assert.Equal(2, again.ExitCode);
         Assert.Contains("already holds a model", again.Err);
         Assert.Equal(10000, (double)JsonNode.Parse(File.ReadAllText(Path.Combine(output, "config.json")))!["rope_theta"]!);
-        var replaced = await CliRunner.Run(Tiny(output, 2, "--force", "--rope-theta", "500000"));
+        var replaced = await CliRunner.Run(Tiny(output, 2, "--force", "--rope-theta", "500000", "--arch", "qwen3", "--weight-decay", "0"));
         Assert.True(replaced.ExitCode == 0, replaced.Err + replaced.Out);
-        Assert.Equal(2, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(output, "pretrain.json")))!["steps"]!);
-        Assert.Equal(500000, (double)JsonNode.Parse(File.ReadAllText(Path.Combine(output, "config.json")))!["rope_theta"]!);
+        var replacedRecord = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "pretrain.json")))!;
+        Assert.Equal(2, (int)replacedRecord["steps"]!);
+        Assert.Equal(0, (double)replacedRecord["settings"]!["weight_decay"]!);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "config.json")))!;
+        Assert.Equal(500000, (double)config["rope_theta"]!);
+        // QK-norm: a Qwen3 checkpoint, with a norm over each head's queries and keys; eval below loads it.
+        Assert.Equal("qwen3", (string)config["model_type"]!);
+        Assert.Equal("Qwen3ForCausalLM", (string)config["architectures"]![0]!);
+        using (var stored = SafeTensorsReader.Open(Path.Combine(output, "model.safetensors")))
+            Assert.Contains("model.layers.0.self_attn.q_norm.weight", stored.Entries.Keys);
         Assert.DoesNotContain(TrainingLog.Read(Path.Combine(output, TrainingLog.FileName)), l => l["step"]!.GetValue<int>() > 2);
 
         var eval = await CliRunner.Run("eval", "--task", "arith", "--model", output, "--problems", "2", "--k", "2", "--max-tokens", "8", "--threads", "1",
@@ -74,6 +82,8 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     [InlineData("pretrain", "--out", "x")]                                   // neither --steps nor --minutes
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--tasks", "chess")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--rope-theta", "0")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--arch", "gpt2")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--weight-decay", "-0.1")]
     [InlineData("eval", "--task", "arith", "--k", "4", "--samples", "2")]
     public async Task BadSettingsAreUserErrors(params string[] args)
     {
