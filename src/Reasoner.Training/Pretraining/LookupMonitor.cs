@@ -12,8 +12,21 @@ public sealed record LookupAccuracy(int Correct, int Tokens, int ProblemsAllCorr
 {
     public double TokenAccuracy => Tokens > 0 ? (double)Correct / Tokens : 0;
 
+    /// <summary>Right and all look-up tokens by <see cref="LookupSpan.Gap"/>, the words between the subject and the looked-up word.</summary>
+    public IReadOnlyDictionary<int, (int Correct, int Tokens)> ByGap { get; init; } = new Dictionary<int, (int, int)>();
+
+    public double GapAccuracy(int gap) => ByGap.TryGetValue(gap, out var g) && g.Tokens > 0 ? (double)g.Correct / g.Tokens : double.NaN;
+
     public double ProblemShare => Problems > 0 ? (double)ProblemsAllCorrect / Problems : 0;
 }
+
+/// <summary>
+/// One looked-up word of a logic solution (with the space before it) and <see cref="Gap"/>, the words between it and the
+/// subject it is looked up by: "Every jompus is | small" and "Every jompus is | a lorpus" have 1 ("is") before "small" and
+/// "a", "Every jompus is a | lorpus" and "Fae is a | jompus" have 2. The question holds the same words in the same order,
+/// so a model finds the word by matching the subject that many words back.
+/// </summary>
+public sealed record LookupSpan(int Start, int Length, int Gap);
 
 /// <summary>
 /// Teacher-forced look-up accuracy on held-out logic problems: with the reference solution as context, how often the
@@ -25,12 +38,16 @@ public sealed record LookupAccuracy(int Correct, int Tokens, int ProblemsAllCorr
 /// </summary>
 public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, SolutionCorpus corpus, int batchRows = 32)
 {
-    /// <summary>Character spans of a logic reference solution that are look-ups, each with the space before its first word.</summary>
-    public static IReadOnlyList<(int Start, int Length)> LookupSpans(string solution)
+    /// <summary>The looked-up words of a logic reference solution, in order.</summary>
+    public static IReadOnlyList<LookupSpan> LookupSpans(string solution)
     {
-        var spans = new List<(int, int)>();
-        if (FirstFact().Match(solution) is { Success: true } fact) spans.Add((fact.Groups[1].Index, fact.Groups[1].Length));
-        foreach (Match rule in Rule().Matches(solution)) spans.Add((rule.Groups[1].Index, rule.Groups[1].Length));
+        var spans = new List<LookupSpan>();
+        if (FirstFact().Match(solution) is { Success: true } fact) spans.Add(new(fact.Groups[1].Index, fact.Groups[1].Length, Gap: 2));
+        foreach (Match rule in Rule().Matches(solution))
+        {
+            if (rule.Groups[1].Success) spans.Add(new(rule.Groups[1].Index, rule.Groups[1].Length, Gap: 1));
+            spans.Add(new(rule.Groups[2].Index, rule.Groups[2].Length, Gap: rule.Groups[1].Success ? 2 : 1));
+        }
         return spans;
     }
 
@@ -39,6 +56,7 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
         using var noGrad = no_grad();
         var device = model.parameters().First().device;
         int correct = 0, tokens = 0, allCorrect = 0, measured = 0;
+        var byGap = new Dictionary<int, (int Correct, int Tokens)>();
         foreach (var chunk in problems.Chunk(batchRows))
         {
             var sequences = chunk.Select(p => corpus.Encode(p, tokenizer)).ToList();
@@ -51,32 +69,39 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
             for (int i = 0; i < chunk.Length; i++)
             {
                 if (positions[i].Count == 0) continue;
-                // The logits at t - 1 predict the token at t.
-                int right = positions[i].Count(t => best[i * width + t - 1] == sequences[i].Tokens[t]);
+                int right = 0;
+                foreach (var (t, gap) in positions[i])
+                {
+                    // The logits at t - 1 predict the token at t.
+                    bool hit = best[i * width + t - 1] == sequences[i].Tokens[t];
+                    var g = byGap.GetValueOrDefault(gap);
+                    byGap[gap] = (g.Correct + (hit ? 1 : 0), g.Tokens + 1);
+                    if (hit) right++;
+                }
                 (correct, tokens, measured) = (correct + right, tokens + positions[i].Count, measured + 1);
                 if (right == positions[i].Count) allCorrect++;
             }
         }
-        return new LookupAccuracy(correct, tokens, allCorrect, measured);
+        return new LookupAccuracy(correct, tokens, allCorrect, measured) { ByGap = byGap };
     }
 
     /// <summary>
-    /// Positions in the encoded sequence of the look-up tokens. Solutions are encoded apart from their prompt, and the
-    /// pre-tokenizer splits before each space, so the tokens of a span are those the encoded prefixes before and after
-    /// it differ by; a span whose prefix does not encode as a prefix of the whole is skipped.
+    /// Positions in the encoded sequence of the look-up tokens, each with its span's gap. Solutions are encoded apart from
+    /// their prompt, and the pre-tokenizer splits before each space, so the tokens of a span are those the encoded
+    /// prefixes before and after it differ by; a span whose prefix does not encode as a prefix of the whole is skipped.
     /// </summary>
-    private static List<int> LookupPositions(string target, TrainingSequence sequence, ITextTokenizer tokenizer)
+    private static List<(int Position, int Gap)> LookupPositions(string target, TrainingSequence sequence, ITextTokenizer tokenizer)
     {
         var whole = sequence.Tokens.AsSpan(sequence.PromptLength);
-        var positions = new List<int>();
-        foreach (var (start, length) in LookupSpans(target))
+        var positions = new List<(int, int)>();
+        foreach (var (start, length, gap) in LookupSpans(target))
         {
             var before = tokenizer.Encode(target[..start]);
             var through = tokenizer.Encode(target[..(start + length)]);
             if (through.Length <= before.Length || through.Length > whole.Length || !whole[..through.Length].SequenceEqual(through)
                 || !through.AsSpan(0, before.Length).SequenceEqual(before))
                 continue;
-            for (int t = before.Length; t < through.Length; t++) positions.Add(sequence.PromptLength + t);
+            for (int t = before.Length; t < through.Length; t++) positions.Add((sequence.PromptLength + t, gap));
         }
         return positions;
     }
@@ -86,6 +111,6 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
     private static partial Regex FirstFact();
 
     // "Every jompus is a lorpus." / "Every tumpus is not small." / "Every zumpus is small." inside a step.
-    [GeneratedRegex(@"Every \w+ is( (?:a |not )?\w+)\.")]
+    [GeneratedRegex(@"Every \w+ is( a| not)?( \w+)\.")]
     private static partial Regex Rule();
 }

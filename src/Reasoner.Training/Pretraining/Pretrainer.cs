@@ -213,7 +213,8 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         if (lookupMonitor is not null)
         {
             lookups = lookupMonitor.Measure(model, tokenizer);
-            log.Write(step, [new("lookup_acc_logic", lookups.TokenAccuracy), new("lookup_all_logic", lookups.ProblemShare)]);
+            log.Write(step, [new("lookup_acc_logic", lookups.TokenAccuracy), new("lookup_all_logic", lookups.ProblemShare),
+                .. lookups.ByGap.Keys.Order().Select(gap => new KeyValuePair<string, double>($"lookup_acc_gap{gap}", lookups.GapAccuracy(gap)))]);
             OnLookup?.Invoke(step, lookups);
         }
         return (results.ToDictionary(r => r.Key, r => r.Value.Accuracy), auc, lookups);

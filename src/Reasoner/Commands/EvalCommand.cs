@@ -49,6 +49,7 @@ static class EvalCommand
             Arity = new ArgumentArity(2, 2),
             AllowMultipleArgumentsPerToken = true,
         };
+        var lookups = new Option<bool>("--lookups") { Description = "logic only: instead of solving, the teacher-forced look-up accuracy (the tokens a logic solution finds in the question, with the reference solution as context), by the words between each looked-up word and its subject." };
         var show = new Option<string?>("--show") { Description = "Print a saved report (its tables and paired differences) without evaluating anything." };
         var plot = new Option<string?>("--plot") { Description = "Where to draw the accuracies with their intervals as a PNG. Default: beside the report (its name, .png); with --show, only when given." };
         var command = new Command("eval",
@@ -56,7 +57,7 @@ static class EvalCommand
             "(Wilson for greedy and maj@k, a bootstrap over problems for pass@k and sample accuracy); on built-in tasks also the share of correct greedy " +
             "solutions whose every step is gold-sound. Saves every problem's outcome, so that --compare can pair two saved reports.")
         {
-            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, concurrency, output, compare, bestOf, verifier, aggregate, beam, value, show, plot,
+            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, concurrency, output, compare, bestOf, verifier, aggregate, beam, value, lookups, show, plot,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -66,6 +67,14 @@ static class EvalCommand
                 var loaded = EvalReport.Load(saved);
                 Print(context.Console, loaded);
                 if (parse.GetValue(plot) is { } png) DrawPlot(context, loaded, png);
+                return 0;
+            }
+            if (parse.GetValue(lookups))
+            {
+                if (parse.GetValue(task) != BuiltinTasks.Logic) throw new UserError("--lookups measures the built-in logic task's look-ups: give --task logic");
+                torch.set_num_threads(parse.GetValue(threads));
+                var logic = BuiltinTasks.TestSet(BuiltinTasks.Logic, parse.GetValue(difficulty));
+                PrintLookups(context, parse.GetValue(modelDir) ?? BuiltinModel.Locate(), parse.GetValue(problems) is { } count ? logic.Take(count).ToArray() : logic);
                 return 0;
             }
             if (parse.GetValue(bestOf) is not null && parse.GetValue(verifier) is null) throw new UserError("--best-of reranks with a verifier: give --verifier DIR");
@@ -148,6 +157,22 @@ static class EvalCommand
 
     /// <summary>Enough requests in flight to fill a forward pass on CPU without making any one problem wait long.</summary>
     const int DefaultConcurrency = 8;
+
+    static void PrintLookups(CliContext context, string directory, IReadOnlyList<Problem> problems)
+    {
+        var promptSettings = ModelPromptSettings.Load(directory);
+        var corpus = new Training.Pretraining.SolutionCorpus(PromptFolder.Open(context.Settings).Get(promptSettings?.Prompt ?? PromptLibrary.SolvePromptFor(BuiltinTasks.Logic)));
+        using var model = CheckpointLoader.LoadModel(directory);
+        var l = new Training.Pretraining.LookupMonitor(problems, corpus).Measure(model, CheckpointLoader.LoadTokenizer(directory));
+        var table = new Table().Title($"logic look-ups, teacher-forced: {Markup.Escape(directory)}, {l.Problems} problems").AddColumns("look-up tokens", "right", "accuracy");
+        foreach (var column in table.Columns.Skip(1)) column.RightAligned();
+        void Row(string name, int right, int all) =>
+            table.AddRow(name, string.Create(CultureInfo.InvariantCulture, $"{right} / {all}"), string.Create(CultureInfo.InvariantCulture, $"{(all > 0 ? 100.0 * right / all : 0):0.0} %"));
+        foreach (var gap in l.ByGap.Keys.Order()) Row($"{gap} word{(gap == 1 ? "" : "s")} after the subject", l.ByGap[gap].Correct, l.ByGap[gap].Tokens);
+        Row("all", l.Correct, l.Tokens);
+        Row("problems with every look-up right", l.ProblemsAllCorrect, l.Problems);
+        context.Console.Write(table);
+    }
 
     static async Task<EvalReport> Run(CliContext context, TaskFamily family, IReadOnlyList<Problem> set, string directory, EvalSettings settings, string device,
         int? difficulty, string? data, int concurrency, CancellationToken cancel, (string Folder, StepAggregation Aggregate)? reranker = null, (int Width, string? Value)? beam = null)

@@ -18,11 +18,12 @@ public class LookupMonitorTests
             "Fae is a fompus. Every fompus is not small. So Fae is not small.",
             "The answer is no.");
 
-        var spans = LookupMonitor.LookupSpans(solution).Select(s => solution.Substring(s.Start, s.Length)).ToArray();
+        var spans = LookupMonitor.LookupSpans(solution).Select(s => (solution.Substring(s.Start, s.Length), s.Gap)).ToArray();
 
-        Assert.Equal([" jompus", " a lorpus", " a fompus", " not small"], spans);
-        Assert.Equal([" zumpus", " small"], LookupMonitor.LookupSpans("Sally is a zumpus. Every zumpus is small. So Sally is small.\nThe answer is yes.")
-            .Select(s => "Sally is a zumpus. Every zumpus is small. So Sally is small.\nThe answer is yes.".Substring(s.Start, s.Length)));
+        // Each looked-up word with the words between it and its subject ("Fae is a | jompus", "Every jompus is | a", "… is a | lorpus").
+        Assert.Equal([(" jompus", 2), (" a", 1), (" lorpus", 2), (" a", 1), (" fompus", 2), (" not", 1), (" small", 2)], spans);
+        const string plain = "Sally is a zumpus. Every zumpus is small. So Sally is small.\nThe answer is yes.";
+        Assert.Equal([(" zumpus", 2), (" small", 1)], LookupMonitor.LookupSpans(plain).Select(s => (plain.Substring(s.Start, s.Length), s.Gap)));
     }
 
     [Fact]
@@ -45,5 +46,11 @@ public class LookupMonitorTests
         Assert.Equal(alone.Sum(a => a.Correct), batched.Correct);
         Assert.Equal(alone.Sum(a => a.ProblemsAllCorrect), batched.ProblemsAllCorrect);
         Assert.InRange(batched.Correct, 0, batched.Tokens);
+        // The counts by gap add up to the whole, and each gap's agree with one problem at a time.
+        Assert.Equal([1, 2], batched.ByGap.Keys.Order());
+        Assert.Equal(batched.Tokens, batched.ByGap.Values.Sum(g => g.Tokens));
+        Assert.Equal(batched.Correct, batched.ByGap.Values.Sum(g => g.Correct));
+        foreach (var gap in new[] { 1, 2 })
+            Assert.Equal(alone.Sum(a => a.ByGap.GetValueOrDefault(gap).Correct), batched.ByGap[gap].Correct);
     }
 }
