@@ -78,6 +78,16 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(_runs, "eval.png"))[..4]);
     }
 
+    [Fact]
+    public async Task EvalLookupsPrintsTheLogicLookUpAccuracyByGap()
+    {
+        var r = await CliRunner.Run("eval", "--task", "logic", "--lookups", "--problems", "3", "--threads", "1");
+        Assert.True(r.ExitCode == 0, r.Err + r.Out);
+        foreach (var expected in new[] { "1 word after the subject", "2 words after the subject", "problems with every look-up right", "3 problems" })
+            Assert.Contains(expected, r.Out);
+        Assert.Matches(@"│ all\s+│\s+\d+ / \d+ │", r.Out);
+    }
+
     [Theory]
     [InlineData("pretrain", "--out", "x")]                                   // neither --steps nor --minutes
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--tasks", "chess")]
@@ -85,6 +95,7 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--arch", "gpt2")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--weight-decay", "-0.1")]
     [InlineData("eval", "--task", "arith", "--k", "4", "--samples", "2")]
+    [InlineData("eval", "--task", "arith", "--lookups")]
     public async Task BadSettingsAreUserErrors(params string[] args)
     {
         var r = await CliRunner.Run(new Dictionary<string, string?> { ["RunsDir"] = _runs }, args);
