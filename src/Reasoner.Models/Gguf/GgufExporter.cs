@@ -161,7 +161,7 @@ public static class GgufExporter
     {
         ByteLevelBpeTrainer.SplitPattern => "qwen2",
         _ => throw new NotSupportedException(
-            $"GGUF export: no llama.cpp pre-tokenizer is known to match the split regex '{splitPattern}' (supported: the Qwen2/Qwen3 regex)"),
+            $"GGUF export: no llama.cpp pre-tokenizer is known to match the split regex '{splitPattern}' (supported: the Qwen2/Qwen3 regex; a model pretrained with --keep-whole has its own)"),
     };
 
     private static void AddTensors(GgufWriter writer, CausalLanguageModel model, GgmlType weightType)

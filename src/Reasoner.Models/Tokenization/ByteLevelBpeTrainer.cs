@@ -10,18 +10,35 @@ namespace Reasoner.Models.Tokenization;
 /// HF <c>tokenizer.json</c> with the same pipeline as Qwen2/Qwen3 (NFC, regex split with single digits, ByteLevel),
 /// so <see cref="HfTokenizer"/> and HF tokenizers read it alike. Every byte is in the base vocabulary, so any text encodes.
 /// </summary>
-public static class ByteLevelBpeTrainer
+public static partial class ByteLevelBpeTrainer
 {
     /// <summary>Qwen2/Qwen3's split: digits are single tokens, which keeps arithmetic digit-aligned.</summary>
     public const string SplitPattern =
         @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+    /// <summary>
+    /// <see cref="SplitPattern"/> with each phrase (words of letters, e.g. "is a") kept as one piece when it follows a space
+    /// and no letter follows it, so BPE can give it one token. Hugging Face tokenizers read any split regex; llama.cpp
+    /// knows only its built-in ones, so such a tokenizer is not exported to GGUF.
+    /// </summary>
+    public static string SplitPatternKeeping(IReadOnlyList<string> phrases)
+    {
+        if (phrases.Count == 0) return SplitPattern;
+        foreach (var phrase in phrases)
+            if (!PhraseRegex().IsMatch(phrase)) throw new ArgumentException($"a phrase kept whole must be words of letters with single spaces between them, got '{phrase}'");
+        // Longest first, so a phrase that begins another does not cut it short; letters and spaces need no escaping.
+        var alternatives = string.Join("|", phrases.Distinct().OrderByDescending(p => p.Length).ThenBy(p => p, StringComparer.Ordinal));
+        const string contractions = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|";
+        return contractions + $@" (?:{alternatives})(?!\p{{L}})|" + SplitPattern[contractions.Length..];
+    }
 
     public static readonly IReadOnlyList<string> DefaultSpecialTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
 
     /// <param name="vocabSize">Target size of the BPE vocabulary: 256 bytes plus learned merges (special tokens come on top).</param>
     /// <param name="specialTokens">Added after the vocabulary; the first is the EOS token.</param>
     /// <param name="minPairCount">A pair seen fewer times than this is not merged, so tiny corpora stop early.</param>
-    public static HfTokenizer Train(IEnumerable<string> corpus, int vocabSize, IReadOnlyList<string>? specialTokens = null, int minPairCount = 2)
+    /// <param name="splitPattern">The pre-tokenizer's split regex: <see cref="SplitPattern"/> unless given (<see cref="SplitPatternKeeping"/>).</param>
+    public static HfTokenizer Train(IEnumerable<string> corpus, int vocabSize, IReadOnlyList<string>? specialTokens = null, int minPairCount = 2, string splitPattern = SplitPattern)
     {
         if (vocabSize < 256) throw new ArgumentOutOfRangeException(nameof(vocabSize), "a byte-level vocabulary needs at least the 256 byte tokens");
         specialTokens ??= DefaultSpecialTokens;
@@ -32,7 +49,7 @@ public static class ByteLevelBpeTrainer
         for (int b = 0; b < 256; b++) vocab[byteChar[b].ToString()] = b;
 
         // Words (regex pieces) as symbol lists with their corpus counts; special tokens are never split into words.
-        var split = new Regex(SplitPattern, RegexOptions.Compiled);
+        var split = new Regex(splitPattern, RegexOptions.Compiled);
         var specials = new Regex(string.Join("|", specialTokens.Select(Regex.Escape)));
         var wordCounts = new Dictionary<string, int>();
         foreach (var text in corpus)
@@ -69,11 +86,11 @@ public static class ByteLevelBpeTrainer
                     }
         }
 
-        var tokenizerJson = TokenizerJson(vocab, merges, specialTokens);
+        var tokenizerJson = TokenizerJson(vocab, merges, specialTokens, splitPattern);
         return HfTokenizer.FromJson(tokenizerJson, tokenizerConfigJson: null, source: "trained byte-level BPE");
     }
 
-    private static string TokenizerJson(Dictionary<string, int> vocab, List<(string Left, string Right)> merges, IReadOnlyList<string> specialTokens)
+    private static string TokenizerJson(Dictionary<string, int> vocab, List<(string Left, string Right)> merges, IReadOnlyList<string> specialTokens, string splitPattern)
     {
         var byteLevel = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = false, ["use_regex"] = false };
         var vocabJson = new JsonObject();
@@ -93,7 +110,7 @@ public static class ByteLevelBpeTrainer
             {
                 ["type"] = "Sequence",
                 ["pretokenizers"] = new JsonArray(
-                    new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = SplitPattern }, ["behavior"] = "Isolated", ["invert"] = false },
+                    new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = splitPattern }, ["behavior"] = "Isolated", ["invert"] = false },
                     byteLevel.DeepClone()),
             },
             ["post_processor"] = byteLevel.DeepClone(),
@@ -114,6 +131,9 @@ public static class ByteLevelBpeTrainer
     /// GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the other bytes map to U+0100 onwards,
     /// so every token is a printable string (space becomes 'Ġ', newline 'Ċ').
     /// </summary>
+    [GeneratedRegex(@"^\p{L}+( \p{L}+)*$")]
+    private static partial Regex PhraseRegex();
+
     private static char[] ByteLevelAlphabet()
     {
         var map = new char[256];

@@ -1,5 +1,6 @@
 using Reasoner.Core.Tasks;
 using Reasoner.Models;
+using Reasoner.Models.Tokenization;
 using Reasoner.Training.Framework;
 
 namespace Reasoner.Training.Pretraining;
@@ -45,6 +46,13 @@ public sealed record PretrainSettings : TrainingSettings
     /// on the logic look-ups (docs/pretraining-experiments.md, pilot-q).
     /// </summary>
     public double RopeTheta { get; init; } = 10000;
+
+    /// <summary>
+    /// Phrases the tokenizer keeps whole ("is a", "is not"): each becomes one pre-tokenizer piece, so BPE can make it one
+    /// token (<see cref="ByteLevelBpeTrainer.SplitPatternKeeping"/>). A logic look-up after "Every C is a" then matches its
+    /// subject one token back instead of two. Such a tokenizer has no llama.cpp pre-tokenizer, so no GGUF export.
+    /// </summary>
+    public IReadOnlyList<string> WholePhrases { get; init; } = [];
 
     /// <summary>Target BPE vocabulary (bytes plus merges); the special tokens come on top.</summary>
     public int VocabSize { get; init; } = 512;
@@ -140,6 +148,8 @@ public sealed record PretrainSettings : TrainingSettings
         if (SelfEvalShare is < 0 or >= 1) throw new ArgumentException($"the self-evaluation share must be in [0, 1), got {SelfEvalShare}");
         if (LookupShare is < 0 or >= 1) throw new ArgumentException($"the look-up drill share must be in [0, 1), got {LookupShare}");
         if (!(RopeTheta > 1)) throw new ArgumentException($"the RoPE base must be above 1, got {RopeTheta}");
+        try { ByteLevelBpeTrainer.SplitPatternKeeping(WholePhrases); }
+        catch (ArgumentException e) { throw new ArgumentException($"--keep-whole: {e.Message}"); }
         if (VocabSize < 256) throw new ArgumentException($"the vocabulary must hold at least 256 tokens (the byte alphabet), got {VocabSize}");
         if (SeqLen < 16 || Threads < 1) throw new ArgumentException($"need at least 16 tokens of sequence and one thread, got {SeqLen} and {Threads}");
     }

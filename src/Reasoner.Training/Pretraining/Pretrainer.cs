@@ -175,7 +175,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
             .Concat(SolutionCorpus.TrainProblems(settings.Tasks, settings.Difficulties, settings.Seed + 3000)
                 .Take((int)(settings.TokenizerProblemsPerTask * settings.Tasks.Names.Count * settings.SelfEvalShare))
                 .Select(p => selfEval.Text(p, selfEval.Example(p, random))));
-        var tokenizer = ByteLevelBpeTrainer.Train(text, settings.VocabSize);
+        var tokenizer = ByteLevelBpeTrainer.Train(text, settings.VocabSize, splitPattern: ByteLevelBpeTrainer.SplitPatternKeeping(settings.WholePhrases));
         // The pre-tokenizer isolates every digit, so numbers are digit sequences and arithmetic stays digit-aligned.
         if (tokenizer.Encode("123").Length != 3) throw new InvalidOperationException("the trained tokenizer merges digits; arithmetic needs one token per digit");
         OnMessage?.Invoke($"tokenizer: {tokenizer.VocabSize} tokens learned from {settings.TokenizerProblemsPerTask} problems per task");

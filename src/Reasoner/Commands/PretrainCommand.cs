@@ -32,6 +32,7 @@ static class PretrainCommand
         var difficulty = new Option<string>("--difficulty") { Description = "Difficulty of the training problems (1-3; the fixed test sets are difficulty 2), or a mix drawn per problem: 1:1,2:3 draws a quarter at difficulty 1.", DefaultValueFactory = _ => BuiltinTasks.DefaultDifficulty.ToString(CultureInfo.InvariantCulture) };
         var seed = new Option<int>("--seed") { Description = "Seed for the tokenizer corpus, initial weights and data order.", DefaultValueFactory = _ => context.Settings.Seed };
         var tasks = new Option<string>("--tasks") { Description = "Built-in tasks to train on, comma-separated, each optionally with a sampling weight: arith,logic or arith:1,logic:3.", DefaultValueFactory = _ => string.Join(",", BuiltinTasks.Names) };
+        var keepWhole = new Option<string?>("--keep-whole") { Description = "Phrases the tokenizer keeps as one piece, comma-separated (e.g. \"is a,is not\"): BPE can then give each one token. Such a tokenizer has no llama.cpp pre-tokenizer, so the model cannot be exported to GGUF." };
         var vocabSize = new Option<int>("--vocab-size") { Description = "BPE vocabulary: 256 bytes plus learned merges (special tokens on top).", DefaultValueFactory = _ => defaults.VocabSize };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => context.Settings.Device };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => defaults.Threads };
@@ -44,7 +45,7 @@ static class PretrainCommand
         var selfEvalShare = new Option<double>("--self-eval-share") { Description = "Share of training sequences that are self-evaluation examples (prompts/self-eval-bare.txt over reference and corrupted steps, answered as the gold step labels judge them); 0 for solutions only.", DefaultValueFactory = _ => defaults.SelfEvalShare };
         var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
         {
-            output, minutes, steps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, seed, tasks, vocabSize, device, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare,
+            output, minutes, steps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, seed, tasks, keepWhole, vocabSize, device, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -67,6 +68,7 @@ static class PretrainCommand
                 SeqLen = parse.GetValue(seqLen),
                 Seed = parse.GetValue(seed),
                 VocabSize = parse.GetValue(vocabSize),
+                WholePhrases = parse.GetValue(keepWhole) is { } phrases ? [.. phrases.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)] : [],
                 Device = parse.GetValue(device)!,
                 Threads = parse.GetValue(threads),
                 EvalEvery = parse.GetValue(evalEvery),

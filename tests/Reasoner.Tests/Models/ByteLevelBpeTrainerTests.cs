@@ -74,6 +74,36 @@ public class ByteLevelBpeTrainerTests
     }
 
     [Fact]
+    public void PhrasesKeptWholeBecomeOneTokenOnlyAsWholeWords()
+    {
+        string[] corpus = [.. Enumerable.Range(0, 40).Select(i => $"Fae is a jompus. Every jompus is not small. Every tumpus is a lorpus {i}.")];
+        var tokenizer = ByteLevelBpeTrainer.Train(corpus, vocabSize: 400, splitPattern: ByteLevelBpeTrainer.SplitPatternKeeping(["is a", "is not"]));
+        string Pieces(string text) => string.Join("|", tokenizer.Encode(text).Select(id => tokenizer.Decode([id])));
+
+        Assert.Equal("Every| jompus| is a| lorpus", Pieces("Every jompus is a lorpus"));
+        Assert.Equal("Every| jompus| is not| small", Pieces("Every jompus is not small"));
+        // Not inside longer words: "is about" and "is nothing" split as the standard pattern splits them.
+        Assert.DoesNotContain(Pieces("Fae is about").Split('|'), piece => piece.Trim().Contains(' '));
+        Assert.DoesNotContain(Pieces("Fae is nothing").Split('|'), piece => piece.Trim().Contains(' '));
+        // Without phrases the standard split never joins words.
+        var plain = ByteLevelBpeTrainer.Train(corpus, vocabSize: 400);
+        Assert.DoesNotContain(plain.Encode("Every jompus is a lorpus"), id => plain.Decode([id]).Trim().Contains(' '));
+        // Lossless, reloads with its own split, and refuses a GGUF export by name rather than splitting otherwise there.
+        Assert.Equal("Sam is a wumpus, is not it?", tokenizer.Decode(tokenizer.Encode("Sam is a wumpus, is not it?")));
+        Assert.Equal(tokenizer.Encode(corpus[3]), HfTokenizer.FromJson(tokenizer.TokenizerJson, tokenizer.TokenizerConfigJson).Encode(corpus[3]));
+        var refused = Assert.Throws<NotSupportedException>(() => Reasoner.Models.Gguf.GgufExporter.PreTokenizerName(tokenizer.SplitPattern));
+        Assert.Contains("--keep-whole", refused.Message);
+    }
+
+    [Theory]
+    [InlineData("is  a")]
+    [InlineData(" is a")]
+    [InlineData("is-a")]
+    [InlineData("")]
+    public void APhraseKeptWholeIsWordsOfLetters(string phrase) =>
+        Assert.Throws<ArgumentException>(() => ByteLevelBpeTrainer.SplitPatternKeeping([phrase]));
+
+    [Fact]
     public void TrainingIsDeterministic() =>
         Assert.Equal(Tokenizer.TokenizerJson, ByteLevelBpeTrainer.Train(TinyModels.ArithmeticCorpus, vocabSize: 300).TokenizerJson);
 }
