@@ -86,23 +86,29 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
     }
 
     /// <summary>
-    /// Positions in the encoded sequence of the look-up tokens, each with its span's gap. Solutions are encoded apart from
-    /// their prompt, and the pre-tokenizer splits before each space, so the tokens of a span are those the encoded
-    /// prefixes before and after it differ by; a span whose prefix does not encode as a prefix of the whole is skipped.
+    /// Positions in the encoded sequence of the look-up tokens, each with its span's gap: every token of the solution whose
+    /// text overlaps a looked-up word, once. A tokenizer that keeps "is a" whole (pretrain --keep-whole) puts the word "a"
+    /// in the token " is a", so that token, the choice between " is a", " is not" and " is", is the look-up there. Token
+    /// texts come from decoding the solution's tokens one prefix at a time; a solution that does not decode to its text
+    /// is skipped.
     /// </summary>
     private static List<(int Position, int Gap)> LookupPositions(string target, TrainingSequence sequence, ITextTokenizer tokenizer)
     {
-        var whole = sequence.Tokens.AsSpan(sequence.PromptLength);
+        var tokens = sequence.Tokens.AsSpan(sequence.PromptLength).ToArray();
+        var ends = new int[tokens.Length];
+        for (int i = 0; i < tokens.Length; i++) ends[i] = tokenizer.Decode(tokens[..(i + 1)]).Length;
         var positions = new List<(int, int)>();
+        if (tokens.Length == 0 || !tokenizer.Decode(tokens).StartsWith(target, StringComparison.Ordinal)) return positions;
+        int next = 0;
         foreach (var (start, length, gap) in LookupSpans(target))
-        {
-            var before = tokenizer.Encode(target[..start]);
-            var through = tokenizer.Encode(target[..(start + length)]);
-            if (through.Length <= before.Length || through.Length > whole.Length || !whole[..through.Length].SequenceEqual(through)
-                || !through.AsSpan(0, before.Length).SequenceEqual(before))
-                continue;
-            for (int t = before.Length; t < through.Length; t++) positions.Add((sequence.PromptLength + t, gap));
-        }
+            for (int t = next; t < tokens.Length; t++)
+            {
+                int tokenStart = t == 0 ? 0 : ends[t - 1];
+                if (tokenStart >= start + length) break;
+                if (ends[t] <= start) continue;
+                positions.Add((sequence.PromptLength + t, gap));
+                next = t + 1;
+            }
         return positions;
     }
 
