@@ -13,8 +13,10 @@ namespace Reasoner.Models.Tokenization;
 public static partial class ByteLevelBpeTrainer
 {
     /// <summary>Qwen2/Qwen3's split: digits are single tokens, which keeps arithmetic digit-aligned.</summary>
-    public const string SplitPattern =
-        @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    public const string SplitPattern = Contractions + "|" + Pieces;
+
+    private const string Contractions = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)";
+    private const string Pieces = @"[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
     /// <summary>
     /// <see cref="SplitPattern"/> with each phrase (words of letters, e.g. "is a") kept as one piece when it follows a space
@@ -28,8 +30,7 @@ public static partial class ByteLevelBpeTrainer
             if (!PhraseRegex().IsMatch(phrase)) throw new ArgumentException($"a phrase kept whole must be words of letters with single spaces between them, got '{phrase}'");
         // Longest first, so a phrase that begins another does not cut it short; letters and spaces need no escaping.
         var alternatives = string.Join("|", phrases.Distinct().OrderByDescending(p => p.Length).ThenBy(p => p, StringComparer.Ordinal));
-        const string contractions = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|";
-        return contractions + $@" (?:{alternatives})(?!\p{{L}})|" + SplitPattern[contractions.Length..];
+        return $@"{Contractions}| (?:{alternatives})(?!\p{{L}})|{Pieces}";
     }
 
     public static readonly IReadOnlyList<string> DefaultSpecialTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
@@ -131,9 +132,6 @@ public static partial class ByteLevelBpeTrainer
     /// GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the other bytes map to U+0100 onwards,
     /// so every token is a printable string (space becomes 'Ġ', newline 'Ċ').
     /// </summary>
-    [GeneratedRegex(@"^\p{L}+( \p{L}+)*$")]
-    private static partial Regex PhraseRegex();
-
     private static char[] ByteLevelAlphabet()
     {
         var map = new char[256];
@@ -142,4 +140,7 @@ public static partial class ByteLevelBpeTrainer
             map[b] = (b is >= '!' and <= '~') || (b is >= 0xA1 and <= 0xAC) || (b is >= 0xAE and <= 0xFF) ? (char)b : (char)next++;
         return map;
     }
+
+    [GeneratedRegex(@"^\p{L}+( \p{L}+)*$")]
+    private static partial Regex PhraseRegex();
 }

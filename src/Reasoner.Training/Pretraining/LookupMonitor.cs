@@ -95,10 +95,10 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
     private static List<(int Position, int Gap)> LookupPositions(string target, TrainingSequence sequence, ITextTokenizer tokenizer)
     {
         var tokens = sequence.Tokens.AsSpan(sequence.PromptLength).ToArray();
-        var ends = new int[tokens.Length];
-        for (int i = 0; i < tokens.Length; i++) ends[i] = tokenizer.Decode(tokens[..(i + 1)]).Length;
         var positions = new List<(int, int)>();
         if (tokens.Length == 0 || !tokenizer.Decode(tokens).StartsWith(target, StringComparison.Ordinal)) return positions;
+        var ends = new int[tokens.Length];
+        for (int i = 0; i < tokens.Length; i++) ends[i] = tokenizer.Decode(tokens[..(i + 1)]).Length;
         int next = 0;
         foreach (var (start, length, gap) in LookupSpans(target))
             for (int t = next; t < tokens.Length; t++)

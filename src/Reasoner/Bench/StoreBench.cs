@@ -94,8 +94,10 @@ static class StoreBench
     /// <summary>Search workers handing trees to the pipeline's one writer.</summary>
     public const int PipelineWorkers = 4;
 
-    /// <summary>The flush policy generate's default Store settings give (flush and fsync after every append).</summary>
-    static FlushPolicy GenerateFlush => new StoreSettings().ToWriterOptions(writerId: null).Flush;
+    /// <summary>The writer options generate's default Store settings give (flush and fsync after every append).</summary>
+    static TreeStoreWriterOptions GenerateWriter => new StoreSettings().ToWriterOptions(writerId: null);
+
+    static FlushPolicy GenerateFlush => GenerateWriter.Flush;
 
     /// <summary>
     /// generate's writer under load: the real <see cref="GenerationPipeline"/> with its default queue capacity and the
@@ -105,7 +107,7 @@ static class StoreBench
     static StoreBenchResult ThroughPipeline(IReadOnlyList<PreferenceTree> trees, string run, int workers)
     {
         var settings = new GenerateSettings();
-        var sink = new GroupCountingSink(TreeStoreSink.Open(run, new StoreSettings().ToWriterOptions(writerId: null), NullLogger.Instance));
+        var sink = new GroupCountingSink(TreeStoreSink.Open(run, GenerateWriter, NullLogger.Instance));
         var pipeline = new GenerationPipeline(new ReadyTrees(trees), sink,
             new PipelineOptions { Workers = workers, ProblemQueueCapacity = settings.ProblemQueueCapacity, TreeQueueCapacity = settings.TreeQueueCapacity },
             NullLogger.Instance);
