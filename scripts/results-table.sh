@@ -55,14 +55,14 @@ for task in $tasks; do
   runs+=("$T/trees-$task")
 done
 
-# 2. The base and every trainer × seed, greedy on each test set (--k 1: one sample beside greedy, the cheapest report).
-for task in $tasks; do evaluate "$T/eval/builtin-$task.json" --task "$task" --k 1; done
+# 2. The base and every trainer × seed, greedy on each test set (--k 0: greedy alone, what the table pairs).
+for task in $tasks; do evaluate "$T/eval/builtin-$task.json" --task "$task" --k 0; done
 for trainer in $trainers; do
   extra_var="$(echo "$trainer" | tr '[:lower:]' '[:upper:]')_ARGS"   # e.g. TRPA_ARGS="--lr 1e-5"
   for seed in $seeds; do
     # shellcheck disable=SC2086
     train "$trainer" "$T/$trainer-s$seed" "${runs[@]}" --seed "$seed" ${!extra_var:-}
-    for task in $tasks; do evaluate "$T/eval/$trainer-s$seed-$task.json" --task "$task" --k 1 --model "$T/$trainer-s$seed"; done
+    for task in $tasks; do evaluate "$T/eval/$trainer-s$seed-$task.json" --task "$task" --k 0 --model "$T/$trainer-s$seed"; done
   done
 done
 reports=("$T"/eval/*.json)
@@ -77,7 +77,7 @@ for task in $tasks; do
   evaluate "$T/eval-search/plv-best-of-16-$task.json" --task "$task" --best-of 16 --verifier "$T/plv"
   if [[ " $trainers " == *" oreo "* ]]; then
     first_seed=${seeds%% *}
-    evaluate "$T/eval-search/oreo-beam-4-$task.json" --task "$task" --k 1 --beam 4 --model "$T/oreo-s$first_seed" --value "$T/oreo-s$first_seed"
+    evaluate "$T/eval-search/oreo-beam-4-$task.json" --task "$task" --k 0 --beam 4 --model "$T/oreo-s$first_seed" --value "$T/oreo-s$first_seed"
   fi
 done
 
@@ -86,7 +86,7 @@ iterated=()
 for trainer in $(printf '%s\n' dpo "$best" | awk '!seen[$0]++'); do
   for task in $iterate_tasks; do
     timed "iterate $trainer $task" R iterate --trainer "$trainer" --rounds 2 --task "$task" --problems "$round_problems" \
-      --eval-problems "$test_problems" --eval-k 1 --generate-args "$generate_args" --out "$T/iterate-$trainer-$task"
+      --eval-problems "$test_problems" --eval-k 0 --generate-args "$generate_args" --out "$T/iterate-$trainer-$task"
     iterated+=("$T/iterate-$trainer-$task")
   done
 done

@@ -23,7 +23,11 @@ public sealed record EvalComparison(int Problems, int OnlyInA, int OnlyInB, IRea
         var metrics = new List<ComparedMetric> { Binary("greedy", pairs, o => o.GreedyCorrect, resamples, seed) };
         string? note = null;
         var (ra, rb) = (a.Run, b.Run);
-        if (ra.K == rb.K && ra.Samples == rb.Samples && ra.Temperature == rb.Temperature && ra.TopP == rb.TopP)
+        if (!ra.Sampled || !rb.Sampled)
+        {
+            note = "at least one evaluation is greedy only (k 0): only greedy accuracy is compared";
+        }
+        else if (ra.K == rb.K && ra.Samples == rb.Samples && ra.Temperature == rb.Temperature && ra.TopP == rb.TopP)
         {
             metrics.Add(Mean($"pass@{ra.K}", pairs, o => o.PassAtK, resamples, seed));
             metrics.Add(Binary($"maj@{ra.K}", pairs, o => o.MajorityCorrect, resamples, seed));

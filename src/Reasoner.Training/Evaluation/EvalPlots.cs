@@ -13,7 +13,8 @@ public static class EvalPlots
     public static IReadOnlyList<(string Label, Estimate Estimate)> Bars(EvalReport report)
     {
         var (run, s) = (report.Run, report.Summary);
-        var bars = new List<(string, Estimate)> { ("greedy", s.Greedy), ($"pass@{run.K}", s.PassAtK), ($"maj@{run.K}", s.MajorityAtK), ("sample", s.SampleAccuracy) };
+        var bars = new List<(string, Estimate)> { ("greedy", s.Greedy) };
+        if (run.Sampled) bars.AddRange([($"pass@{run.K}", s.PassAtK), ($"maj@{run.K}", s.MajorityAtK), ("sample", s.SampleAccuracy)]);
         if (s.VerifierBestOfN is { } v) bars.Add(($"verifier best-of-{run.Samples}", v));
         if (s.OracleBestOfN is { } o) bars.Add(("gold oracle pick", o));
         if (s.Beam is { } b) bars.Add(($"beam {run.Beam}", b));

@@ -6,6 +6,9 @@ namespace Reasoner.Training.Evaluation;
 /// <summary>What was evaluated and how: enough to tell whether two reports can be compared problem by problem.</summary>
 public sealed record EvalRun(string Task, int? Difficulty, string? Data, string Model, string Prompt, int K, int Samples, double Temperature, double TopP, int MaxTokens, long Seed)
 {
+    /// <summary>Whether samples were drawn beside greedy (k ≥ 1), so that pass@k, maj@k and sample accuracy mean something.</summary>
+    public bool Sampled => K > 0;
+
     /// <summary>The verifier that reranked the samples, if one did.</summary>
     public string? Verifier { get; init; }
 

@@ -9,7 +9,7 @@ namespace Reasoner.Training.Evaluation;
 
 public sealed record EvalSettings
 {
-    /// <summary>k of pass@k and maj@k.</summary>
+    /// <summary>k of pass@k and maj@k; 0 for greedy accuracy alone (no samples drawn).</summary>
     public int K { get; init; } = 16;
 
     /// <summary>Samples drawn per problem (n >= k); more than k makes pass@k the unbiased estimate.</summary>
@@ -28,7 +28,8 @@ public sealed record EvalSettings
 
     public void Validate()
     {
-        if (K < 1 || Samples < K) throw new ArgumentException($"need 1 <= k <= samples, got k={K}, samples={Samples}");
+        if (K < 0 || Samples < K || (K == 0 && Samples != 0))
+            throw new ArgumentException($"need 0 <= k <= samples (k = 0: greedy only, no samples), got k={K}, samples={Samples}");
         if (Temperature < 0 || TopP is <= 0 or > 1 || MaxTokens < 1) throw new ArgumentException("need temperature >= 0, 0 < top-p <= 1 and max tokens >= 1");
     }
 }
@@ -131,6 +132,10 @@ public sealed class Evaluator(ILanguageModel model, Func<Problem, string> prompt
     {
         settings.Validate();
         var (greedy, greedyCheck) = await GreedyAsync(problem, index, cancel);
+        // k = 0: greedy only, for reports that pair greedy accuracies and need nothing else (half the tokens).
+        if (settings.Samples == 0)
+            return new ProblemOutcome(problem.Id, greedy, greedyCheck.Extracted, greedyCheck.IsCorrect, greedyCheck.IsCorrect ? GoldSound(problem, greedy) : null,
+                [], 0, 0, null, false);
         var samples = await model.CompleteAsync(Request(prompt(problem), settings.Samples, settings.Temperature, index), cancel);
         var checks = samples.Select(s => AnswerChecker.Check(s.Text, problem)).ToArray();
         int correct = checks.Count(c => c.IsCorrect);

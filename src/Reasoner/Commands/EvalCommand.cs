@@ -28,7 +28,7 @@ static class EvalCommand
         var difficulty = new Option<int>("--difficulty") { Description = "Built-in tasks: the test set of this difficulty (2 or 3; 1 also works).", DefaultValueFactory = _ => BuiltinTasks.DefaultDifficulty };
         var problems = new Option<int?>("--problems") { Description = "Evaluate the first N problems (default: all)." };
         var data = new Option<string?>("--data") { Description = "Data-set tasks: read this file instead of the family's default under DataDir." };
-        var k = new Option<int>("--k") { Description = "k of pass@k and maj@k.", DefaultValueFactory = _ => defaults.K };
+        var k = new Option<int>("--k") { Description = "k of pass@k and maj@k; 0 for greedy accuracy alone (no samples drawn: half the tokens of k 1).", DefaultValueFactory = _ => defaults.K };
         var samples = new Option<int?>("--samples") { Description = "Samples per problem, n >= k (default k); n > k gives the unbiased pass@k estimate." };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature for pass@k and maj@k.", DefaultValueFactory = _ => defaults.Temperature };
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass.", DefaultValueFactory = _ => defaults.TopP };
@@ -78,6 +78,7 @@ static class EvalCommand
                 return 0;
             }
             if (parse.GetValue(bestOf) is not null && parse.GetValue(verifier) is null) throw new UserError("--best-of reranks with a verifier: give --verifier DIR");
+            if (parse.GetValue(bestOf) is < 1) throw new UserError($"--best-of must be at least 1, got {parse.GetValue(bestOf)}");
             if (parse.GetValue(value) is not null && parse.GetValue(beam) is null) throw new UserError("--value guides step beam search: give --beam B");
             if (parse.GetValue(beam) is < 1) throw new UserError($"--beam must be at least 1, got {parse.GetValue(beam)}");
             int kValue = parse.GetResult(k) is not { Implicit: false } && parse.GetValue(bestOf) is { } bestN ? bestN : parse.GetValue(k);
@@ -230,7 +231,8 @@ static class EvalCommand
                         (done, greedy, majority, passAtK) = (done + 1, greedy + (outcome.GreedyCorrect ? 1 : 0), majority + (outcome.MajorityCorrect ? 1 : 0), passAtK + outcome.PassAtK);
                         double n = done;
                         bar.Description = string.Create(CultureInfo.InvariantCulture,
-                            $"{Path.GetFileName(directory)} {family.Name}: greedy {greedy / n:P0} pass@{settings.K} {passAtK / n:P0} maj@{settings.K} {majority / n:P0}");
+                            $"{Path.GetFileName(directory)} {family.Name}: greedy {greedy / n:P0}")
+                            + (settings.K == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" pass@{settings.K} {passAtK / n:P0} maj@{settings.K} {majority / n:P0}"));
                         bar.Increment(1);
                     }
                 });
@@ -302,10 +304,11 @@ static class EvalCommand
     static void Print(IAnsiConsole console, EvalReport report)
     {
         var (run, s) = (report.Run, report.Summary);
-        var table = new Table()
-            .AddColumns("task", "problems", "greedy [[95 % CI]]", $"pass@{run.K}", $"maj@{run.K}", "sample accuracy")
-            .AddRow(Cell(run.Task + (run.Difficulty is { } d ? $" (difficulty {d})" : "")), s.Problems.ToString(CultureInfo.InvariantCulture),
-                Cell(WithInterval(s.Greedy)), Cell(WithInterval(s.PassAtK)), Cell(WithInterval(s.MajorityAtK)), Cell(WithInterval(s.SampleAccuracy)));
+        var taskCells = new[] { Cell(run.Task + (run.Difficulty is { } d ? $" (difficulty {d})" : "")), s.Problems.ToString(CultureInfo.InvariantCulture), Cell(WithInterval(s.Greedy)) };
+        var table = run.Sampled
+            ? new Table().AddColumns("task", "problems", "greedy [[95 % CI]]", $"pass@{run.K}", $"maj@{run.K}", "sample accuracy")
+                .AddRow([.. taskCells, Cell(WithInterval(s.PassAtK)), Cell(WithInterval(s.MajorityAtK)), Cell(WithInterval(s.SampleAccuracy))])
+            : new Table().AddColumns("task", "problems", "greedy [[95 % CI]] (k 0: no samples)").AddRow(taskCells);
         console.Write(table);
         if (s.VerifierBestOfN is { } best)
         {

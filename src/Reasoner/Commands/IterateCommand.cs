@@ -27,7 +27,7 @@ static class IterateCommand
         algorithm.AcceptOnlyFromAmong([.. SearchFactory.Algorithms]);
         var seed = new Option<int>("--seed") { Description = "Seed of the problem stream, the searches, training and evaluation samples.", DefaultValueFactory = _ => context.Settings.Seed };
         var evalProblems = new Option<int>("--eval-problems") { Description = "Test problems each round evaluates (the first N of the fixed test set).", DefaultValueFactory = _ => 200 };
-        var evalK = new Option<int>("--eval-k") { Description = "Samples per test problem besides greedy (pass@k, maj@k; plv: best-of-k by the round's verifier).", DefaultValueFactory = _ => 4 };
+        var evalK = new Option<int>("--eval-k") { Description = "Samples per test problem besides greedy (pass@k, maj@k; plv: best-of-k by the round's verifier); 0 for greedy alone.", DefaultValueFactory = _ => 4 };
         var allRounds = new Option<bool>("--all-rounds") { Description = "Train each round on every round's trees so far, not only its own." };
         var generateArgs = new Option<string?>("--generate-args") { Description = "More options for every round's generate, as one string: \"--iterations 8 --workers 2\"." };
         var trainArgs = new Option<string?>("--train-args") { Description = "More options for every round's train, as one string: \"--epochs 2 --lr 1e-5\"." };
@@ -46,7 +46,9 @@ static class IterateCommand
             var method = parse.GetValue(trainer)!;
             if (parse.GetValue(rounds) < 1) throw new UserError($"--rounds must be at least 1, not {parse.GetValue(rounds)}");
             if (parse.GetValue(problems) < 1) throw new UserError($"--problems must be at least 1, not {parse.GetValue(problems)}");
-            if (parse.GetValue(evalProblems) < 1 || parse.GetValue(evalK) < 1) throw new UserError("--eval-problems and --eval-k must be at least 1");
+            if (parse.GetValue(evalProblems) < 1) throw new UserError("--eval-problems must be at least 1");
+            if (parse.GetValue(evalK) < (method == IterationRunner.VerifierTrainer ? 1 : 0))
+                throw new UserError(method == IterationRunner.VerifierTrainer ? "--eval-k must be at least 1 for plv (its rounds rerank k samples)" : "--eval-k must be at least 0");
             var settings = new IterationSettings
             {
                 Trainer = method,

@@ -50,6 +50,41 @@ public class EvaluatorTests
     }
 
     [Fact]
+    public async Task KZeroAsksForGreedyOnlyAndComparesGreedyAlone()
+    {
+        var problems = new[] { Arith("a", "12"), Arith("b", "5") };
+        var model = new FakeLanguageModel(new()
+        {
+            ["question a"] = ("The answer is 12.", ["The answer is 12."]),
+            ["question b"] = ("The answer is 4.", ["The answer is 5."]),
+        });
+        var greedyOnly = new EvalSettings { K = 0, Samples = 0 };
+        var evaluator = new Evaluator(model, p => p.Question, greedyOnly);
+        var outcomes = new List<ProblemOutcome>();
+        for (int i = 0; i < problems.Length; i++) outcomes.Add(await evaluator.EvaluateAsync(problems[i], i));
+
+        // One request per problem, at temperature 0: no samples drawn.
+        Assert.Equal(2, model.Requests.Count);
+        Assert.All(model.Requests, r => Assert.Equal((1, 0.0), (r.N, r.Temperature)));
+        Assert.Equal([true, false], outcomes.Select(o => o.GreedyCorrect));
+        Assert.All(outcomes, o => Assert.Empty(o.SampleAnswers));
+        Assert.Throws<ArgumentException>(() => new EvalSettings { K = 0, Samples = 2 }.Validate());
+        Assert.Throws<ArgumentException>(() => new EvalSettings { K = -1, Samples = 0 }.Validate());
+
+        // Against a sampled evaluation of the same problems only greedy accuracy is paired.
+        EvalReport Report(EvalSettings s, IReadOnlyList<ProblemOutcome> o) => new(
+            new EvalRun("arith", 2, null, "m", "p", s.K, s.Samples, s.Temperature, s.TopP, s.MaxTokens, s.Seed), EvalSummary.From(o, s.K, s.Samples), o);
+        var sampled = new EvalSettings { K = 1, Samples = 1 };
+        var sampledOutcomes = new List<ProblemOutcome>();
+        var sampledEvaluator = new Evaluator(model, p => p.Question, sampled);
+        for (int i = 0; i < problems.Length; i++) sampledOutcomes.Add(await sampledEvaluator.EvaluateAsync(problems[i], i));
+        var comparison = EvalComparison.Compare(Report(greedyOnly, outcomes), Report(sampled, sampledOutcomes));
+        Assert.Equal(["greedy"], comparison.Metrics.Select(m => m.Name));
+        Assert.Contains("greedy only", comparison.SamplingNote);
+        Assert.Equal(["greedy"], EvalPlots.Bars(Report(greedyOnly, outcomes)).Select(b => b.Label));
+    }
+
+    [Fact]
     public async Task CorrectGreedySolutionsOfBuiltinTasksAreJudgedStepByStep()
     {
         var problem = Reasoner.Core.Tasks.BuiltinTasks.TestSet("arith")[0];
