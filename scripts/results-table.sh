@@ -16,13 +16,13 @@ dotnet build -c Release src/Reasoner -v q -nologo
 R() { dotnet src/Reasoner/bin/Release/net10.0/Reasoner.dll "$@"; }
 
 train_problems=${TRAIN_PROBLEMS:-100}      # train problems searched per task for the trainers' trees
-round_problems=${ROUND_PROBLEMS:-$train_problems}  # train problems per iterate round
+round_problems=${ROUND_PROBLEMS:-50}      # train problems per iterate round
 test_problems=${TEST_PROBLEMS:-1000}       # the fixed test sets, whole
 seeds=${SEEDS:-1 2 3}
 trainers=${TRAINERS:-dpo tpo trpa onpo oreo}
 tasks=${TASKS:-arith logic}
 iterate_tasks=${ITERATE_TASKS:-$tasks}
-generate_args=${GENERATE_ARGS:--k 4}       # the trees' search settings, also every iterate round's
+generate_args=${GENERATE_ARGS:--k 4 --workers 4}  # the trees' search settings, also every iterate round's
 results=${RESULTS:-docs/results}           # where the table and the plot are written for the README
 T=${TABLE_DIR:-runs/table}                # every artifact of the run
 mkdir -p "$T/eval" "$T/eval-search" "$results"
