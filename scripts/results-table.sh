@@ -4,7 +4,7 @@
 # lists need); every policy trainer (DPO, TPO, TRPA, ONPO, OREO) trained with each of SEEDS on the arith
 # and logic trees together and evaluated greedily on both 1,000-problem test sets; the table of mean, spread and paired
 # difference to the base and to step-DPO (report trainers); the Tree-PLV verifier's best-of-16 against majority@16 and
-# OREO's value-guided beam against greedy and plain beam; the data quality of the trees; one and two rounds of iterate
+# OREO's value-guided beam against greedy; the data quality of the trees; one and two rounds of iterate
 # for step-DPO and for the best trainer, with the plot of accuracy against round.
 #
 # Every stage skips what is done: re-running after a stop continues (generate, train and iterate resume their own
@@ -71,13 +71,13 @@ best=$(R report trainers "${reports[@]}" --best)
 echo "best trainer by mean greedy accuracy: $best"
 
 # 3. The verifier (one model, trained on the same trees) reranking 16 samples, and OREO's value-guided beam (its first
-#    seed's policy and value head) beside greedy and plain beam on the model's own self-evaluation.
+#    seed's policy and value head) beside greedy (--value-only: the beam on the model's own self-evaluation is left out).
 train plv "$T/plv" "${runs[@]}" --epochs 3
 for task in $tasks; do
   evaluate "$T/eval-search/plv-best-of-16-$task.json" --task "$task" --best-of 16 --verifier "$T/plv"
   if [[ " $trainers " == *" oreo "* ]]; then
     first_seed=${seeds%% *}
-    evaluate "$T/eval-search/oreo-beam-4-$task.json" --task "$task" --k 0 --beam 4 --model "$T/oreo-s$first_seed" --value "$T/oreo-s$first_seed"
+    evaluate "$T/eval-search/oreo-beam-4-$task.json" --task "$task" --k 0 --beam 4 --value-only --model "$T/oreo-s$first_seed" --value "$T/oreo-s$first_seed"
   fi
 done
 

@@ -43,6 +43,7 @@ static class EvalCommand
         var aggregate = EnumOption.Create<StepAggregation>("--aggregate", "How a sample's step scores make its score: σ of the last step's, the least σ (min), or the product of σ.", StepAggregation.Min);
         var beam = new Option<int?>("--beam") { Description = "Also answer each problem by step beam search of width B (B kept, B steps sampled from each): scored by the model's own self-evaluation, and with --value by a value model alone, printed beside greedy." };
         var value = new Option<string?>("--value") { Description = "The value model that guides the beam: a train oreo output folder (its value head), a train plv verifier, or a serve-model --scorer server serving either." };
+        var valueOnly = new Option<bool>("--value-only") { Description = "With --value: run only the value-guided beam, not the beam on the model's own self-evaluation beside it (about half the beams' time)." };
         var compare = new Option<string[]>("--compare")
         {
             Description = "Compare two evaluations on the same problems: A B, each a model folder (evaluated now with these settings, its report saved) or a saved report (.json). Prints B − A with a 95 % interval and McNemar's exact p.",
@@ -57,7 +58,7 @@ static class EvalCommand
             "(Wilson for greedy and maj@k, a bootstrap over problems for pass@k and sample accuracy); on built-in tasks also the share of correct greedy " +
             "solutions whose every step is gold-sound. Saves every problem's outcome, so that --compare can pair two saved reports.")
         {
-            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, concurrency, output, compare, bestOf, verifier, aggregate, beam, value, lookups, show, plot,
+            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, concurrency, output, compare, bestOf, verifier, aggregate, beam, value, valueOnly, lookups, show, plot,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -81,6 +82,7 @@ static class EvalCommand
             if (parse.GetValue(bestOf) is < 1) throw new UserError($"--best-of must be at least 1, got {parse.GetValue(bestOf)}");
             if (parse.GetValue(value) is not null && parse.GetValue(beam) is null) throw new UserError("--value guides step beam search: give --beam B");
             if (parse.GetValue(beam) is < 1) throw new UserError($"--beam must be at least 1, got {parse.GetValue(beam)}");
+            if (parse.GetValue(valueOnly) && parse.GetValue(value) is null) throw new UserError("--value-only runs the value-guided beam alone: give --value DIR");
             int kValue = parse.GetResult(k) is not { Implicit: false } && parse.GetValue(bestOf) is { } bestN ? bestN : parse.GetValue(k);
             var settings = new EvalSettings
             {
@@ -110,7 +112,9 @@ static class EvalCommand
                     if (parse.GetValue(problems) is { } n) set = set.Take(n).ToArray();
                 }
                 var reranker = parse.GetValue(verifier) is { } v ? (Models.Scoring.StepScoringModels.FullSpec(v), EnumOption.Value<StepAggregation>(parse, aggregate)) : ((string, StepAggregation)?)null;
-                var beamSearch = parse.GetValue(beam) is { } width ? (width, parse.GetValue(value) is { } vf ? Models.Scoring.StepScoringModels.FullSpec(vf) : null) : ((int, string?)?)null;
+                var beamSearch = parse.GetValue(beam) is { } width
+                    ? (width, parse.GetValue(value) is { } vf ? Models.Scoring.StepScoringModels.FullSpec(vf) : null, parse.GetValue(valueOnly))
+                    : ((int, string?, bool)?)null;
                 var report = await Run(context, family, set, directory, settings, parse.GetValue(device)!, family.IsBuiltin && parse.GetValue(data) is null ? parse.GetValue(difficulty) : null, parse.GetValue(data), parse.GetValue(concurrency), cancel, reranker, beamSearch);
                 Print(context.Console, report);
                 return report;
@@ -176,7 +180,7 @@ static class EvalCommand
     }
 
     static async Task<EvalReport> Run(CliContext context, TaskFamily family, IReadOnlyList<Problem> set, string directory, EvalSettings settings, string device,
-        int? difficulty, string? data, int concurrency, CancellationToken cancel, (string Folder, StepAggregation Aggregate)? reranker = null, (int Width, string? Value)? beam = null)
+        int? difficulty, string? data, int concurrency, CancellationToken cancel, (string Folder, StepAggregation Aggregate)? reranker = null, (int Width, string? Value, bool ValueOnly)? beam = null)
     {
         // Models trained from scratch say in reasoner.json which prompt they know; others get the family's few-shot prompt.
         var promptSettings = ModelPromptSettings.Load(directory);
@@ -200,7 +204,7 @@ static class EvalCommand
         var beamOverrides = beam is { } b ? new SearchOverrides { BeamWidth = b.Width, Actions = b.Width } : null;
         var (valueVerifier, valueEngine) = beam?.Value is { } valueFolder ? SearchFactory.LoadVerifier(valueFolder, prompts, device) : (null, null);
         using var valueEngineScope = valueEngine;
-        var plainBeam = beamOverrides is null ? null : SearchFactory.Create(Search.BeamSearch.AlgorithmName, model, prompts, settings.Seed, beamOverrides, promptSettings);
+        var plainBeam = beamOverrides is null || beam!.Value.ValueOnly ? null : SearchFactory.Create(Search.BeamSearch.AlgorithmName, model, prompts, settings.Seed, beamOverrides, promptSettings);
         var valueBeam = beamOverrides is null || valueVerifier is null ? null
             : SearchFactory.Create(Search.BeamSearch.AlgorithmName, model, prompts, settings.Seed, beamOverrides, promptSettings, valueVerifier, verifierOnly: true);
         async Task<bool?> BeamCorrect(Search.ISearchAlgorithm? search, Problem problem)
@@ -223,7 +227,7 @@ static class EvalCommand
                 await Parallel.ForEachAsync(Enumerable.Range(0, set.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancel }, async (i, token) =>
                 {
                     var outcome = await evaluator.EvaluateAsync(set[i], i, token);
-                    if (plainBeam is not null)
+                    if (plainBeam is not null || valueBeam is not null)
                         outcome = outcome with { BeamCorrect = await BeamCorrect(plainBeam, set[i]), ValueBeamCorrect = await BeamCorrect(valueBeam, set[i]) };
                     outcomes[i] = outcome;
                     lock (tally)
@@ -319,11 +323,12 @@ static class EvalCommand
             console.Write(rerank);
             console.MarkupLineInterpolated($"[grey]verifier {run.Verifier}, steps aggregated by {run.Aggregate}[/]");
         }
-        if (s.Beam is { } plain)
+        if (s.Beam is not null || s.ValueBeam is not null)
         {
             var beams = new Table().Title($"step beam search, width {run.Beam}")
                 .AddColumns("greedy", "beam, the model's own self-evaluation", "beam guided by the value model")
-                .AddRow(Cell(WithInterval(s.Greedy)), Cell(WithInterval(plain)), s.ValueBeam is { } guided ? Cell(WithInterval(guided)) : "(no --value)");
+                .AddRow(Cell(WithInterval(s.Greedy)), s.Beam is { } plain ? Cell(WithInterval(plain)) : "(not run: --value-only)",
+                    s.ValueBeam is { } guided ? Cell(WithInterval(guided)) : "(no --value)");
             console.Write(beams);
             if (run.Value is not null) console.MarkupLineInterpolated($"[grey]value model {run.Value}[/]");
         }

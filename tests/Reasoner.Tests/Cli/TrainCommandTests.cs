@@ -532,6 +532,19 @@ public sealed class TrainOreoCommandTests : TrainCliFixture
         var refused = await CliRunner.Run(Config, "eval", "--task", "arith", "--model", outDir, "--value", outDir);
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("--beam", refused.Err);
+
+        // --value-only: the value-guided beam alone, beside greedy (k 0), with the same value-beam outcomes.
+        var valueOnlyReport = Path.Combine(_runs, "value-beam.json");
+        var valueOnly = await CliRunner.Run(Config, "eval", "--task", "arith", "--model", outDir, "--problems", "2", "--k", "0", "--beam", "2", "--value", outDir,
+            "--value-only", "--max-tokens", "8", "--threads", "1", "--out", valueOnlyReport);
+        Assert.True(valueOnly.ExitCode == 0, valueOnly.Err);
+        Assert.Contains("not run: --value-only", valueOnly.Out);
+        var alone = JsonNode.Parse(File.ReadAllText(valueOnlyReport))!;
+        Assert.Null(alone["summary"]!["beam"]);
+        Assert.Equal(saved["summary"]!["valueBeam"]!.ToJsonString(), alone["summary"]!["valueBeam"]!.ToJsonString());
+        var withoutValue = await CliRunner.Run(Config, "eval", "--task", "arith", "--model", outDir, "--beam", "2", "--value-only");
+        Assert.Equal(2, withoutValue.ExitCode);
+        Assert.Contains("--value", withoutValue.Err);
     }
 }
 
