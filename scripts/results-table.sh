@@ -51,7 +51,7 @@ runs=()
 for task in $tasks; do
   # shellcheck disable=SC2086
   timed "generate $task" R generate --task "$task" --problems "$train_problems" $generate_args --out "$T/trees-$task"
-  R report data "$T/trees-$task" --json "$T/trees-$task/report/data-quality.json" > "$results/data-quality-$task.txt"
+  R report data "$T/trees-$task" --json "$T/trees-$task/report/data-quality.json" | sed "s#$PWD/##g" > "$results/data-quality-$task.txt"
   runs+=("$T/trees-$task")
 done
 
