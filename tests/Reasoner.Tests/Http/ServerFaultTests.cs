@@ -36,8 +36,9 @@ public sealed class ServerFaultTests : IClassFixture<TinyCheckpoint>, IDisposabl
         var port = ScriptedHttpServer.FreePort();
         var run = Path.Combine(root, "run");
         // Enough problems that the run is still going when the server is killed: with 12, a fast machine once stored the
-        // last tree between the poll that saw two and the kill, and nothing failed.
-        const int problems = 40;
+        // last tree between the poll that saw two and the kill, and nothing failed; with 40, so did an idle machine
+        // running the whole suite (a tree of this tiny model takes milliseconds, and a loaded thread pool can delay the poll).
+        const int problems = 200;
         string[] generate = ["generate", "--model", $"http://127.0.0.1:{port}", "--algo", "best-first", "--problems", $"{problems}", "--workers", "1",
             "--iterations", "2", "--actions", "2", "--rollouts", "1", "--max-step-tokens", "6", "--depth-limit", "2", "--out", run];
 
