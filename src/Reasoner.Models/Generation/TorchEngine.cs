@@ -63,7 +63,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         vocabulary = model.Config.VocabSize;
         decodableVocabulary = Math.Min(vocabulary, tokenizer.VocabSize);
         batchAcrossRequests = options.BatchAcrossRequests;
-        sharedRow = new SharedRow(model.Config.NumHiddenLayers);
+        sharedRow = new SharedRow(GroupedKvCache.For(model));
     }
 
     /// <summary>Loads a Hugging Face model folder; the engine owns the model. The model id is the folder as given.</summary>
@@ -312,7 +312,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
                 lock (modelLock)
                 {
                     sharedRow.Dispose();
-                    sharedRow = new SharedRow(model.Config.NumHiddenLayers);
+                    sharedRow = new SharedRow(GroupedKvCache.For(model));
                 }
             }
         }
@@ -509,7 +509,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
             foreach (var job in active) job.Fail(error);
             active.Clear();
             sharedRow.Dispose();
-            sharedRow = new SharedRow(model.Config.NumHiddenLayers);
+            sharedRow = new SharedRow(GroupedKvCache.For(model));
         }
         finally
         {

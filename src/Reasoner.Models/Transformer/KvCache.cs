@@ -92,53 +92,36 @@ public sealed class KvCache : IDisposable
         field = value.DetachFromDisposeScope();
     }
 
-    /// <summary>
-    /// Appends the first <paramref name="slots"/> slots (all when null) of <paramref name="source"/>, a batch-1 cache,
-    /// after this batch-1 (or empty) cache's slots: how a shared decoding row takes in a cached prompt. The source is only read.
-    /// </summary>
-    internal void AppendSlots(KvCache source, long? slots = null)
-    {
-        if (source.BatchSize != 1) throw new ArgumentException($"the source must hold one row, not {source.BatchSize}", nameof(source));
-        if (BatchSize > 1) throw new InvalidOperationException($"slots can be appended to one row, not {BatchSize}");
-        if (source.LayerCount != LayerCount) throw new ArgumentException("the caches have different layer counts", nameof(source));
-        long count = slots ?? source.Length;
-        if (count < 1 || count > source.Length) throw new ArgumentOutOfRangeException(nameof(slots), $"slots must be in [1, {source.Length}], not {count}");
-        using var scope = NewDisposeScope();
-        for (int layer = 0; layer < LayerCount; layer++)
-            Append(layer, source.keys[layer]!.narrow(2, 0, count), source.values[layer]!.narrow(2, 0, count));
-        Commit(source.tokenMask!.narrow(1, 0, count));
-    }
+    /// <summary>A layer's key and value buffers [B, kvHeads, capacity, headDim]; slots past <see cref="Length"/> are unused.</summary>
+    internal (Tensor Keys, Tensor Values) Layer(int layer) =>
+        (keys[layer] ?? throw new InvalidOperationException("the cache is empty"), values[layer]!);
 
     /// <summary>
-    /// A new batch-1 cache holding the listed slots of this batch-1 cache, in the listed order: how a prompt decoded in
-    /// a shared row is handed to the prefix cache. Rotary positions were applied when the keys were written, so a
-    /// slot means the same wherever it sits.
+    /// A new batch-1 cache holding copies of the given keys and values per layer ([1, kvHeads, S, headDim] each), every
+    /// slot a real token: how a prompt decoded in a <see cref="GroupedKvCache"/> row is handed to the prefix cache.
+    /// Rotary positions were applied when the keys were written, so a slot means the same wherever it sits.
     /// </summary>
-    internal KvCache CopySlots(long[] slots)
+    internal static KvCache FromSlots(IReadOnlyList<(Tensor Keys, Tensor Values)> layers)
     {
-        if (BatchSize != 1) throw new InvalidOperationException($"slots can be copied from one row, not {BatchSize}");
-        if (slots.Length == 0) throw new ArgumentException("no slots to copy", nameof(slots));
-        foreach (var slot in slots)
-            if (slot < 0 || slot >= Length) throw new ArgumentOutOfRangeException(nameof(slots), $"slot {slot} is outside the cache's {Length}");
+        long count = layers[0].Keys.shape[2];
         using var scope = NewDisposeScope();
-        var index = tensor(slots, device: rowLengths!.device);
-        var copy = new KvCache(LayerCount) { Length = slots.Length, BatchSize = 1 };
-        for (int layer = 0; layer < LayerCount; layer++)
+        var copy = new KvCache(layers.Count) { Length = count, BatchSize = 1 };
+        for (int layer = 0; layer < layers.Count; layer++)
         {
-            copy.keys[layer] = Gathered(keys[layer]!, index);
-            copy.values[layer] = Gathered(values[layer]!, index);
+            copy.keys[layer] = WithHeadroom(layers[layer].Keys);
+            copy.values[layer] = WithHeadroom(layers[layer].Values);
         }
-        var mask = tokenMask!.index_select(1, index);
-        copy.tokenMask = mask.DetachFromDisposeScope();
-        copy.rowLengths = mask.to(ScalarType.Int64).sum(1).DetachFromDisposeScope();
+        var device = layers[0].Keys.device;
+        copy.tokenMask = ones(1, count, ScalarType.Bool, device).DetachFromDisposeScope();
+        copy.rowLengths = tensor(new[] { count }, device: device).DetachFromDisposeScope();
         return copy;
     }
 
-    private static Tensor Gathered(Tensor buffer, Tensor index)
+    private static Tensor WithHeadroom(Tensor slots)
     {
-        long count = index.shape[0];
-        var result = empty([buffer.shape[0], buffer.shape[1], count + Headroom, buffer.shape[3]], buffer.dtype, buffer.device).DetachFromDisposeScope();
-        result.narrow(2, 0, count).copy_(buffer.index_select(2, index));
+        long count = slots.shape[2];
+        var result = empty([slots.shape[0], slots.shape[1], count + Headroom, slots.shape[3]], slots.dtype, slots.device).DetachFromDisposeScope();
+        result.narrow(2, 0, count).copy_(slots);
         return result;
     }
 

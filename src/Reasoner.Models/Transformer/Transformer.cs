@@ -149,9 +149,9 @@ public sealed class Attention : nn.Module
     /// <param name="x">[B,T,hidden]</param>
     /// <param name="allowed">[B,1,T,S] bool, true where a query may attend a key (S = cached + new positions); null for plain
     /// causal attention without a cache, which lets libtorch use its fused kernel.</param>
-    /// <param name="groups">Instead of <paramref name="allowed"/> and <paramref name="cache"/>: the tokens of one row
-    /// [1,T] split into consecutive groups, each attending only to its own cache (see <see cref="AttentionGroup"/>).</param>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, IReadOnlyList<AttentionGroup>? groups, int layer)
+    /// <param name="grouped">Instead of <paramref name="allowed"/> and <paramref name="cache"/>: the tokens of one row
+    /// [1,T] from several requests, each attending only to its own row of a <see cref="GroupedKvCache"/>.</param>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, GroupedAttention? grouped, int layer)
     {
         long b = x.shape[0], t = x.shape[1];
         var q = q_proj.call(x).view(b, t, heads, headDim);
@@ -161,20 +161,11 @@ public sealed class Attention : nn.Module
         if (k_norm is not null) k = k_norm.forward(k);
         q = RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin);
         k = RotaryEmbedding.Apply(k.transpose(1, 2), cos, sin);
-        Tensor attended;
-        if (groups is not null)
-        {
-            // Projections above and the MLP stay batched over every group's tokens; only attention is per group, so a
-            // token is scored against its own request's slots and never against the other requests' (masked) ones.
-            var parts = new Tensor[groups.Count];
-            for (int i = 0; i < groups.Count; i++)
-            {
-                var g = groups[i];
-                parts[i] = Attend(q.narrow(2, g.Start, g.Count), k.narrow(2, g.Start, g.Count), v.narrow(2, g.Start, g.Count), g.Allowed, g.Cache, layer);
-            }
-            attended = parts.Length == 1 ? parts[0] : cat(parts, 2);
-        }
-        else attended = Attend(q, k, v, allowed, cache, layer);
+        // Projections above and the MLP run once over every request's tokens; the grouped attention scores a token only
+        // against its own request's slots.
+        var attended = grouped is not null
+            ? grouped.Attend(layer, q, k, v, kv => kvHeads == heads ? kv : RepeatKeyValueHeads(kv))
+            : Attend(q, k, v, allowed, cache, layer);
         return o_proj.call(attended.transpose(1, 2).reshape(b, t, heads * headDim));
     }
 
@@ -202,13 +193,6 @@ public sealed class Attention : nn.Module
         return kv.unsqueeze(2).expand(b, kvHeads, heads / kvHeads, s, headDim).reshape(b, heads, s, headDim);
     }
 }
-
-/// <summary>
-/// One request's share of a row fed to <see cref="CausalLanguageModel.HiddenStatesGrouped"/>: its tokens are
-/// <see cref="Start"/>..<see cref="Start"/>+<see cref="Count"/>, its keys and values live in its own batch-1
-/// <see cref="Cache"/>, and <see cref="Allowed"/> [1,1,Count,cached+Count] (bool) says which of its slots each token sees.
-/// </summary>
-public sealed record AttentionGroup(KvCache Cache, int Start, int Count, Tensor Allowed);
 
 /// <summary>SwiGLU feed-forward: down(silu(gate(x)) * up(x)).</summary>
 public sealed class Mlp : nn.Module<Tensor, Tensor>
@@ -243,10 +227,10 @@ public sealed class DecoderLayer : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, IReadOnlyList<AttentionGroup>? groups, int layer)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, GroupedAttention? grouped, int layer)
     {
         using (StepProfiler.Measure("model: attention block"))
-            x = KeptScalars.Add(x, self_attn.Forward(input_layernorm.forward(x), cos, sin, allowed, cache, groups, layer));
+            x = KeptScalars.Add(x, self_attn.Forward(input_layernorm.forward(x), cos, sin, allowed, cache, grouped, layer));
         using (StepProfiler.Measure("model: MLP block"))
             return KeptScalars.Add(x, mlp.forward(post_attention_layernorm.forward(x)));
     }
@@ -269,13 +253,13 @@ public sealed class DecoderStack : nn.Module
 
     public Parameter EmbeddingWeight => embed_tokens.weight!;
 
-    public Tensor Forward(Tensor inputIds, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, IReadOnlyList<AttentionGroup>? groups = null)
+    public Tensor Forward(Tensor inputIds, Tensor cos, Tensor sin, Tensor? allowed, KvCache? cache, GroupedAttention? grouped = null)
     {
         Tensor x;
         using (StepProfiler.Measure("model: embedding, final norm"))
             x = embed_tokens.forward(inputIds);
         for (int i = 0; i < layers.Count; i++)
-            x = layers[i].Forward(x, cos, sin, allowed, cache, groups, i);
+            x = layers[i].Forward(x, cos, sin, allowed, cache, grouped, i);
         using (StepProfiler.Measure("model: embedding, final norm"))
             return norm.forward(x);
     }
@@ -402,33 +386,24 @@ public sealed class CausalLanguageModel : nn.Module
     }
 
     /// <summary>
-    /// Final-norm hidden states [1,T,hidden] of one row of tokens from several independent requests: the tokens of
-    /// <paramref name="groups"/>[i] are <c>Start..Start+Count</c>, attend to that group's own cache (batch 1, no padding)
-    /// under its mask, and are appended to it. Projections and MLP run once over all T tokens; attention runs per group,
-    /// over that group's slots only. Runs without autograd.
+    /// Final-norm hidden states [1,T,hidden] of one row of tokens from several independent requests, laid out by
+    /// <paramref name="attention"/> (<see cref="GroupedKvCache.Plan"/>): each request's tokens attend to its own row of
+    /// the grouped cache under its mask and are appended to it. Projections and MLP run once over all T tokens. Runs
+    /// without autograd.
     /// </summary>
     /// <param name="positions">[1,T] rotary positions.</param>
-    public Tensor HiddenStatesGrouped(Tensor inputIds, Tensor positions, IReadOnlyList<AttentionGroup> groups)
+    public Tensor HiddenStatesGrouped(Tensor inputIds, Tensor positions, GroupedAttention attention)
     {
         if (inputIds.dim() != 2 || inputIds.shape[0] != 1) throw new ArgumentException($"inputIds must be one row [1, tokens], got [{string.Join(", ", inputIds.shape)}]");
-        long t = inputIds.shape[1], covered = 0;
-        foreach (var g in groups)
-        {
-            if (g.Start != covered || g.Count < 1) throw new ArgumentException("the groups must cover the tokens in order, each with at least one token");
-            if (g.Cache.BatchSize > 1) throw new ArgumentException("a group's cache holds one row");
-            if (!g.Allowed.shape.SequenceEqual([1, 1, g.Count, g.Cache.Length + g.Count]))
-                throw new ArgumentException($"a group's mask must be [1, 1, {g.Count}, {g.Cache.Length + g.Count}], got [{string.Join(", ", g.Allowed.shape)}]");
-            covered += g.Count;
-        }
-        if (covered != t) throw new ArgumentException($"the groups cover {covered} of {t} tokens");
+        if (inputIds.shape[1] != attention.Tokens) throw new ArgumentException($"the attention plan covers {attention.Tokens} tokens, not {inputIds.shape[1]}");
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         Tensor cos, sin;
         using (StepProfiler.Measure("model: positions, masks, rotary tables"))
             (cos, sin) = rotary.Tables(positions, model.EmbeddingWeight.dtype);
-        var hidden = model.Forward(inputIds, cos, sin, null, null, groups);
+        var hidden = model.Forward(inputIds, cos, sin, null, null, attention);
         using (StepProfiler.Measure("model: cache bookkeeping"))
-            foreach (var g in groups) g.Cache.Commit(ones(1, g.Count, ScalarType.Bool, inputIds.device));
+            attention.Commit();
         return hidden.MoveToOuterDisposeScope();
     }
 
