@@ -8,15 +8,15 @@ internal readonly record struct RowFeed(int Group, int? Sequence, int[] Tokens);
 /// <summary>
 /// Every request in flight decoded in a single row. A request is a group: its prompt's slots (copied in from the
 /// prefix cache, fed as tokens, or both), then its sequences (sampled siblings, continuations being scored), each with
-/// slots of its own, all in the group's own row of one <see cref="GroupedKvCache"/>. A token attends to its group's prompt and to its own
-/// sequence's earlier slots (a tree-shaped mask) at its own rotary position, which is exactly the attention of a
+/// slots of its own, all in the group's own row of one <see cref="GroupedKvCache"/>. A token attends to its group's
+/// prompt and to its own sequence's earlier slots (a tree-shaped mask) at its own rotary position, which is exactly the attention of a
 /// separate row per sequence: one forward advances every request, prefills and decoding steps alike, and a prompt's
 /// keys and values are stored and read once per request, not once per sibling.
 /// <list type="bullet">
 /// <item>Attention per request: projections and MLP run once over every group's tokens; attention scores a token against
-/// its own group's slots only, in one call per layer for every group feeding a few tokens (padded together) and one
-/// for each longer feed (<see cref="GroupedAttention"/>), so its cost grows with each request's own length, not with
-/// everything in flight.</item>
+/// its own group's slots only, neighbouring groups padded into one call where that costs less than separate calls
+/// (<see cref="GroupedAttention"/>), so its cost grows with each request's own length, not with everything in
+/// flight.</item>
 /// <item>Joining and leaving: groups are added and released between steps; a released group's row is free at once for
 /// the next one.</item>
 /// <item>Ragged feeds: a step may feed a prompt's remaining tokens, one token of each decoding sequence and whole

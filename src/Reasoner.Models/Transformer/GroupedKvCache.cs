@@ -17,13 +17,22 @@ public sealed record GroupFeed(int Row, int Start, int Count, int Past, bool[] V
 /// write and an attention call per request and layer (<see cref="GroupedAttention"/>).
 ///
 /// Rows are handed out and taken back between forwards; a released row's slots are simply forgotten (its length is
-/// what counts). The buffers grow by doubling and keep their size, bounded by the most that was ever in flight.
+/// what counts). The buffers grow by doubling; every row is as wide as the longest, so they hold rows in flight ×
+/// the longest row. They keep their size while requests come, and large ones are freed when the last row is released.
 /// Not thread-safe.
 /// </summary>
 public sealed class GroupedKvCache : IDisposable
 {
     /// <summary>Spare slots added when the buffers grow, so a request decoding a step does not regrow them at once.</summary>
     private const long SlotHeadroom = 64;
+
+    /// <summary>
+    /// Buffers up to this size stay allocated when no request is in flight: one search worker's requests come one after
+    /// another, and zeroing fresh buffers for each would cost more than holding them (the built-in model's are a few MiB).
+    /// </summary>
+    public const long KeptWhenIdleBytes = 64L << 20;
+
+    private readonly long keptWhenIdleBytes;
 
     private readonly int layerCount, kvHeads, headDim;
     private readonly ScalarType dtype;
@@ -32,8 +41,9 @@ public sealed class GroupedKvCache : IDisposable
     private readonly List<long> lengths = []; // per row: slots held, or -1 when the row is free
     private long rowCapacity, slotCapacity;
 
-    public GroupedKvCache(int layerCount, int kvHeads, int headDim, ScalarType dtype, Device device)
+    public GroupedKvCache(int layerCount, int kvHeads, int headDim, ScalarType dtype, Device device, long keptWhenIdleBytes = KeptWhenIdleBytes)
     {
+        this.keptWhenIdleBytes = keptWhenIdleBytes;
         this.layerCount = layerCount;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
@@ -44,10 +54,10 @@ public sealed class GroupedKvCache : IDisposable
     }
 
     /// <summary>A cache shaped for <paramref name="model"/>'s keys and values, on its device and in its dtype.</summary>
-    public static GroupedKvCache For(CausalLanguageModel model)
+    public static GroupedKvCache For(CausalLanguageModel model, long keptWhenIdleBytes = KeptWhenIdleBytes)
     {
         var weight = model.parameters().First();
-        return new GroupedKvCache(model.Config.NumHiddenLayers, model.Config.NumKeyValueHeads, model.Config.HeadDim, weight.dtype, weight.device);
+        return new GroupedKvCache(model.Config.NumHiddenLayers, model.Config.NumKeyValueHeads, model.Config.HeadDim, weight.dtype, weight.device, keptWhenIdleBytes);
     }
 
     public int LayerCount => layerCount;
@@ -79,7 +89,11 @@ public sealed class GroupedKvCache : IDisposable
         Interlocked.Add(ref length, -lengths[row]);
         lengths[row] = -1;
         while (lengths.Count > 0 && lengths[^1] < 0) lengths.RemoveAt(lengths.Count - 1);
+        if (lengths.Count == 0 && BufferBytes > keptWhenIdleBytes) FreeBuffers();
     }
+
+    /// <summary>Bytes the key and value buffers hold, every layer's.</summary>
+    public long BufferBytes => 2L * layerCount * rowCapacity * kvHeads * slotCapacity * headDim * (keys[0]?.ElementSize ?? 0);
 
     /// <summary>Appends the first <paramref name="slots"/> slots of <paramref name="source"/>, a batch-1 cache (only read), to a row.</summary>
     public void AppendSlots(int row, KvCache source, long slots)
@@ -176,7 +190,7 @@ public sealed class GroupedKvCache : IDisposable
         return buffer;
     }
 
-    public void Dispose()
+    private void FreeBuffers()
     {
         for (int layer = 0; layer < layerCount; layer++)
         {
@@ -184,9 +198,14 @@ public sealed class GroupedKvCache : IDisposable
             values[layer]?.Dispose();
             keys[layer] = values[layer] = null;
         }
+        rowCapacity = slotCapacity = 0;
+    }
+
+    public void Dispose()
+    {
+        FreeBuffers();
         lengths.Clear();
         Interlocked.Exchange(ref length, 0);
-        rowCapacity = slotCapacity = 0;
     }
 }
 

@@ -137,6 +137,31 @@ public class GroupedKvCacheTests
     }
 
     [Fact]
+    public void BuffersAreKeptBetweenRequestsUnlessLargeAndNothingIsInFlight()
+    {
+        using var model = TinyModels.Create(TinyModels.Config());
+        using var source = Prefilled(model, [5, 17, 42]);
+        foreach (var (kept, freed) in new[] { (GroupedKvCache.KeptWhenIdleBytes, false), (0L, true) })
+        {
+            using var cache = GroupedKvCache.For(model, kept);
+            int first = cache.AddRow(), second = cache.AddRow();
+            cache.AppendSlots(first, source, 3);
+            cache.AppendSlots(second, source, 2);
+            long bytes = cache.BufferBytes;
+            Assert.True(bytes > 0);
+            cache.Release(first);
+            Assert.Equal(bytes, cache.BufferBytes); // a row still in flight
+            cache.Release(second);
+            Assert.Equal(freed ? 0 : bytes, cache.BufferBytes);
+            Assert.Equal(0, cache.Length);
+            // Either way the next request starts on a clean row.
+            int next = cache.AddRow();
+            cache.AppendSlots(next, source, 3);
+            Assert.Equal(3, cache.Length);
+        }
+    }
+
+    [Fact]
     public void AMalformedPlanIsRefused()
     {
         using var model = TinyModels.Create(TinyModels.Config());
