@@ -117,8 +117,8 @@ public sealed class GroupedKvCache : IDisposable
     /// <summary>A batch-1 cache holding a row's first <paramref name="slots"/> slots: how a prompt decoded here is handed to the prefix cache.</summary>
     public KvCache CopySlots(int row, long slots)
     {
-        long length = RowLength(row);
-        if (slots < 1 || slots > length) throw new ArgumentOutOfRangeException(nameof(slots), $"slots must be in [1, {length}], not {slots}");
+        long held = RowLength(row);
+        if (slots < 1 || slots > held) throw new ArgumentOutOfRangeException(nameof(slots), $"slots must be in [1, {held}], not {slots}");
         return KvCache.FromSlots(Enumerable.Range(0, layerCount)
             .Select(layer => (keys[layer]!.narrow(0, row, 1).narrow(2, 0, slots), values[layer]!.narrow(0, row, 1).narrow(2, 0, slots)))
             .ToArray());
