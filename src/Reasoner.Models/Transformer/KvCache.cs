@@ -108,21 +108,13 @@ public sealed class KvCache : IDisposable
         var copy = new KvCache(layers.Count) { Length = count, BatchSize = 1 };
         for (int layer = 0; layer < layers.Count; layer++)
         {
-            copy.keys[layer] = WithHeadroom(layers[layer].Keys);
-            copy.values[layer] = WithHeadroom(layers[layer].Values);
+            copy.keys[layer] = Gather(layers[layer].Keys, [0], count);
+            copy.values[layer] = Gather(layers[layer].Values, [0], count);
         }
         var device = layers[0].Keys.device;
         copy.tokenMask = ones(1, count, ScalarType.Bool, device).DetachFromDisposeScope();
         copy.rowLengths = tensor(new[] { count }, device: device).DetachFromDisposeScope();
         return copy;
-    }
-
-    private static Tensor WithHeadroom(Tensor slots)
-    {
-        long count = slots.shape[2];
-        var result = empty([slots.shape[0], slots.shape[1], count + Headroom, slots.shape[3]], slots.dtype, slots.device).DetachFromDisposeScope();
-        result.narrow(2, 0, count).copy_(slots);
-        return result;
     }
 
     /// <summary>

@@ -9,21 +9,12 @@ namespace Reasoner.Tests.Models;
 /// </summary>
 public class GroupedKvCacheTests
 {
-    private const double Tolerance = 1e-4;
-
     private static Tensor Ids(long[] tokens) => tensor(tokens, [1, tokens.Length]);
 
-    private static Tensor FullLogits(CausalLanguageModel model, long[] tokens)
-    {
-        using var _ = no_grad();
-        return model.Forward(Ids(tokens))[0];
-    }
+    // The same logits and tolerance as every other cache path (KvCacheTests).
+    private static Tensor FullLogits(CausalLanguageModel model, long[] tokens) => KvCacheTests.FullLogits(model, tokens);
 
-    private static void AssertClose(Tensor expected, Tensor actual)
-    {
-        double diff = (expected - actual).abs().max().item<float>();
-        Assert.True(diff < Tolerance, $"max |difference| {diff}");
-    }
+    private static void AssertClose(Tensor expected, Tensor actual) => KvCacheTests.AssertClose(expected, actual);
 
     private static bool[] Causal(int past, int count)
     {

@@ -11,13 +11,13 @@ public class KvCacheTests
 
     private static Tensor Ids(params long[][] rows) => tensor(rows.SelectMany(r => r).ToArray(), [rows.Length, rows[0].Length]);
 
-    private static Tensor FullLogits(CausalLanguageModel model, long[] tokens)
+    internal static Tensor FullLogits(CausalLanguageModel model, long[] tokens)
     {
         using var _ = no_grad();
         return model.Forward(Ids(tokens))[0];
     }
 
-    private static void AssertClose(Tensor expected, Tensor actual)
+    internal static void AssertClose(Tensor expected, Tensor actual)
     {
         double diff = (expected - actual).abs().max().item<float>();
         Assert.True(diff < Tolerance, $"max |difference| {diff}");
