@@ -22,15 +22,15 @@ public static class TrainingFlops
     }
 
     /// <summary>
-    /// Peak fp32 matmul FLOP/s: the fastest of <paramref name="repeats"/> products of two n×n matrices (2n³ FLOPs each)
-    /// after a warm-up, on <paramref name="device"/> with libtorch's current thread count.
+    /// Peak matmul FLOP/s in <paramref name="dtype"/> (fp32 by default): the fastest of <paramref name="repeats"/> products
+    /// of two n×n matrices (2n³ FLOPs each) after a warm-up, on <paramref name="device"/> with libtorch's current thread count.
     /// </summary>
-    public static double MeasureMatmulPeak(Device? device = null, int n = 1024, int repeats = 8)
+    public static double MeasureMatmulPeak(Device? device = null, int n = 1024, int repeats = 8, ScalarType dtype = ScalarType.Float32)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var a = randn(n, n, device: device);
-        var b = randn(n, n, device: device);
+        var a = randn(n, n, device: device).to(dtype);
+        var b = randn(n, n, device: device).to(dtype);
         for (int i = 0; i < 2; i++) matmul(a, b).Dispose();
         double best = double.MaxValue;
         for (int i = 0; i < repeats; i++)

@@ -73,6 +73,16 @@ public sealed record PretrainSettings : TrainingSettings
 
     public int LogEvery { get; init; } = 10;
 
+    /// <summary>
+    /// "fp32", or "bf16": mixed precision, the attention and MLP blocks' matrix products in bf16 on fp32 weights
+    /// (<see cref="CausalLanguageModel.MatmulDtype"/>); evaluation, checkpoints and the saved model stay fp32.
+    /// </summary>
+    public string Matmul { get; init; } = "fp32";
+
+    /// <summary>The model's <see cref="CausalLanguageModel.MatmulDtype"/> for <see cref="Matmul"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public TorchSharp.torch.ScalarType? MatmulDtype => Matmul == "bf16" ? TorchSharp.torch.ScalarType.BFloat16 : null;
+
     public int Threads { get; init; } = 2;
 
     public string Device { get; init; } = "cpu";
@@ -142,6 +152,7 @@ public sealed record PretrainSettings : TrainingSettings
         Difficulties.Validate();
         if ((Steps is null) == (Minutes is null)) throw new ArgumentException("give exactly one of a step count and a time budget in minutes");
         if (Steps is < 1 || Minutes is <= 0) throw new ArgumentException("the step count and the time budget must be positive");
+        if (Matmul is not ("fp32" or "bf16")) throw new ArgumentException($"the matmul precision must be fp32 or bf16, got '{Matmul}'");
         if (Architecture is not ("llama" or "qwen3")) throw new ArgumentException($"the architecture must be llama or qwen3, got '{Architecture}'");
         if (Layers < 1 || Hidden < 8 || Heads < 1 || KvHeads < 1 || Hidden % Heads != 0 || Heads % KvHeads != 0)
             throw new ArgumentException($"need hidden ({Hidden}) divisible by heads ({Heads}) and heads divisible by kv-heads ({KvHeads})");

@@ -18,10 +18,11 @@ public sealed record PretrainResult(string ModelDirectory, TrainingProgress Prog
 }
 
 /// <summary>
-/// Model FLOPs per second over the training time (evaluation and checkpoints excluded), and the fp32 matmul peak of the
-/// same device and threads measured in the same run: <see cref="Utilisation"/> is their ratio (MFU).
+/// Model FLOPs per second over the training time (evaluation and checkpoints excluded), and the matmul peak of the
+/// same device, threads and matmul dtype (fp32, or bf16 for mixed precision) measured in the same run:
+/// <see cref="Utilisation"/> is their ratio (MFU).
 /// </summary>
-public sealed record ThroughputSummary(double ModelFlops, double Seconds, double PeakFlopsPerSecond)
+public sealed record ThroughputSummary(double ModelFlops, double Seconds, double PeakFlopsPerSecond, string PeakDtype = "fp32")
 {
     public double FlopsPerSecond => Seconds > 0 ? ModelFlops / Seconds : 0;
 
@@ -101,8 +102,10 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         IReadOnlyDictionary<string, double?> selfEvalAuc = new Dictionary<string, double?>();
         long parameters = model.ParameterCount();
         // Throughput counts this invocation's training time only: evaluation and checkpoints are timed out of it.
-        double peak = TrainingFlops.MeasureMatmulPeak(device);
-        OnMessage?.Invoke($"fp32 matmul peak on {device} with {settings.Threads} threads: {peak / 1e9:0.0} GFLOP/s");
+        // Mixed precision is measured against the bf16 peak: its products run at that rate, so the fp32 peak would flatter it.
+        double peak = TrainingFlops.MeasureMatmulPeak(device, dtype: settings.MatmulDtype ?? torch.ScalarType.Float32);
+        OnMessage?.Invoke($"{settings.Matmul} matmul peak on {device} with {settings.Threads} threads: {peak / 1e9:0.0} GFLOP/s");
+        model.MatmulDtype = settings.MatmulDtype;
         double runFlops = 0, runSeconds = 0, windowFlops = 0, windowSeconds = 0;
 
         while (trainer.Step < trainer.Schedule.TotalSteps && !cancel.IsCancellationRequested)
@@ -145,7 +148,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         }
 
         if (progress.Step % settings.EvalEvery != 0) (accuracy, selfEvalAuc, lookups) = Evaluate(monitor, selfEvalMonitor, lookupMonitor, model, tokenizer, log, progress.Step);
-        var throughput = new ThroughputSummary(runFlops, runSeconds, peak);
+        var throughput = new ThroughputSummary(runFlops, runSeconds, peak, settings.Matmul);
         log.Write(progress.Step,
         [
             new("run_model_flops", runFlops), new("run_train_seconds", runSeconds), new("run_model_flops_per_s", throughput.FlopsPerSecond),
@@ -197,6 +200,16 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
     }
 
     private (Dictionary<string, double>, IReadOnlyDictionary<string, double?>, LookupAccuracy?) Evaluate(AccuracyMonitor monitor, SelfEvalMonitor? selfEvalMonitor,
+        LookupMonitor? lookupMonitor, CausalLanguageModel model, HfTokenizer tokenizer, TrainingLog log, int step)
+    {
+        // Measured in the weights' fp32, as the saved model will run (and decoding's KV cache requires).
+        var training = model.MatmulDtype;
+        model.MatmulDtype = null;
+        try { return Measure(monitor, selfEvalMonitor, lookupMonitor, model, tokenizer, log, step); }
+        finally { model.MatmulDtype = training; }
+    }
+
+    private (Dictionary<string, double>, IReadOnlyDictionary<string, double?>, LookupAccuracy?) Measure(AccuracyMonitor monitor, SelfEvalMonitor? selfEvalMonitor,
         LookupMonitor? lookupMonitor, CausalLanguageModel model, HfTokenizer tokenizer, TrainingLog log, int step)
     {
         var results = monitor.Measure(model, tokenizer);

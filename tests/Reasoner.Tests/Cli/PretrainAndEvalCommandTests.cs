@@ -40,14 +40,17 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
         using (var loaded = CheckpointLoader.Load(output).Model)
             Assert.Equal(TorchSharp.torch.ScalarType.Float32, loaded.parameters().First().dtype);
 
-        var resumed = await CliRunner.Run(Tiny(output, 6, "--resume"));
+        // Resumed in mixed precision: training steps in bf16, the evaluations on the way (greedy decoding with a KV cache) in fp32.
+        var resumed = await CliRunner.Run(Tiny(output, 6, "--resume", "--matmul", "bf16"));
         Assert.True(resumed.ExitCode == 0, resumed.Err + resumed.Out);
         Assert.Contains("resumed from", resumed.Out);
+        Assert.Contains("bf16 matmul peak", resumed.Out);
         Assert.Equal(6, TrainingCheckpoint.ReadProgress(Path.Combine(output, "checkpoint")).Step);
         var record = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "pretrain.json")))!;
         Assert.Equal("pretrain", (string)record["method"]!);
         Assert.Equal(6, (int)record["steps"]!);
         Assert.Equal(4, (int)record["settings"]!["batch"]!);
+        Assert.Equal("bf16", (string)record["settings"]!["matmul"]!);
         Assert.InRange((double)record["final"]!["greedy_arith"]!, 0, 1);
 
         // A fresh run over a finished one is refused, and --force replaces it.
@@ -93,6 +96,7 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--tasks", "chess")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--rope-theta", "0")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--arch", "gpt2")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--matmul", "fp8")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--weight-decay", "-0.1")]
     [InlineData("eval", "--task", "arith", "--k", "4", "--samples", "2")]
     [InlineData("eval", "--task", "arith", "--lookups")]
