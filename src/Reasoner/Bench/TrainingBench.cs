@@ -17,8 +17,8 @@ using static TorchSharp.torch;
 
 namespace Reasoner.Cli.Bench;
 
-/// <summary>One trainer's optimizer-step throughput: real tokens and model FLOPs per second of step time.</summary>
-sealed record TrainingBenchRow(string Method, int Steps, long Tokens, double Seconds, double ModelFlops)
+/// <summary>One trainer's optimizer-step throughput: real tokens and model FLOPs per second of step time; <see cref="Bf16"/> for mixed precision.</summary>
+sealed record TrainingBenchRow(string Method, int Steps, long Tokens, double Seconds, double ModelFlops, bool Bf16 = false)
 {
     public double TokensPerSecond => Tokens / Seconds;
 
@@ -60,9 +60,15 @@ sealed class TrainingBench
         [.. tokenizer.Encode(string.Join("\n", steps)), tokenizer.EosId];
 
     /// <summary>Pretraining's step: the cross-entropy of solution tokens, <paramref name="batch"/> sequences per step.</summary>
-    public TrainingBenchRow Pretraining(int batch)
+    public TrainingBenchRow Pretraining(int batch) => Pretraining(batch, bf16: false);
+
+    /// <summary>The same steps in mixed precision, as <c>pretrain --matmul bf16</c> trains.</summary>
+    public TrainingBenchRow PretrainingBf16(int batch) => Pretraining(batch, bf16: true);
+
+    private TrainingBenchRow Pretraining(int batch, bool bf16)
     {
         using var model = CheckpointLoader.Load(modelDirectory, device).Model;
+        model.MatmulDtype = bf16 ? ScalarType.BFloat16 : null;
         using var trainer = new Trainer(model, new TrainerOptions { LearningRate = 1e-4, WarmupSteps = 0, TotalSteps = 1_000_000 });
         long parameters = model.ParameterCount(), tokens = 0;
         double seconds = 0, flops = 0;
@@ -75,7 +81,7 @@ sealed class TrainingBench
             (seconds, tokens, steps) = (seconds + step.Duration.TotalSeconds, tokens + step.Tokens, steps + 1);
             flops += TrainingFlops.ForSequences(model.Config, parameters, sequences.Select(s => s.Length));
         }
-        return new TrainingBenchRow("pretraining", steps, tokens, seconds, flops);
+        return new TrainingBenchRow(bf16 ? "pretraining, bf16 matmuls" : "pretraining", steps, tokens, seconds, flops, bf16);
     }
 
     public TrainingBenchRow Dpo(int batch)

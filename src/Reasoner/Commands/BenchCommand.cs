@@ -144,7 +144,8 @@ static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (the matmul peak is measured with the same).", DefaultValueFactory = _ => 2 };
         var command = new Command("train",
             "Optimizer-step throughput of pretraining and of every trainer (step-level DPO, TPO, TRPA, ONPO, the Tree-PLV verifier, OREO) on one model, in one run: tokens/s, model FLOP/s " +
-            "(6·N per token plus attention, real tokens only) and their share of an fp32 matmul peak measured in the same run with the same threads. Reference passes and collation are not timed.")
+            "(6·N per token plus attention, real tokens only) and their share of an fp32 matmul peak measured in the same run with the same threads (bf16's peak for pretraining in mixed precision). " +
+            "Reference passes and collation are not timed.")
         {
             model, problems, batch, threads,
         };
@@ -157,17 +158,18 @@ static class BenchCommand
             var directory = parse.GetValue(model) ?? BuiltinModel.Locate();
             var bench = new TrainingBench(directory, device, PromptFolder.Open(context.Settings), examples, context.Settings.Seed);
             double peak = Reasoner.Training.TrainingFlops.MeasureMatmulPeak(device);
+            double bf16Peak = Reasoner.Training.TrainingFlops.MeasureMatmulPeak(device, dtype: TorchSharp.torch.ScalarType.BFloat16);
             context.Console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"{directory}: {bench.Examples} problems' reference solutions with 3 corrupted copies each, {perStep} examples per step, {threadCount} threads on {device}; fp32 matmul peak {peak / 1e9:0.0} GFLOP/s");
+                $"{directory}: {bench.Examples} problems' reference solutions with 3 corrupted copies each, {perStep} examples per step, {threadCount} threads on {device}; fp32 matmul peak {peak / 1e9:0.0} GFLOP/s, bf16 {bf16Peak / 1e9:0.0}");
             var table = new Table().AddColumn("method").AddColumn(new TableColumn("steps").RightAligned()).AddColumn(new TableColumn("tokens/s").RightAligned())
                 .AddColumn(new TableColumn("model GFLOP/s").RightAligned()).AddColumn(new TableColumn("share of peak").RightAligned()).AddColumn(new TableColumn("vs pretraining").RightAligned());
             var rows = new List<TrainingBenchRow>();
-            foreach (var run in new Func<int, TrainingBenchRow>[] { bench.Pretraining, bench.Dpo, bench.Tpo, bench.Trpa, bench.Onpo, bench.Plv, bench.Oreo })
+            foreach (var run in new Func<int, TrainingBenchRow>[] { bench.Pretraining, bench.PretrainingBf16, bench.Dpo, bench.Tpo, bench.Trpa, bench.Onpo, bench.Plv, bench.Oreo })
             {
                 var row = run(perStep);
                 rows.Add(row);
                 table.AddRow(row.Method, row.Steps.ToString(CultureInfo.InvariantCulture), row.TokensPerSecond.ToString("N0", CultureInfo.InvariantCulture),
-                    (row.FlopsPerSecond / 1e9).ToString("0.0", CultureInfo.InvariantCulture), (row.FlopsPerSecond / peak).ToString("P0", CultureInfo.InvariantCulture),
+                    (row.FlopsPerSecond / 1e9).ToString("0.0", CultureInfo.InvariantCulture), (row.FlopsPerSecond / (row.Bf16 ? bf16Peak : peak)).ToString("P0", CultureInfo.InvariantCulture) + (row.Bf16 ? " (bf16)" : ""),
                     (row.FlopsPerSecond / rows[0].FlopsPerSecond).ToString("0.00", CultureInfo.InvariantCulture) + "×");
             }
             context.Console.Write(table);

@@ -42,6 +42,16 @@ public class BenchCommandTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
     }
 
     [Fact]
+    public async Task TrainTimesPretrainingInBothPrecisionsAndEveryTrainer()
+    {
+        var r = await CliRunner.Run("bench", "train", "--model", checkpoint.Path, "--problems", "4", "--batch", "2", "--threads", "1");
+        Assert.True(r.ExitCode == 0, r.Err + r.Out);
+        foreach (var expected in new[] { "fp32 matmul peak", "bf16", "pretraining, bf16 matmuls", "step-level DPO", "TPO", "TRPA", "ONPO", "Tree-PLV", "OREO", "vs pretraining" })
+            Assert.Contains(expected, r.Out);
+        Assert.Matches(@"pretraining, bf16 matmuls\s+│\s+\d+\s+│\s+[\d,]+\s+│\s+[\d.]+\s+│\s+\d+ % \(bf16\)", r.Out);
+    }
+
+    [Fact]
     public void ATreeThatDiffersFromTheBaselinesIsNamedByItsProblem()
     {
         var baseline = new Reasoner.Cli.Bench.SearchBenchResult(new("mcts", Reasoner.Cli.Bench.SearchBenchEngine.OneRowPerCall, 1), [SampleTrees.Random(1, "a"), SampleTrees.Random(2, "b"), SampleTrees.Random(3, "c")], TimeSpan.FromSeconds(1), null);
