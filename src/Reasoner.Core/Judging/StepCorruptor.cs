@@ -45,6 +45,19 @@ public enum CorruptionKind
 
     /// <summary>logic: the property hop concludes another property than its rule gives.</summary>
     WrongProperty,
+
+    /// <summary>
+    /// logic: the property rule cited with its negation flipped, and concluded from ("Every yumpus is not fast" where the
+    /// question says "Every yumpus is fast"): the binding error a small model makes, taking the polarity of the
+    /// asked property's other rule, which belongs to another category.
+    /// </summary>
+    MisquotedRule,
+
+    /// <summary>
+    /// logic: another category of the question, not derived for the person yet, in place of the one the step starts from
+    /// (another person's category in the first step, "Rex is a tumpus" where "Sam is a tumpus"): the other binding error.
+    /// </summary>
+    BorrowedCategory,
 }
 
 /// <summary>A reference step made wrong: which step of the reference solution, how, and the broken text.</summary>
@@ -67,7 +80,7 @@ public static partial class StepCorruptor
     public static IReadOnlyList<CorruptionKind> LogicKinds { get; } =
     [
         CorruptionKind.SkippedStep, CorruptionKind.WrongHop, CorruptionKind.FlippedNegation, CorruptionKind.UnsupportedPremise, CorruptionKind.WrongAnswer,
-        CorruptionKind.UnknownCategory, CorruptionKind.WrongProperty,
+        CorruptionKind.UnknownCategory, CorruptionKind.WrongProperty, CorruptionKind.MisquotedRule, CorruptionKind.BorrowedCategory,
     ];
 
     /// <summary>A random corruption of a random step of the problem's reference solution; null if a few tries find none.</summary>
@@ -261,6 +274,21 @@ public static partial class StepCorruptor
                 var others = Tasks.LogicGenerator.PropertyNames.Where(p => p != property).ToList();
                 var other = others[random.Next(others.Count)];
                 return $"{premise} So {person} is {(hop.Groups["not"].Success ? "not " : "")}{other}.";
+            }
+            case CorruptionKind.MisquotedRule:
+            {
+                if (!isPropertyHop) return null;
+                var property = hop.Groups["t"].Value;
+                var not = hop.Groups["not"].Success ? "" : "not ";
+                return $"{person} is a {from}. Every {from} is {not}{property}. So {person} is {not}{property}.";
+            }
+            case CorruptionKind.BorrowedCategory:
+            {
+                // Not one the person is already known to be: the premise would then hold.
+                var derived = hops.Take(index + 1).Select(h => h.Groups["c"].Value).ToHashSet();
+                var borrowed = categories.Where(c => !derived.Contains(c)).ToList();
+                if (borrowed.Count == 0) return null;
+                return new Regex($@"\b{from}\b").Replace(steps[index], borrowed[random.Next(borrowed.Count)]);
             }
             default:
                 return null;
