@@ -2,6 +2,7 @@ using Reasoner.Models;
 using Reasoner.Models.Backends;
 using Reasoner.Models.Generation;
 using Reasoner.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Reasoner.Cli.Bench;
@@ -11,6 +12,9 @@ sealed record DecodeProfileResult(int Threads, long Tokens, IReadOnlyDictionary<
     double BytesPerSecond, double WeightBytes)
 {
     public double TotalMilliseconds => MillisecondsPerToken[StepProfiler.WholeForward];
+
+    /// <summary>The same decoding on <see cref="DecodeProfile.Skeleton"/> of the model: its libtorch calls with almost no arithmetic.</summary>
+    public double? SkeletonMilliseconds { get; init; }
 
     /// <summary>The token's FLOPs at the measured matmul peak.</summary>
     public double ComputeMilliseconds => FlopsPerToken / PeakFlops * 1e3;
@@ -45,6 +49,39 @@ static class DecodeProfile
         "sampling, detokenizing, stop strings",
         "disposing the step's tensors",
     ];
+
+    /// <summary>
+    /// The model's shape with every head 2 wide, the MLP 8 wide and random weights: a forward makes the same libtorch
+    /// calls in the same order (layers, heads, vocabulary and every phase unchanged) on tensors too small for their
+    /// arithmetic to count, so its time per token is what the calls alone cost — dispatch through TorchSharp and
+    /// libtorch, allocation, the engine's own work — the part of a token no faster kernel inside a call removes.
+    /// </summary>
+    public static CausalLanguageModel Skeleton(CausalLanguageModel model, int seed)
+    {
+        var config = model.Config;
+        var skeleton = config with
+        {
+            HiddenSize = 2 * config.NumAttentionHeads,
+            HeadDimOverride = config.HeadDimOverride is null ? null : 2,
+            IntermediateSize = 8,
+        };
+        manual_seed(seed);
+        var result = new CausalLanguageModel(skeleton);
+        result.InitializeWeights();
+        result.to(model.parameters().First().device);
+        result.eval();
+        return result;
+    }
+
+    /// <summary><see cref="RunAsync"/> on the engine's model and on its <see cref="Skeleton"/>, at one thread count.</summary>
+    public static async Task<DecodeProfileResult> RunWithSkeletonAsync(TorchEngine engine, string prompt, int newTokens, int repeats, int threads, long seed)
+    {
+        var profile = await RunAsync(engine, prompt, newTokens, repeats, threads, seed);
+        using var skeleton = Skeleton(engine.Model, (int)seed);
+        using var skeletonEngine = new TorchEngine(skeleton, engine.Tokenizer, "skeleton", new TorchEngineOptions { PrefixCacheTokens = 0, IgnoreEndOfSequence = true });
+        var bare = await RunAsync(skeletonEngine, prompt, newTokens, repeats, threads, seed);
+        return profile with { SkeletonMilliseconds = bare.TotalMilliseconds };
+    }
 
     public static async Task<DecodeProfileResult> RunAsync(TorchEngine engine, string prompt, int newTokens, int repeats, int threads, long seed)
     {

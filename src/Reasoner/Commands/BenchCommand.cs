@@ -221,7 +221,7 @@ static class BenchCommand
                 {
                     var profiles = new List<DecodeProfileResult>();
                     foreach (var t in new[] { 1, TorchSharp.torch.get_num_threads() }.Distinct())
-                        profiles.Add(await DecodeProfile.RunAsync(engine, promptText, generated, repeats, t, parse.GetValue(seed)));
+                        profiles.Add(await DecodeProfile.RunWithSkeletonAsync(engine, promptText, generated, repeats, t, parse.GetValue(seed)));
                     PrintProfile(context.Console, profiles);
                     return 0;
                 }
@@ -269,10 +269,12 @@ static class BenchCommand
         table.AddRow(["[bold]whole forward[/]", .. Cells(p => p.TotalMilliseconds)]);
         table.AddRow(["the token's FLOPs at the matmul peak", .. Cells(p => p.ComputeMilliseconds)]);
         table.AddRow(["the weights read once at the copy bandwidth", .. Cells(p => p.WeightReadMilliseconds)]);
+        table.AddRow(["the same calls with heads 2 wide (their cost alone)", .. Cells(p => p.SkeletonMilliseconds ?? double.NaN)]);
+        table.AddRow(["floor: the calls plus the weights read", .. Cells(p => (p.SkeletonMilliseconds ?? double.NaN) + p.WeightReadMilliseconds)]);
         console.Write(table);
         foreach (var p in profiles)
             console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"[grey]{p.Threads} thread(s): {p.Tokens} decoding forwards recorded; {1e3 / p.TotalMilliseconds:0} tokens/s; {p.FlopsPerToken / 1e6:0.0} MFLOP per token at {p.PeakFlops / 1e9:0.0} GFLOP/s = {p.ComputeMilliseconds:0.000} ms; {p.WeightBytes / 1048576:0.0} MiB of weights at {p.BytesPerSecond / 1e9:0.0} GB/s copied = {p.WeightReadMilliseconds:0.000} ms[/]");
+                $"[grey]{p.Threads} thread(s): {p.Tokens} decoding forwards recorded; {1e3 / p.TotalMilliseconds:0} tokens/s; {p.FlopsPerToken / 1e6:0.0} MFLOP per token at {p.PeakFlops / 1e9:0.0} GFLOP/s = {p.ComputeMilliseconds:0.000} ms; {p.WeightBytes / 1048576:0.0} MiB of weights at {p.BytesPerSecond / 1e9:0.0} GB/s copied = {p.WeightReadMilliseconds:0.000} ms; the same forward with heads 2 wide and an MLP 8 wide (the same libtorch calls, almost no arithmetic) {p.SkeletonMilliseconds:0.000} ms, so at most {1e3 / ((p.SkeletonMilliseconds ?? double.NaN) + p.WeightReadMilliseconds):0} tokens/s without fewer calls[/]");
     }
 
     private static Command Search(CliContext context)

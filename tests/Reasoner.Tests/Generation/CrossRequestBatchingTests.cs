@@ -185,9 +185,27 @@ public class StepProfilerTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
             "--threads", "2", "--profile");
         Assert.True(r.ExitCode == 0, r.Err + r.Out);
         foreach (var expected in new[] { "ms/token, 1 thread", "ms/token, 2 threads", "model: attention block", "scaled dot-product attention", "whole forward",
-            "the token's FLOPs at the matmul peak", "the weights read once at the copy bandwidth", "3 decoding forwards recorded" })
+            "the token's FLOPs at the matmul peak", "the weights read once at the copy bandwidth", "3 decoding forwards recorded",
+            "the same calls with heads 2 wide", "floor: the calls plus the weights read", "tokens/s without fewer calls" })
             Assert.Contains(expected, r.Out);
         Assert.DoesNotContain("one by one", r.Out); // the profile replaces the comparisons
+    }
+
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("qwen3")]
+    public void TheProfilesSkeletonHasTheModelsCallsOnTinyTensors(string modelType)
+    {
+        using var model = Reasoner.Tests.Models.TinyModels.Create(Reasoner.Tests.Models.TinyModels.Config(modelType) with { HiddenSize = 64, IntermediateSize = 128 });
+        using var skeleton = Reasoner.Cli.Bench.DecodeProfile.Skeleton(model, seed: 1);
+        var (c, s) = (model.Config, skeleton.Config);
+        Assert.Equal((c.NumHiddenLayers, c.NumAttentionHeads, c.NumKeyValueHeads, c.VocabSize, c.ModelType), (s.NumHiddenLayers, s.NumAttentionHeads, s.NumKeyValueHeads, s.VocabSize, s.ModelType));
+        Assert.Equal(2, s.HeadDim);
+        Assert.Equal(model.named_parameters().Select(p => p.name), skeleton.named_parameters().Select(p => p.name));
+        Assert.True(skeleton.ParameterCount() * 4 < model.ParameterCount());
+        using var ids = TorchSharp.torch.tensor(new long[,] { { 3, 5, 7 } });
+        using var logits = skeleton.Forward(ids);
+        Assert.Equal(new long[] { 1, 3, c.VocabSize }, logits.shape);
     }
 }
 
