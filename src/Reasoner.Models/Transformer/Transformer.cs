@@ -55,10 +55,11 @@ internal static class KeptScalars
 }
 
 /// <summary>
-/// The dtype the attention and MLP blocks compute in, shared by all the model's modules (<see cref="CausalLanguageModel.MatmulDtype"/>).
-/// Null: the weights' own dtype. bf16 on an fp32 model is mixed precision as PyTorch's autocast does it: a block takes
-/// its normed input in bf16, multiplies by bf16 copies of its weights (gradients flow back to the fp32 weights through
-/// the casts), runs rotary, attention and SwiGLU in bf16, and hands fp32 back to the residual stream; norms, residual
+/// The dtype the attention and MLP blocks multiply in, shared by all the model's modules (<see cref="CausalLanguageModel.MatmulDtype"/>).
+/// Null: the weights' own dtype. bf16 on an fp32 model is mixed precision in the manner of PyTorch's autocast: a block
+/// takes its normed input in bf16 and multiplies by bf16 copies of its weights (gradients flow back to the fp32 weights
+/// through the casts); queries, keys and values come back fp32 for rotary and attention (in bf16 both measured slower
+/// on this project's CPU), SwiGLU runs in bf16, and the block hands fp32 back to the residual stream. Norms, residual
 /// stream, logits and loss stay fp32.
 /// </summary>
 internal sealed class MatmulPrecision
@@ -315,19 +316,17 @@ public sealed class CausalLanguageModel : nn.Module
     public ModelConfig Config { get; }
 
     /// <summary>
-    /// The dtype the attention and MLP blocks compute in; null (the default) for the weights' own. <c>BFloat16</c> on an
-    /// fp32 model is mixed-precision training (<c>pretrain --matmul bf16</c>): about 1.5× faster steps on CPUs with
-    /// AVX-512 BF16. Training only: the KV-cache paths refuse it (their caches hold the weights' dtype), and LoRA
-    /// adapters' hooks sit on the projection modules, which this path calls around.
+    /// The dtype the attention and MLP blocks multiply in; null (the default) for the weights' own. <c>BFloat16</c> on an
+    /// fp32 model is mixed-precision training (<c>pretrain --matmul bf16</c>): 1.65× faster steps on this project's CPU
+    /// (AVX-512 BF16; <c>bench train</c>). Training only: every forward casts the weights, which a decoding step would
+    /// pay for without a large product to win it back, so the KV-cache paths refuse it; and LoRA adapters' hooks sit on
+    /// the projection modules, which this path calls around.
     /// </summary>
     public ScalarType? MatmulDtype
     {
         get => precision.Dtype;
         set => precision.Dtype = value;
     }
-
-    /// <summary>The dtype rotary tables are made in: the blocks' compute dtype.</summary>
-    private ScalarType ComputeDtype => model.EmbeddingWeight.dtype;
 
     /// <summary>A decoder with its language-model head, or, for a scorer config (<see cref="ModelConfig.IsScorer"/>), with a one-output <c>score</c> head instead (HF's …ForTokenClassification, with bias).</summary>
     public CausalLanguageModel(ModelConfig config) : base(nameof(CausalLanguageModel))
@@ -427,7 +426,7 @@ public sealed class CausalLanguageModel : nn.Module
         var querySlot = arange(past, past + t, device: device).unsqueeze(1);     // [T,1]
         var allowed = ((keySlot <= querySlot).unsqueeze(0) & keyIsToken.unsqueeze(1)) | (keySlot == querySlot).unsqueeze(0);
 
-        var (cos, sin) = rotary.Tables(positions, ComputeDtype);
+        var (cos, sin) = rotary.Tables(positions, model.EmbeddingWeight.dtype);
         var allowedHeads = allowed.unsqueeze(1);
         prepared.Dispose();
         var hidden = model.Forward(inputIds, cos, sin, allowedHeads, cache);
@@ -476,14 +475,14 @@ public sealed class CausalLanguageModel : nn.Module
         if (inputIds.dim() != 2) throw new ArgumentException($"inputIds must be [batch, tokens], got [{string.Join(", ", inputIds.shape)}]");
         using var scope = NewDisposeScope();
         var positions = arange(inputIds.shape[1], device: inputIds.device).unsqueeze(0).expand(inputIds.shape[0], -1);
-        var (cos, sin) = rotary.Tables(positions, ComputeDtype);
+        var (cos, sin) = rotary.Tables(positions, model.EmbeddingWeight.dtype);
         return model.Forward(inputIds, cos, sin, null, null).MoveToOuterDisposeScope();
     }
 
     private void RefuseMixedPrecision()
     {
         if (precision.Dtype is { } dtype && dtype != model.EmbeddingWeight.dtype)
-            throw new InvalidOperationException($"a KV cache holds the weights' {model.EmbeddingWeight.dtype}; set MatmulDtype to null (not {dtype}) before decoding");
+            throw new InvalidOperationException($"MatmulDtype {dtype} is for training (each forward casts the weights); set it to null before decoding with a KV cache");
     }
 
     public Tensor Logits(Tensor hidden) =>
