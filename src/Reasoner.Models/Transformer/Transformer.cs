@@ -58,7 +58,7 @@ internal static class KeptScalars
 /// The dtype the attention and MLP blocks multiply in, shared by all the model's modules (<see cref="CausalLanguageModel.MatmulDtype"/>).
 /// Null: the weights' own dtype. bf16 on an fp32 model is mixed precision in the manner of PyTorch's autocast: a block
 /// takes its normed input in bf16 and multiplies by bf16 copies of its weights (gradients flow back to the fp32 weights
-/// through the casts); queries, keys and values come back fp32 for rotary and attention (in bf16 both measured slower
+/// through the casts); queries, keys and values come back fp32 for rotary and attention (in bf16 both were slower
 /// on this project's CPU), SwiGLU runs in bf16, and the block hands fp32 back to the residual stream. Norms, residual
 /// stream, logits and loss stay fp32.
 /// </summary>
@@ -69,8 +69,8 @@ internal sealed class MatmulPrecision
     /// <summary>A block's input in the compute dtype.</summary>
     public Tensor In(Tensor x) => Dtype is { } dtype && dtype != x.dtype ? x.to(dtype) : x;
 
-    /// <summary>A block's output in the residual stream's dtype.</summary>
-    public static Tensor Out(Tensor y, Tensor residual) => y.dtype != residual.dtype ? y.to(residual.dtype) : y;
+    /// <summary>A block's output in the residual stream's dtype (reading a dtype is a native call: skipped without mixed precision).</summary>
+    public Tensor Out(Tensor y, Tensor residual) => Dtype is not null && y.dtype != residual.dtype ? y.to(residual.dtype) : y;
 
     /// <summary>A projection of an input already in the compute dtype.</summary>
     public Tensor Linear(Linear linear, Tensor x) => Dtype is { } dtype && dtype != linear.weight!.dtype
@@ -182,9 +182,9 @@ public sealed class Attention : nn.Module
         long b = x.shape[0], t = x.shape[1];
         var residual = x;
         x = precision.In(x);
-        var q = MatmulPrecision.Out(precision.Linear(q_proj, x), residual).view(b, t, heads, headDim);
-        var k = MatmulPrecision.Out(precision.Linear(k_proj, x), residual).view(b, t, kvHeads, headDim);
-        var v = MatmulPrecision.Out(precision.Linear(v_proj, x), residual).view(b, t, kvHeads, headDim).transpose(1, 2);
+        var q = precision.Out(precision.Linear(q_proj, x), residual).view(b, t, heads, headDim);
+        var k = precision.Out(precision.Linear(k_proj, x), residual).view(b, t, kvHeads, headDim);
+        var v = precision.Out(precision.Linear(v_proj, x), residual).view(b, t, kvHeads, headDim).transpose(1, 2);
         if (q_norm is not null) q = q_norm.forward(q);
         if (k_norm is not null) k = k_norm.forward(k);
         q = RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin);
@@ -194,7 +194,7 @@ public sealed class Attention : nn.Module
         var attended = grouped is not null
             ? grouped.Attend(layer, q, k, v, kv => kvHeads == heads ? kv : RepeatKeyValueHeads(kv))
             : Attend(q, k, v, allowed, cache, layer);
-        return MatmulPrecision.Out(precision.Linear(o_proj, precision.In(attended.transpose(1, 2).reshape(b, t, heads * headDim))), residual);
+        return precision.Out(precision.Linear(o_proj, precision.In(attended.transpose(1, 2).reshape(b, t, heads * headDim))), residual);
     }
 
     // q [B,H,T,D], k and v [B,kvH,T,D] of the new tokens; appended to the cache when there is one.
@@ -241,7 +241,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     {
         var input = precision.In(x);
         var hidden = nn.functional.silu(precision.Linear(gate_proj, input)) * precision.Linear(up_proj, input);
-        return MatmulPrecision.Out(precision.Linear(down_proj, hidden), x);
+        return precision.Out(precision.Linear(down_proj, hidden), x);
     }
 }
 
