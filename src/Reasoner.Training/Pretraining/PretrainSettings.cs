@@ -110,6 +110,25 @@ public sealed record PretrainSettings : TrainingSettings
     /// <summary>Held-out self-evaluation examples per task (from the fixed test sets' first problems) for the AUC monitor.</summary>
     public int SelfEvalProblems { get; init; } = 200;
 
+    /// <summary>
+    /// Optimizer step at which the own-step phase starts: the model samples solutions to train problems, the step judge
+    /// labels their steps (<see cref="OwnStepPool"/>), and from then on <see cref="OwnStepShare"/> of the sequences are
+    /// self-evaluation examples on those steps. Null: no such phase.
+    /// </summary>
+    public int? OwnStepsAt { get; init; }
+
+    /// <summary>Share of training sequences in the own-step phase that are self-evaluation examples on the model's own steps.</summary>
+    public double OwnStepShare { get; init; } = 0.3;
+
+    /// <summary>Train problems per task the own-step pool samples solutions for.</summary>
+    public int OwnStepProblems { get; init; } = 500;
+
+    /// <summary>Solutions sampled per problem for the own-step pool.</summary>
+    public int OwnStepSamples { get; init; } = 4;
+
+    /// <summary>Test problems per task whose sampled steps measure self-evaluation on own steps during the phase (never trained on).</summary>
+    public int OwnStepHeldOut { get; init; } = 100;
+
     /// <summary>SwiGLU width: 8/3 of the hidden size as in Llama, rounded up to a multiple of 64.</summary>
     public int Intermediate => (8 * Hidden / 3 + 63) / 64 * 64;
 
@@ -157,6 +176,11 @@ public sealed record PretrainSettings : TrainingSettings
         if (Layers < 1 || Hidden < 8 || Heads < 1 || KvHeads < 1 || Hidden % Heads != 0 || Heads % KvHeads != 0)
             throw new ArgumentException($"need hidden ({Hidden}) divisible by heads ({Heads}) and heads divisible by kv-heads ({KvHeads})");
         if (SelfEvalShare is < 0 or >= 1) throw new ArgumentException($"the self-evaluation share must be in [0, 1), got {SelfEvalShare}");
+        if (OwnStepsAt is < 0 || (OwnStepsAt is { } at && Steps is { } total && at >= total))
+            throw new ArgumentException($"the own-step phase must start at a step from 0 to the last, got {OwnStepsAt} of {Steps}");
+        if (OwnStepShare is <= 0 or >= 1) throw new ArgumentException($"the own-step share must be in (0, 1), got {OwnStepShare}");
+        if (OwnStepProblems < 1 || OwnStepSamples < 1 || OwnStepHeldOut < 0)
+            throw new ArgumentException($"the own-step pool needs problems and samples (got {OwnStepProblems} and {OwnStepSamples}) and a held-out count of 0 or more");
         if (LookupShare is < 0 or >= 1) throw new ArgumentException($"the look-up drill share must be in [0, 1), got {LookupShare}");
         if (!(RopeTheta > 1)) throw new ArgumentException($"the RoPE base must be above 1, got {RopeTheta}");
         try { ByteLevelBpeTrainer.SplitPatternKeeping(WholePhrases); }

@@ -15,6 +15,16 @@ public sealed record PretrainResult(string ModelDirectory, TrainingProgress Prog
 {
     /// <summary>Teacher-forced logic look-up accuracy at the last measurement (<see cref="LookupMonitor"/>); null without logic.</summary>
     public LookupAccuracy? Lookups { get; init; }
+
+    /// <summary>Self-evaluation AUC on held-out own steps at the last measurement; empty without an own-step phase.</summary>
+    public IReadOnlyDictionary<string, double?> OwnStepAuc { get; init; } = new Dictionary<string, double?>();
+}
+
+/// <summary>What one evaluation during pretraining measured.</summary>
+internal sealed record Measurement(IReadOnlyDictionary<string, double> Accuracy, IReadOnlyDictionary<string, double?> SelfEvalAuc, LookupAccuracy? Lookups,
+    IReadOnlyDictionary<string, double?> OwnStepAuc)
+{
+    public static readonly Measurement None = new(new Dictionary<string, double>(), new Dictionary<string, double?>(), null, new Dictionary<string, double?>());
 }
 
 /// <summary>
@@ -63,6 +73,9 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
     /// <summary>After each look-up measurement (runs with logic only): the step and the teacher-forced logic look-up accuracy.</summary>
     public Action<int, LookupAccuracy>? OnLookup { get; init; }
 
+    /// <summary>In the own-step phase, after each self-evaluation measurement on held-out own steps: the step and per-task AUC.</summary>
+    public Action<int, IReadOnlyDictionary<string, double?>>? OnOwnStepSelfEvaluation { get; init; }
+
     public PretrainResult Run(CancellationToken cancel = default)
     {
         settings.Validate();
@@ -90,16 +103,22 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         OnMessage?.Invoke($"model: {model.ParameterCount():N0} parameters ({settings.Layers} layers, hidden {settings.Hidden}, {settings.Heads} heads / {settings.KvHeads} kv), vocabulary {tokenizer.VocabSize}");
 
         using var log = run.StartLog();
+        var poolPath = Path.Combine(run.Directory, OwnStepPool.FileName);
+        if (!resuming) File.Delete(poolPath);
         var heldOut = settings.Tasks.Names.ToDictionary(t => t, t => (IReadOnlyList<Problem>)BuiltinTasks.TestSet(t).Take(settings.EvalProblems).ToArray());
         var monitor = new AccuracyMonitor(heldOut, corpus, maxTokens: settings.SeqLen);
         var selfEvalMonitor = settings.SelfEvalShare > 0 ? new SelfEvalMonitor(HeldOutSelfEval(selfEval, tokenizer), selfEval) : null;
         var lookupMonitor = settings.Tasks.Names.Contains(BuiltinTasks.Logic)
             ? new LookupMonitor(BuiltinTasks.TestSet(BuiltinTasks.Logic).Take(LookupProblems).ToArray(), corpus) : null;
-        LookupAccuracy? lookups = null;
-        // Deterministic stream: a resumed run skips exactly the micro-batches it has already trained on.
-        using var batches = Batches(corpus, selfEval, tokenizer).Skip(progress.Step * settings.Accumulation).GetEnumerator();
-        var accuracy = new Dictionary<string, double>();
-        IReadOnlyDictionary<string, double?> selfEvalAuc = new Dictionary<string, double?>();
+        var measured = Measurement.None;
+        OwnStepPool? ownSteps = null;
+        SelfEvalMonitor? ownStepMonitor = null;
+        // Deterministic streams: a resumed run skips exactly the micro-batches it has already trained on. The own-step
+        // phase has a stream of its own, counted from the step it starts at.
+        IEnumerator<IReadOnlyList<TrainingSequence>> Stream() => (ownSteps is null
+            ? Batches(corpus, selfEval, tokenizer, null).Skip(progress.Step * settings.Accumulation)
+            : Batches(corpus, selfEval, tokenizer, ownSteps).Skip((progress.Step - settings.OwnStepsAt!.Value) * settings.Accumulation)).GetEnumerator();
+        var batches = Stream();
         long parameters = model.ParameterCount();
         // Throughput counts this invocation's training time only: evaluation and checkpoints are timed out of it.
         // Mixed precision is measured against the bf16 peak: its products run at that rate, so the fp32 peak would flatter it.
@@ -111,6 +130,14 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         while (trainer.Step < trainer.Schedule.TotalSteps && !cancel.IsCancellationRequested)
         {
             if (settings.Minutes is { } budget && progress.Seconds >= budget * 60) break;
+            if (ownSteps is null && settings.OwnStepsAt is { } start && trainer.Step >= start)
+            {
+                ownSteps = OwnSteps(poolPath, model, tokenizer, corpus);
+                ownStepMonitor = new SelfEvalMonitor(ownSteps.HeldOut().ToDictionary(t => t.Key,
+                    t => (IReadOnlyList<(Problem, SelfEvalExample)>)t.Value.Where(x => selfEval.Encode(x.Item1, x.Item2, tokenizer).Length <= settings.SeqLen).ToArray()), selfEval);
+                batches.Dispose();
+                batches = Stream();
+            }
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var micro = new List<TokenBatch>();
             double stepFlops = 0;
@@ -143,11 +170,12 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                 (windowFlops, windowSeconds) = (0, 0);
             }
             OnStep?.Invoke(step, trainer.Schedule.TotalSteps);
-            if (step.Step % settings.EvalEvery == 0) (accuracy, selfEvalAuc, lookups) = Evaluate(monitor, selfEvalMonitor, lookupMonitor, model, tokenizer, log, step.Step);
+            if (step.Step % settings.EvalEvery == 0) measured = Evaluate(monitor, selfEvalMonitor, lookupMonitor, ownStepMonitor, model, tokenizer, log, step.Step);
             if (step.Step % settings.SaveEvery == 0) SaveCheckpoint(run, trainer, tokenizer, progress);
         }
 
-        if (progress.Step % settings.EvalEvery != 0) (accuracy, selfEvalAuc, lookups) = Evaluate(monitor, selfEvalMonitor, lookupMonitor, model, tokenizer, log, progress.Step);
+        batches.Dispose();
+        if (progress.Step % settings.EvalEvery != 0) measured = Evaluate(monitor, selfEvalMonitor, lookupMonitor, ownStepMonitor, model, tokenizer, log, progress.Step);
         var throughput = new ThroughputSummary(runFlops, runSeconds, peak, settings.Matmul);
         log.Write(progress.Step,
         [
@@ -157,9 +185,10 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         // The checkpoint stays beside the model: --resume with a larger --steps extends a finished run.
         SaveCheckpoint(run, trainer, tokenizer, progress);
         var figures = new Dictionary<string, double> { ["tokens"] = progress.Tokens, ["run_mfu"] = throughput.Utilisation, ["run_model_flops_per_s"] = throughput.FlopsPerSecond };
-        foreach (var (task, value) in accuracy) figures[$"greedy_{task}"] = value;
-        foreach (var (task, value) in selfEvalAuc) if (value is { } v) figures[$"self_eval_auc_{task}"] = v;
-        if (lookups is not null) (figures["lookup_acc_logic"], figures["lookup_all_logic"]) = (lookups.TokenAccuracy, lookups.ProblemShare);
+        foreach (var (task, value) in measured.Accuracy) figures[$"greedy_{task}"] = value;
+        foreach (var (task, value) in measured.SelfEvalAuc) if (value is { } v) figures[$"self_eval_auc_{task}"] = v;
+        foreach (var (task, value) in measured.OwnStepAuc) if (value is { } v) figures[$"own_step_auc_{task}"] = v;
+        if (measured.Lookups is { } lookups) (figures["lookup_acc_logic"], figures["lookup_all_logic"]) = (lookups.TokenAccuracy, lookups.ProblemShare);
         var provenance = new TrainingProvenance("pretrain", "sequences", null, settings.Tasks.Names.Select(t => "builtin:" + t).ToArray(), settings,
             progress.Step, progress.Step * settings.Batch * settings.Accumulation, heldOut.Values.Sum(p => p.Count), TimeSpan.FromSeconds(progress.Seconds), null, null)
         {
@@ -167,7 +196,11 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         };
         run.Finish(model, tokenizer, provenance, promptSettings: PromptSettings(), dtype: settings.StoreFloat16 ? torch.ScalarType.Float16 : null, keepCheckpoint: true);
         var output = run.Directory;
-        return new PretrainResult(output, progress, model.ParameterCount(), accuracy, selfEvalAuc, throughput) { Lookups = lookups };
+        return new PretrainResult(output, progress, model.ParameterCount(), measured.Accuracy, measured.SelfEvalAuc, throughput)
+        {
+            Lookups = measured.Lookups,
+            OwnStepAuc = measured.OwnStepAuc,
+        };
     }
 
     private HfTokenizer TrainTokenizer(SolutionCorpus corpus, SelfEvalCorpus selfEval)
@@ -185,32 +218,80 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         return tokenizer;
     }
 
-    private IEnumerable<IReadOnlyList<TrainingSequence>> Batches(SolutionCorpus corpus, SelfEvalCorpus selfEval, HfTokenizer tokenizer)
+    private IEnumerable<IReadOnlyList<TrainingSequence>> Batches(SolutionCorpus corpus, SelfEvalCorpus selfEval, HfTokenizer tokenizer, OwnStepPool? ownSteps)
     {
         // Each drawn problem becomes its solution, or with SelfEvalShare's chance a self-evaluation example on it, or (logic,
-        // with LookupShare's chance) a look-up drill.
-        var random = new Random(settings.Seed + 1);
+        // with LookupShare's chance) a look-up drill. In the own-step phase (its own seeds, so its problems are new ones),
+        // OwnStepShare of the draws are first replaced by a self-evaluation example on one of the model's own steps.
+        int seed = ownSteps is null ? settings.Seed : settings.Seed + OwnStepSeed;
+        var random = new Random(seed + 1);
         var lookups = new LookupDrills(lookupPrompt);
-        var sequences = SolutionCorpus.TrainProblems(settings.Tasks, settings.Difficulties, settings.Seed)
-            .Select(p => random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)
+        var sequences = SolutionCorpus.TrainProblems(settings.Tasks, settings.Difficulties, seed)
+            .Select(p => ownSteps is not null && random.NextDouble() < settings.OwnStepShare && ownSteps.Draw(p.Family, random) is { } own
+                    ? selfEval.Encode(own.Problem, own.Example, tokenizer)
+                : random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)
                 : LookupDrills.Applies(p) && random.NextDouble() < settings.LookupShare ? lookups.Encode(p, random, tokenizer)
                 : corpus.Encode(p, tokenizer))
             .Where(s => s.Length <= settings.SeqLen);
-        return LengthBuckets.Batch(sequences, settings.Batch, BucketWindow, new Random(settings.Seed));
+        return LengthBuckets.Batch(sequences, settings.Batch, BucketWindow, new Random(seed));
     }
 
-    private (Dictionary<string, double>, IReadOnlyDictionary<string, double?>, LookupAccuracy?) Evaluate(AccuracyMonitor monitor, SelfEvalMonitor? selfEvalMonitor,
-        LookupMonitor? lookupMonitor, CausalLanguageModel model, HfTokenizer tokenizer, TrainingLog log, int step)
+    /// <summary>Seed offset of the own-step phase's problems, data order and pool.</summary>
+    private const int OwnStepSeed = 5000;
+
+    /// <summary>The problems the own-step pool samples on: train problems per task at the training difficulties, and the first test problems.</summary>
+    private IReadOnlyList<(string Split, Problem Problem)> OwnStepProblems() =>
+    [
+        .. settings.Tasks.Names.SelectMany((t, i) => SolutionCorpus.TrainProblems(TaskMix.Equal([t]), settings.Difficulties, settings.Seed + OwnStepSeed + 100 + i)
+            .Take(settings.OwnStepProblems).Select(p => (OwnStepPool.TrainSplit, p))),
+        .. settings.Tasks.Names.SelectMany(t => BuiltinTasks.TestSet(t).Take(settings.OwnStepHeldOut).Select(p => (OwnStepPool.TestSplit, p))),
+    ];
+
+    /// <summary>The run's own-step pool: read back when a resumed run saved one, else sampled from the live weights (in fp32) and saved.</summary>
+    private OwnStepPool OwnSteps(string path, CausalLanguageModel model, HfTokenizer tokenizer, SolutionCorpus corpus)
+    {
+        var problems = OwnStepProblems();
+        OwnStepPool pool;
+        if (File.Exists(path))
+        {
+            pool = OwnStepPool.Load(path, problems);
+            OnMessage?.Invoke($"own steps: {pool.Entries.Count:N0} judged steps read from {path}");
+        }
+        else
+        {
+            OnMessage?.Invoke($"own steps: sampling {settings.OwnStepSamples} solutions for each of {problems.Count:N0} problems at temperature {OwnStepPool.Temperature}");
+            var training = model.MatmulDtype;
+            model.MatmulDtype = null;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                pool = OwnStepPool.Sample(model, tokenizer, corpus, problems, settings.OwnStepSamples, settings.SeqLen, settings.Seed + OwnStepSeed,
+                    done => { if (done % 320 == 0 || done == problems.Count) OnMessage?.Invoke($"own steps: {done:N0}/{problems.Count:N0} problems sampled ({clock.Elapsed:mm\\:ss})"); });
+            }
+            finally { model.MatmulDtype = training; }
+            pool.Save(path);
+        }
+        foreach (var split in new[] { OwnStepPool.TrainSplit, OwnStepPool.TestSplit })
+            foreach (var task in settings.Tasks.Names)
+            {
+                var (sound, unsound) = pool.Count(split, task);
+                OnMessage?.Invoke($"own steps ({split}, {task}): {sound:N0} sound, {unsound:N0} unsound");
+            }
+        return pool;
+    }
+
+    private Measurement Evaluate(AccuracyMonitor monitor, SelfEvalMonitor? selfEvalMonitor, LookupMonitor? lookupMonitor, SelfEvalMonitor? ownStepMonitor,
+        CausalLanguageModel model, HfTokenizer tokenizer, TrainingLog log, int step)
     {
         // Measured in the weights' fp32, as the saved model will run (and decoding's KV cache requires).
         var training = model.MatmulDtype;
         model.MatmulDtype = null;
-        try { return Measure(monitor, selfEvalMonitor, lookupMonitor, model, tokenizer, log, step); }
+        try { return Measure(monitor, selfEvalMonitor, lookupMonitor, ownStepMonitor, model, tokenizer, log, step); }
         finally { model.MatmulDtype = training; }
     }
 
-    private (Dictionary<string, double>, IReadOnlyDictionary<string, double?>, LookupAccuracy?) Measure(AccuracyMonitor monitor, SelfEvalMonitor? selfEvalMonitor,
-        LookupMonitor? lookupMonitor, CausalLanguageModel model, HfTokenizer tokenizer, TrainingLog log, int step)
+    private Measurement Measure(AccuracyMonitor monitor, SelfEvalMonitor? selfEvalMonitor, LookupMonitor? lookupMonitor, SelfEvalMonitor? ownStepMonitor,
+        CausalLanguageModel model, HfTokenizer tokenizer, TrainingLog log, int step)
     {
         var results = monitor.Measure(model, tokenizer);
         log.Write(step, results.Select(r => new KeyValuePair<string, double>($"greedy_{r.Key}", r.Value.Accuracy)));
@@ -230,7 +311,14 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                 .. lookups.ByGap.Keys.Order().Select(gap => new KeyValuePair<string, double>($"lookup_acc_gap{gap}", lookups.GapAccuracy(gap)))]);
             OnLookup?.Invoke(step, lookups);
         }
-        return (results.ToDictionary(r => r.Key, r => r.Value.Accuracy), auc, lookups);
+        IReadOnlyDictionary<string, double?> ownStepAuc = new Dictionary<string, double?>();
+        if (ownStepMonitor is not null)
+        {
+            ownStepAuc = ownStepMonitor.Measure(model, tokenizer);
+            log.Write(step, ownStepAuc.Select(r => new KeyValuePair<string, double>($"own_step_auc_{r.Key}", r.Value ?? double.NaN)));
+            OnOwnStepSelfEvaluation?.Invoke(step, ownStepAuc);
+        }
+        return new Measurement(results.ToDictionary(r => r.Key, r => r.Value.Accuracy), auc, lookups, ownStepAuc);
     }
 
     /// <summary>Self-evaluation examples on the first problems of each fixed test set, drawn from a fixed seed so every measurement sees the same ones.</summary>

@@ -44,9 +44,15 @@ static class PretrainCommand
         var force = new Option<bool>("--force") { Description = "Start afresh in a folder that holds a model or an unfinished run, replacing it." };
         var lookupShare = new Option<double>("--lookup-share") { Description = "Share of logic problems that become look-up drills (the question's statements restated in a random order, prompts/lookup-bare.txt) instead of solutions.", DefaultValueFactory = _ => defaults.LookupShare };
         var selfEvalShare = new Option<double>("--self-eval-share") { Description = "Share of training sequences that are self-evaluation examples (prompts/self-eval-bare.txt over reference and corrupted steps, answered as the gold step labels judge them); 0 for solutions only.", DefaultValueFactory = _ => defaults.SelfEvalShare };
+        var ownStepsAt = new Option<int?>("--own-steps-at") { Description = "Start the own-step phase at this step: the model samples solutions to train problems, the gold step judge labels each of their steps, and from then on --own-step-share of the sequences are self-evaluation examples on those steps (the pool is saved as own-steps.jsonl in the run folder). Resuming a finished run with a larger --steps and --own-steps-at at its last step adds the phase to it." };
+        var ownStepShare = new Option<double>("--own-step-share") { Description = "Share of the own-step phase's sequences that are self-evaluation examples on the model's own steps (sound and unsound drawn evenly).", DefaultValueFactory = _ => defaults.OwnStepShare };
+        var ownStepProblems = new Option<int>("--own-step-problems") { Description = "Train problems per task the own-step pool samples solutions for.", DefaultValueFactory = _ => defaults.OwnStepProblems };
+        var ownStepSamples = new Option<int>("--own-step-samples") { Description = "Solutions sampled per problem (temperature 1, as search proposes steps) for the own-step pool.", DefaultValueFactory = _ => defaults.OwnStepSamples };
+        var ownStepHeldOut = new Option<int>("--own-step-held-out") { Description = "Test problems per task whose sampled steps measure self-evaluation on the model's own steps during the phase (never trained on).", DefaultValueFactory = _ => defaults.OwnStepHeldOut };
         var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
         {
             output, minutes, steps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, seed, tasks, keepWhole, vocabSize, device, matmul, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare,
+            ownStepsAt, ownStepShare, ownStepProblems, ownStepSamples, ownStepHeldOut,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -80,6 +86,11 @@ static class PretrainCommand
                 Force = parse.GetValue(force),
                 SelfEvalShare = parse.GetValue(selfEvalShare),
                 LookupShare = parse.GetValue(lookupShare),
+                OwnStepsAt = parse.GetValue(ownStepsAt),
+                OwnStepShare = parse.GetValue(ownStepShare),
+                OwnStepProblems = parse.GetValue(ownStepProblems),
+                OwnStepSamples = parse.GetValue(ownStepSamples),
+                OwnStepHeldOut = parse.GetValue(ownStepHeldOut),
             };
             try { settings = settings with { Tasks = TaskMix.Parse(parse.GetValue(tasks)!), Difficulties = DifficultyMix.Parse(parse.GetValue(difficulty)!) }; settings.Validate(); }
             catch (ArgumentException e) { throw new UserError(e.Message); }
@@ -121,6 +132,8 @@ static class PretrainCommand
                     },
                     OnSelfEvaluation = (step, auc) => console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                         $"step {step}: self-evaluation AUC against gold{string.Concat(auc.Select(a => $" {a.Key} {(a.Value is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "–")}"))}"),
+                    OnOwnStepSelfEvaluation = (step, auc) => console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                        $"step {step}: self-evaluation AUC on held-out own steps{string.Concat(auc.Select(a => $" {a.Key} {(a.Value is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "–")}"))}"),
                     OnLookup = (step, l) => console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                         $"step {step}: logic look-ups (teacher-forced, first {Pretrainer.LookupProblems} test problems) {l.TokenAccuracy:P1} of {l.Tokens} ({string.Join(", ", l.ByGap.Keys.Order().Select(g => $"{l.GapAccuracy(g):P1} {g} word{(g == 1 ? "" : "s")} after the subject"))}); every look-up right in {l.ProblemsAllCorrect} of {l.Problems} problems"),
                 };
@@ -133,6 +146,7 @@ static class PretrainCommand
         foreach (var (task, accuracy) in r.Accuracy)
         {
             var auc = r.SelfEvalAuc.GetValueOrDefault(task) is { } a ? string.Create(CultureInfo.InvariantCulture, $", self-evaluation AUC {a:0.000}") : "";
+            if (r.OwnStepAuc.GetValueOrDefault(task) is { } own) auc += string.Create(CultureInfo.InvariantCulture, $" ({own:0.000} on held-out own steps)");
             console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  {task}: greedy {accuracy:P1} on the first {settings.EvalProblems} test problems{auc}");
         }
         if (r.Lookups is { } lookups)

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Reasoner.Models.Checkpoints;
 using Reasoner.Training;
+using Reasoner.Training.Pretraining;
 
 namespace Reasoner.Tests.Cli;
 
@@ -82,6 +83,36 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task TheOwnStepPhaseSamplesAndJudgesAPoolThatAResumedRunReadsBack()
+    {
+        var output = Path.Combine(_runs, "own-steps");
+        string[] own = ["--own-steps-at", "2", "--own-step-problems", "2", "--own-step-samples", "2", "--own-step-held-out", "2", "--seq-len", "200"];
+        var first = await CliRunner.Run(Tiny(output, 4, own));
+        Assert.True(first.ExitCode == 0, first.Err + first.Out);
+        Assert.Contains("own steps: sampling 2 solutions for each of 8 problems", first.Out);
+        var pool = Path.Combine(output, OwnStepPool.FileName);
+        var lines = File.ReadAllLines(pool).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.Contains((string)l["split"]!, new[] { "train", "test" }));
+        Assert.Contains(lines, l => (string)l["split"]! == "test");
+        // Held-out own steps are measured from the phase's start on, beside the corrupted-reference AUC.
+        var log = TrainingLog.Read(Path.Combine(output, TrainingLog.FileName));
+        Assert.Contains(log, l => l.ContainsKey("own_step_auc_arith") && l["step"]!.GetValue<int>() == 4);
+        Assert.DoesNotContain(log, l => l.ContainsKey("own_step_auc_arith") && l["step"]!.GetValue<int>() < 3);
+
+        var before = File.ReadAllText(pool);
+        var resumed = await CliRunner.Run(Tiny(output, 6, [.. own, "--resume"]));
+        Assert.True(resumed.ExitCode == 0, resumed.Err + resumed.Out);
+        Assert.Contains("judged steps read from", resumed.Out);
+        Assert.Equal(before, File.ReadAllText(pool));
+
+        // A fresh run drops the old pool with the old model.
+        var fresh = await CliRunner.Run(Tiny(output, 2, "--force"));
+        Assert.True(fresh.ExitCode == 0, fresh.Err + fresh.Out);
+        Assert.False(File.Exists(pool));
+    }
+
+    [Fact]
     public async Task EvalLookupsPrintsTheLogicLookUpAccuracyByGap()
     {
         var r = await CliRunner.Run("eval", "--task", "logic", "--lookups", "--problems", "3", "--threads", "1");
@@ -98,6 +129,8 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--arch", "gpt2")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--matmul", "fp8")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--weight-decay", "-0.1")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-steps-at", "5")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-steps-at", "2", "--own-step-share", "0")]
     [InlineData("eval", "--task", "arith", "--k", "4", "--samples", "2")]
     [InlineData("eval", "--task", "arith", "--lookups")]
     public async Task BadSettingsAreUserErrors(params string[] args)
