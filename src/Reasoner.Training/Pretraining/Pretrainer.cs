@@ -137,6 +137,8 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                     t => (IReadOnlyList<(Problem, SelfEvalExample)>)t.Value.Where(x => selfEval.Encode(x.Item1, x.Item2, tokenizer).Length <= settings.SeqLen).ToArray()), selfEval);
                 batches.Dispose();
                 batches = Stream();
+                // Before any training on the pool: the phase's starting point for the held-out own-step AUC.
+                if (trainer.Step == start) InFp32(model, () => MeasureOwnSteps(ownStepMonitor, model, tokenizer, log, trainer.Step));
             }
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var micro = new List<TokenBatch>();
@@ -260,15 +262,9 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         else
         {
             OnMessage?.Invoke($"own steps: sampling {settings.OwnStepSamples} solutions for each of {problems.Count:N0} problems at temperature {OwnStepPool.Temperature}");
-            var training = model.MatmulDtype;
-            model.MatmulDtype = null;
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            try
-            {
-                pool = OwnStepPool.Sample(model, tokenizer, corpus, problems, settings.OwnStepSamples, settings.SeqLen, settings.Seed + OwnStepSeed,
-                    done => { if (done % 320 == 0 || done == problems.Count) OnMessage?.Invoke($"own steps: {done:N0}/{problems.Count:N0} problems sampled ({clock.Elapsed:mm\\:ss})"); });
-            }
-            finally { model.MatmulDtype = training; }
+            pool = InFp32(model, () => OwnStepPool.Sample(model, tokenizer, corpus, problems, settings.OwnStepSamples, settings.SeqLen, settings.Seed + OwnStepSeed,
+                done => { if (done % 320 == 0 || done == problems.Count) OnMessage?.Invoke($"own steps: {done:N0}/{problems.Count:N0} problems sampled ({clock.Elapsed:mm\\:ss})"); }));
             pool.Save(path);
         }
         foreach (var split in new[] { OwnStepPool.TrainSplit, OwnStepPool.TestSplit })
@@ -281,13 +277,24 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
     }
 
     private Measurement Evaluate(AccuracyMonitor monitor, SelfEvalMonitor? selfEvalMonitor, LookupMonitor? lookupMonitor, SelfEvalMonitor? ownStepMonitor,
-        CausalLanguageModel model, HfTokenizer tokenizer, TrainingLog log, int step)
+        CausalLanguageModel model, HfTokenizer tokenizer, TrainingLog log, int step) =>
+        InFp32(model, () => Measure(monitor, selfEvalMonitor, lookupMonitor, ownStepMonitor, model, tokenizer, log, step));
+
+    /// <summary>Runs a measurement or sampling in the weights' fp32, as the saved model will run (and decoding's KV cache requires).</summary>
+    private static T InFp32<T>(CausalLanguageModel model, Func<T> measure)
     {
-        // Measured in the weights' fp32, as the saved model will run (and decoding's KV cache requires).
         var training = model.MatmulDtype;
         model.MatmulDtype = null;
-        try { return Measure(monitor, selfEvalMonitor, lookupMonitor, ownStepMonitor, model, tokenizer, log, step); }
+        try { return measure(); }
         finally { model.MatmulDtype = training; }
+    }
+
+    private IReadOnlyDictionary<string, double?> MeasureOwnSteps(SelfEvalMonitor monitor, CausalLanguageModel model, HfTokenizer tokenizer, TrainingLog log, int step)
+    {
+        var auc = monitor.Measure(model, tokenizer);
+        log.Write(step, auc.Select(r => new KeyValuePair<string, double>($"own_step_auc_{r.Key}", r.Value ?? double.NaN)));
+        OnOwnStepSelfEvaluation?.Invoke(step, auc);
+        return auc;
     }
 
     private Measurement Measure(AccuracyMonitor monitor, SelfEvalMonitor? selfEvalMonitor, LookupMonitor? lookupMonitor, SelfEvalMonitor? ownStepMonitor,
@@ -311,13 +318,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                 .. lookups.ByGap.Keys.Order().Select(gap => new KeyValuePair<string, double>($"lookup_acc_gap{gap}", lookups.GapAccuracy(gap)))]);
             OnLookup?.Invoke(step, lookups);
         }
-        IReadOnlyDictionary<string, double?> ownStepAuc = new Dictionary<string, double?>();
-        if (ownStepMonitor is not null)
-        {
-            ownStepAuc = ownStepMonitor.Measure(model, tokenizer);
-            log.Write(step, ownStepAuc.Select(r => new KeyValuePair<string, double>($"own_step_auc_{r.Key}", r.Value ?? double.NaN)));
-            OnOwnStepSelfEvaluation?.Invoke(step, ownStepAuc);
-        }
+        var ownStepAuc = ownStepMonitor is null ? new Dictionary<string, double?>() : MeasureOwnSteps(ownStepMonitor, model, tokenizer, log, step);
         return new Measurement(results.ToDictionary(r => r.Key, r => r.Value.Accuracy), auc, lookups, ownStepAuc);
     }
 
