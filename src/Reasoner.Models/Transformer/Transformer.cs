@@ -29,7 +29,8 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         // Every libtorch call costs about as much as a decoding step's arithmetic in it, so fp32 input skips the casts.
         bool isFloat32 = x.dtype == float32;
         var x32 = isFloat32 ? x : x.to(float32);
-        var normed = x32 * rsqrt(x32.square().mean([-1L], keepdim: true).add(eps, KeptScalars.One));
+        // x·x rather than square(): TorchSharp's square is pow with a Scalar of 2 that a collection can free mid-call (KeptScalars).
+        var normed = x32 * rsqrt((x32 * x32).mean([-1L], keepdim: true).add(eps, KeptScalars.One));
         return (weight * (isFloat32 ? normed : normed.to(x.dtype))).MoveToOuterDisposeScope();
     }
 
@@ -44,12 +45,16 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 /// Scalars the forward pass passes to libtorch, held for the life of the process. TorchSharp turns a .NET number into a
 /// native Scalar that only a finalizer frees, and hands libtorch its handle without keeping the object alive: a garbage
 /// collection during the call can free it while libtorch reads it ("Expected false to be true" from Scalar::toFloat,
-/// seen in parallel test runs). Every tensor add also builds such a Scalar for its alpha of 1, so the hot path adds
+/// seen in parallel test runs; "INTERNAL ASSERT FAILED at Scalar.h" from pow inside square() in a 1,500-step pretraining run). Every tensor add also builds such a Scalar for its alpha of 1, so the hot path adds
 /// with <see cref="Add"/>.
 /// </summary>
 internal static class KeptScalars
 {
     public static readonly Scalar One = 1;
+
+    public static readonly Scalar Zero = 0;
+
+    public static readonly Scalar MinusOne = -1;
 
     public static Tensor Add(Tensor a, Tensor b) => a.add(b, One);
 }
@@ -417,7 +422,7 @@ public sealed class CausalLanguageModel : nn.Module
         var prepared = StepProfiler.Measure("model: positions, masks, rotary tables");
         var newIsToken = attentionMask?.to(ScalarType.Bool) ?? ones(b, t, ScalarType.Bool, device);
         var pastRowLengths = cache is { Length: > 0 } ? cache.RowLengths : zeros(b, ScalarType.Int64, device);
-        positions ??= (pastRowLengths.unsqueeze(1) + newIsToken.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0);
+        positions ??= KeptScalars.Add(pastRowLengths.unsqueeze(1), newIsToken.to(ScalarType.Int64).cumsum(1)).add(KeptScalars.MinusOne, KeptScalars.One).clamp_min(KeptScalars.Zero);
         var keyIsToken = cache is { Length: > 0 } ? cat([cache.TokenMask, newIsToken], 1) : newIsToken; // [B,S]
 
         // Query i sits at slot past+i; it may see real tokens at slots <= its own. It always sees itself, so a
