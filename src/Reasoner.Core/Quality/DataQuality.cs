@@ -38,7 +38,11 @@ public sealed record StepwiseAgreement(NodeValueKind Value, double Threshold, bo
 }
 
 /// <summary>How well a node value separates valid from invalid non-terminal steps (neutral ones left out).</summary>
-public sealed record ValueAuc(NodeValueKind Value, int Valid, int Invalid, double? Auc);
+public sealed record ValueAuc(NodeValueKind Value, int Valid, int Invalid, double? Auc)
+{
+    /// <summary>The AUC's 95 % interval (<see cref="Statistics.Auc.Interval"/>); null when there is no AUC.</summary>
+    public Statistics.Interval? Interval => Auc is { } auc ? Statistics.Auc.Interval(auc, Valid, Invalid) : null;
+}
 
 /// <summary>The data-quality figures of one task family's trees.</summary>
 public sealed record FamilyQuality(string Family, int Trees, int TreesWithCorrectPath, int TreesWithSoundCorrectPath, LabelCounts Labels,

@@ -26,4 +26,18 @@ public static class Auc
         double n1 = positives.Count, n0 = negatives.Count;
         return (positiveRankSum - n1 * (n1 + 1) / 2) / (n1 * n0);
     }
+
+    /// <summary>
+    /// A 95 % interval for an AUC of <paramref name="positives"/> against <paramref name="negatives"/> scores: the normal
+    /// approximation with Hanley and McNeil's standard error (Radiology 143, 1982, eq. 2, with Q1 = A/(2−A) and
+    /// Q2 = 2A²/(1+A)), clipped to [0, 1]. With few scores in either class it is wide, as it should be.
+    /// </summary>
+    public static Interval Interval(double auc, int positives, int negatives)
+    {
+        if (positives < 1 || negatives < 1) throw new ArgumentOutOfRangeException(nameof(positives), "an AUC needs scores in both classes");
+        double q1 = auc / (2 - auc), q2 = 2 * auc * auc / (1 + auc), square = auc * auc;
+        double variance = (auc * (1 - auc) + (positives - 1) * (q1 - square) + (negatives - 1) * (q2 - square)) / ((double)positives * negatives);
+        double half = Intervals.Z95 * Math.Sqrt(Math.Max(variance, 0));
+        return new Interval(Math.Max(0, auc - half), Math.Min(1, auc + half));
+    }
 }

@@ -202,10 +202,11 @@ static class ReportCommand
         console.Write(stepwise);
 
         var auc = new Table().Title("AUC against gold validity, non-terminal steps (valid vs invalid; 0.5 is chance)")
-            .AddColumns("task", "value", "valid steps", "invalid steps", "AUC");
+            .AddColumns("task", "value", "valid steps", "invalid steps", Markup.Escape("AUC [95 % CI]"));
         foreach (var f in report.Families)
             foreach (var a in f.Auc)
-                auc.AddRow(f.Family, Value(a.Value), Number(a.Valid), Number(a.Invalid), a.Auc is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "–");
+                auc.AddRow(f.Family, Value(a.Value), Number(a.Valid), Number(a.Invalid),
+                    a.Auc is { } v ? Markup.Escape(v.ToString("0.000", CultureInfo.InvariantCulture) + " " + a.Interval!.Value.Format("0.000", 1)) : "–");
         console.Write(auc);
     }
 }

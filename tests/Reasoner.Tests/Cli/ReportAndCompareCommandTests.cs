@@ -57,6 +57,7 @@ public sealed class ReportAndCompareCommandTests : IDisposable
         Assert.True(r.ExitCode == 0, r.Err + r.Out);
         Assert.Contains("pair precision", r.Out);
         Assert.Contains("AUC against gold validity", r.Out);
+        Assert.Contains("AUC [95 % CI]", r.Out);
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(_runs, "mcts-arith", "report", "data-quality.json")))!;
         var family = json["report"]!["families"]![0]!;
         Assert.Equal("arith", (string)family["family"]!);

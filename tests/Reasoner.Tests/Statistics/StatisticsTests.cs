@@ -57,6 +57,24 @@ public class StatisticsTests
     }
 
     [Fact]
+    public void AucIntervalFollowsHanleyAndMcNeil()
+    {
+        // A = 0.5 on 10 and 10: Q1 = Q2 = 1/3, variance (0.25 + 9·(1/3 − 1/4)·2) / 100 = 0.0175.
+        var even = Auc.Interval(0.5, 10, 10);
+        Assert.Equal(0.5 - Intervals.Z95 * Math.Sqrt(0.0175), even.Low, 9);
+        Assert.Equal(0.5 + Intervals.Z95 * Math.Sqrt(0.0175), even.High, 9);
+        // More scores on each side, a narrower interval; few on one side, a wide one.
+        var many = Auc.Interval(0.727, 266, 215);
+        Assert.True(many.Contains(0.727) && many.High - many.Low < 0.1);
+        var fewInvalid = Auc.Interval(0.727, 266, 15);
+        Assert.True(fewInvalid.High - fewInvalid.Low > 2 * (many.High - many.Low));
+        // Perfect separation has no spread left in the formula; an interval never leaves [0, 1].
+        Assert.Equal(new Interval(1, 1), Auc.Interval(1, 3, 3));
+        Assert.InRange(Auc.Interval(0.98, 5, 5).High, 0.98, 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Auc.Interval(0.5, 0, 3));
+    }
+
+    [Fact]
     public void BootstrapIsSeededAndCoversTheMean()
     {
         var values = Enumerable.Range(0, 400).Select(i => i % 3 == 0 ? 1.0 : 0.0).ToList();
