@@ -133,8 +133,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
             if (ownSteps is null && settings.OwnStepsAt is { } start && trainer.Step >= start)
             {
                 ownSteps = OwnSteps(poolPath, model, tokenizer, corpus);
-                ownStepMonitor = new SelfEvalMonitor(ownSteps.HeldOut().ToDictionary(t => t.Key,
-                    t => (IReadOnlyList<(Problem, SelfEvalExample)>)t.Value.Where(x => selfEval.Encode(x.Item1, x.Item2, tokenizer).Length <= settings.SeqLen).ToArray()), selfEval);
+                ownStepMonitor = new SelfEvalMonitor(ownSteps.HeldOut().ToDictionary(t => t.Key, t => Fitting(t.Value, selfEval, tokenizer)), selfEval);
                 batches.Dispose();
                 batches = Stream();
                 // Before any training on the pool: the phase's starting point for the held-out own-step AUC.
@@ -326,10 +325,13 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
     private Dictionary<string, IReadOnlyList<(Problem, SelfEvalExample)>> HeldOutSelfEval(SelfEvalCorpus selfEval, HfTokenizer tokenizer)
     {
         var random = new Random(settings.Seed + 4000);
-        return settings.Tasks.Names.ToDictionary(t => t, t => (IReadOnlyList<(Problem, SelfEvalExample)>)BuiltinTasks.TestSet(t)
-            .Take(settings.SelfEvalProblems).Select(p => (p, selfEval.Example(p, random)))
-            .Where(x => selfEval.Encode(x.p, x.Item2, tokenizer).Length <= settings.SeqLen).ToArray());
+        return settings.Tasks.Names.ToDictionary(t => t, t =>
+            Fitting(BuiltinTasks.TestSet(t).Take(settings.SelfEvalProblems).Select(p => (p, selfEval.Example(p, random))), selfEval, tokenizer));
     }
+
+    /// <summary>The examples whose encoding fits the sequence length (a monitor scores them as training would).</summary>
+    private IReadOnlyList<(Problem, SelfEvalExample)> Fitting(IEnumerable<(Problem Problem, SelfEvalExample Example)> examples, SelfEvalCorpus selfEval, HfTokenizer tokenizer) =>
+        examples.Where(x => selfEval.Encode(x.Problem, x.Example, tokenizer).Length <= settings.SeqLen).ToArray();
 
     private void SaveCheckpoint(TrainingRun run, Trainer trainer, HfTokenizer tokenizer, TrainingProgress progress)
     {
