@@ -1,6 +1,7 @@
 using Reasoner.Models;
 using Reasoner.Training.Framework;
 using Reasoner.Training.Preference;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Reasoner.Training.Onpo;
@@ -77,7 +78,10 @@ public static class OnpoLoss
     public static Tensor Square(Tensor margins, double eta)
     {
         if (!(eta > 0)) throw new ArgumentOutOfRangeException(nameof(eta), $"η must be positive, got {eta}");
-        return (margins - eta / 2).square();
+        // d·d rather than square(): square is pow with a temporary Scalar a collection can free mid-call (KeptScalars).
+        using var halfEta = (Scalar)(eta / 2);
+        var d = margins - halfEta;
+        return d * d;
     }
 }
 

@@ -28,7 +28,8 @@ public static class OreoLoss
         using var scope = NewDisposeScope();
         var a = ReverseCumsum(stepRatios.detach(), mask);
         var residual = beta * a + values - rewards.unsqueeze(1);
-        return MaskedMean(residual.square(), mask).MoveToOuterDisposeScope();
+        // r·r rather than square(): square is pow with a temporary Scalar a collection can free mid-call (KeptScalars).
+        return MaskedMean(residual * residual, mask).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -42,7 +43,7 @@ public static class OreoLoss
         var masked = stepRatios * mask;
         var later = ReverseCumsum(stepRatios, mask) - masked;   // A_{t+1}
         var residual = beta * (masked + later.detach()) + values.detach() - rewards.unsqueeze(1);
-        return MaskedMean(residual.square(), mask).MoveToOuterDisposeScope();
+        return MaskedMean(residual * residual, mask).MoveToOuterDisposeScope();
     }
 
     /// <summary>

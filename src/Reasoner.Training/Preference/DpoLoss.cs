@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Reasoner.Training.Preference;
@@ -39,9 +40,17 @@ public static class DpoLoss
             DpoLossKind.Sigmoid => -nn.functional.logsigmoid(beta * h),
             DpoLossKind.Conservative => -(1 - (smoothing ?? throw new ArgumentNullException(nameof(smoothing), "conservative DPO needs ε per pair")))
                                         * nn.functional.logsigmoid(beta * h) - smoothing * nn.functional.logsigmoid(-beta * h),
-            DpoLossKind.Ipo => (h - 1 / (2 * beta)).square(),
+            DpoLossKind.Ipo => IpoSquare(h, beta),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
+    }
+
+    // (h − 1/(2β))² as d·d: square() is pow with a temporary Scalar a collection can free mid-call (KeptScalars).
+    private static Tensor IpoSquare(Tensor h, double beta)
+    {
+        using var target = (Scalar)(1 / (2 * beta));
+        var d = h - target;
+        return d * d;
     }
 
     /// <summary>MCTS-DPO's label smoothing from visit counts: 0 when the rejected step was never revisited, at most 0.5.</summary>
