@@ -17,6 +17,9 @@ public sealed record LookupAccuracy(int Correct, int Tokens, int ProblemsAllCorr
 
     public double GapAccuracy(int gap) => ByGap.TryGetValue(gap, out var g) && g.Tokens > 0 ? (double)g.Correct / g.Tokens : double.NaN;
 
+    /// <summary>Right and all look-up tokens by <see cref="LookupKind"/>, the decision each look-up makes.</summary>
+    public IReadOnlyDictionary<LookupKind, (int Correct, int Tokens)> ByKind { get; init; } = new Dictionary<LookupKind, (int, int)>();
+
     public double ProblemShare => Problems > 0 ? (double)ProblemsAllCorrect / Problems : 0;
 }
 
@@ -26,7 +29,33 @@ public sealed record LookupAccuracy(int Correct, int Tokens, int ProblemsAllCorr
 /// "a", "Every jompus is a | lorpus" and "Fae is a | jompus" have 2. The question holds the same words in the same order,
 /// so a model finds the word by matching the subject that many words back.
 /// </summary>
-public sealed record LookupSpan(int Start, int Length, int Gap);
+public sealed record LookupSpan(int Start, int Length, int Gap, LookupKind Kind);
+
+/// <summary>
+/// What a look-up decides, given the question's rules about the subject C. Binding alone (finding C's one rule) settles
+/// the uncontested kinds; the contested ones also need the asked property (which of C's rules is about it) or looking
+/// ahead (which of C's links leads to it).
+/// </summary>
+public enum LookupKind
+{
+    /// <summary>"Fae is a | jompus": the person's category.</summary>
+    Category,
+
+    /// <summary>"Every C is | a" (or "| not", "| small") where all of C's rules go on with that word.</summary>
+    RuleForm,
+
+    /// <summary>The same word where C's rules go on differently (a link and a property rule, or two properties).</summary>
+    RuleFormContested,
+
+    /// <summary>"Every C is a | lorpus" where C links to one category.</summary>
+    LinkTarget,
+
+    /// <summary>The same where C links to two or more: a branch, chosen by looking ahead to the asked property.</summary>
+    BranchTarget,
+
+    /// <summary>"Every C is not | small".</summary>
+    NegatedProperty,
+}
 
 /// <summary>
 /// Teacher-forced look-up accuracy on held-out logic problems: with the reference solution as context, how often the
@@ -38,15 +67,26 @@ public sealed record LookupSpan(int Start, int Length, int Gap);
 /// </summary>
 public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, SolutionCorpus corpus, int batchRows = 32)
 {
-    /// <summary>The looked-up words of a logic reference solution, in order.</summary>
-    public static IReadOnlyList<LookupSpan> LookupSpans(string solution)
+    /// <summary>The looked-up words of a logic reference solution, in order, each with what it decides among the question's rules.</summary>
+    public static IReadOnlyList<LookupSpan> LookupSpans(string solution, string question)
     {
+        // The word after "Every C is" in each of the question's rules about C.
+        var forms = Rule().Matches(question).ToLookup(r => r.Groups[1].Value, r => r.Groups[2].Success ? r.Groups[2].Value : r.Groups[3].Value);
         var spans = new List<LookupSpan>();
-        if (FirstFact().Match(solution) is { Success: true } fact) spans.Add(new(fact.Groups[1].Index, fact.Groups[1].Length, Gap: 2));
+        if (FirstFact().Match(solution) is { Success: true } fact) spans.Add(new(fact.Groups[1].Index, fact.Groups[1].Length, 2, LookupKind.Category));
         foreach (Match rule in Rule().Matches(solution))
         {
-            if (rule.Groups[1].Success) spans.Add(new(rule.Groups[1].Index, rule.Groups[1].Length, Gap: 1));
-            spans.Add(new(rule.Groups[2].Index, rule.Groups[2].Length, Gap: rule.Groups[1].Success ? 2 : 1));
+            var subject = forms[rule.Groups[1].Value];
+            var form = subject.Distinct().Count() > 1 ? LookupKind.RuleFormContested : LookupKind.RuleForm;
+            if (!rule.Groups[2].Success)
+            {
+                spans.Add(new(rule.Groups[3].Index, rule.Groups[3].Length, 1, form));
+                continue;
+            }
+            spans.Add(new(rule.Groups[2].Index, rule.Groups[2].Length, 1, form));
+            var value = rule.Groups[2].Value == " not" ? LookupKind.NegatedProperty
+                : subject.Count(f => f == " a") > 1 ? LookupKind.BranchTarget : LookupKind.LinkTarget;
+            spans.Add(new(rule.Groups[3].Index, rule.Groups[3].Length, 2, value));
         }
         return spans;
     }
@@ -57,10 +97,11 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
         var device = model.parameters().First().device;
         int correct = 0, tokens = 0, allCorrect = 0, measured = 0;
         var byGap = new Dictionary<int, (int Correct, int Tokens)>();
+        var byKind = new Dictionary<LookupKind, (int Correct, int Tokens)>();
         foreach (var chunk in problems.Chunk(batchRows))
         {
             var sequences = chunk.Select(p => corpus.Encode(p, tokenizer)).ToList();
-            var positions = chunk.Select((p, i) => LookupPositions(SolutionCorpus.Target(p), sequences[i], tokenizer)).ToList();
+            var positions = chunk.Select((p, i) => LookupPositions(SolutionCorpus.Target(p), p.Question, sequences[i], tokenizer)).ToList();
             using var batch = TokenBatch.Collate(sequences, tokenizer.EosId, device);
             using var logits = model.ForwardRightPadded(batch.InputIds);
             using var predicted = logits.argmax(-1).cpu();
@@ -70,43 +111,49 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
             {
                 if (positions[i].Count == 0) continue;
                 int right = 0;
-                foreach (var (t, gap) in positions[i])
+                foreach (var (t, span) in positions[i])
                 {
                     // The logits at t - 1 predict the token at t.
                     bool hit = best[i * width + t - 1] == sequences[i].Tokens[t];
-                    var g = byGap.GetValueOrDefault(gap);
-                    byGap[gap] = (g.Correct + (hit ? 1 : 0), g.Tokens + 1);
+                    Count(byGap, span.Gap, hit);
+                    Count(byKind, span.Kind, hit);
                     if (hit) right++;
                 }
                 (correct, tokens, measured) = (correct + right, tokens + positions[i].Count, measured + 1);
                 if (right == positions[i].Count) allCorrect++;
             }
         }
-        return new LookupAccuracy(correct, tokens, allCorrect, measured) { ByGap = byGap };
+        return new LookupAccuracy(correct, tokens, allCorrect, measured) { ByGap = byGap, ByKind = byKind };
+    }
+
+    private static void Count<TKey>(Dictionary<TKey, (int Correct, int Tokens)> counts, TKey key, bool hit) where TKey : notnull
+    {
+        var c = counts.GetValueOrDefault(key);
+        counts[key] = (c.Correct + (hit ? 1 : 0), c.Tokens + 1);
     }
 
     /// <summary>
-    /// Positions in the encoded sequence of the look-up tokens, each with its span's gap: every token of the solution whose
+    /// Positions in the encoded sequence of the look-up tokens, each with its span: every token of the solution whose
     /// text overlaps a looked-up word, once. A tokenizer that keeps "is a" whole (pretrain --keep-whole) puts the word "a"
     /// in the token " is a", so that token, the choice between " is a", " is not" and " is", is the look-up there. Token
     /// texts come from decoding the solution's tokens one prefix at a time; a solution that does not decode to its text
     /// is skipped.
     /// </summary>
-    private static List<(int Position, int Gap)> LookupPositions(string target, TrainingSequence sequence, ITextTokenizer tokenizer)
+    private static List<(int Position, LookupSpan Span)> LookupPositions(string target, string question, TrainingSequence sequence, ITextTokenizer tokenizer)
     {
         var tokens = sequence.Tokens.AsSpan(sequence.PromptLength).ToArray();
-        var positions = new List<(int, int)>();
+        var positions = new List<(int, LookupSpan)>();
         if (tokens.Length == 0 || !tokenizer.Decode(tokens).StartsWith(target, StringComparison.Ordinal)) return positions;
         var ends = new int[tokens.Length];
         for (int i = 0; i < tokens.Length; i++) ends[i] = tokenizer.Decode(tokens[..(i + 1)]).Length;
         int next = 0;
-        foreach (var (start, length, gap) in LookupSpans(target))
+        foreach (var span in LookupSpans(target, question))
             for (int t = next; t < tokens.Length; t++)
             {
                 int tokenStart = t == 0 ? 0 : ends[t - 1];
-                if (tokenStart >= start + length) break;
-                if (ends[t] <= start) continue;
-                positions.Add((sequence.PromptLength + t, gap));
+                if (tokenStart >= span.Start + span.Length) break;
+                if (ends[t] <= span.Start) continue;
+                positions.Add((sequence.PromptLength + t, span));
                 next = t + 1;
             }
         return positions;
@@ -116,7 +163,7 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
     [GeneratedRegex(@"^\w+ is a( \w+)\.")]
     private static partial Regex FirstFact();
 
-    // "Every jompus is a lorpus." / "Every tumpus is not small." / "Every zumpus is small." inside a step.
-    [GeneratedRegex(@"Every \w+ is( a| not)?( \w+)\.")]
+    // "Every jompus is a lorpus." / "Every tumpus is not small." / "Every zumpus is small.", in a step or the question.
+    [GeneratedRegex(@"Every (\w+) is( a| not)?( \w+)\.")]
     private static partial Regex Rule();
 }

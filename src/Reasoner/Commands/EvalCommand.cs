@@ -174,10 +174,22 @@ static class EvalCommand
         void Row(string name, int right, int all) =>
             table.AddRow(name, string.Create(CultureInfo.InvariantCulture, $"{right} / {all}"), string.Create(CultureInfo.InvariantCulture, $"{(all > 0 ? 100.0 * right / all : 0):0.0} %"));
         foreach (var gap in l.ByGap.Keys.Order()) Row($"{gap} word{(gap == 1 ? "" : "s")} after the subject", l.ByGap[gap].Correct, l.ByGap[gap].Tokens);
+        foreach (var kind in l.ByKind.Keys.Order()) Row(Describe(kind), l.ByKind[kind].Correct, l.ByKind[kind].Tokens);
         Row("all", l.Correct, l.Tokens);
         Row("problems with every look-up right", l.ProblemsAllCorrect, l.Problems);
         context.Console.Write(table);
     }
+
+    static string Describe(Training.Pretraining.LookupKind kind) => kind switch
+    {
+        Training.Pretraining.LookupKind.Category => "the person's category (Fae is a | jompus)",
+        Training.Pretraining.LookupKind.RuleForm => "a rule's form, C's rules all alike (Every C is | a)",
+        Training.Pretraining.LookupKind.RuleFormContested => "a rule's form, C's rules differ (a link and a property)",
+        Training.Pretraining.LookupKind.LinkTarget => "a link's category, C has one link (is a | lorpus)",
+        Training.Pretraining.LookupKind.BranchTarget => "a link's category, C has two or more (a branch)",
+        Training.Pretraining.LookupKind.NegatedProperty => "the property after is not",
+        _ => kind.ToString(),
+    };
 
     static async Task<EvalReport> Run(CliContext context, TaskFamily family, IReadOnlyList<Problem> set, string directory, EvalSettings settings, string device,
         int? difficulty, string? data, int concurrency, CancellationToken cancel, (string Folder, StepAggregation Aggregate)? reranker = null, (int Width, string? Value, bool ValueOnly)? beam = null)

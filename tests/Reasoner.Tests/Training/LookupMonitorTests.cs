@@ -10,20 +10,29 @@ public class LookupMonitorTests
     private static readonly PromptLibrary Prompts = new(PromptLibrary.FindDefaultRoot());
 
     [Fact]
-    public void TheLookUpsAreTheFirstCategoryAndWhatEachCitedRuleSays()
+    public void TheLookUpsAreTheFirstCategoryAndWhatEachCitedRuleSaysEachWithWhatItDecides()
     {
+        const string question = "Every lorpus is a shumpus. Fae is a jompus. Every jompus is a lorpus. Every fompus is not small. "
+                                + "Every lorpus is a fompus. Every bompus is small. Every fompus is a zumpus. Is Fae small?";
         var solution = string.Join("\n",
             "Fae is a jompus. Every jompus is a lorpus. So Fae is a lorpus.",
             "Fae is a lorpus. Every lorpus is a fompus. So Fae is a fompus.",
             "Fae is a fompus. Every fompus is not small. So Fae is not small.",
             "The answer is no.");
 
-        var spans = LookupMonitor.LookupSpans(solution).Select(s => (solution.Substring(s.Start, s.Length), s.Gap)).ToArray();
+        var spans = LookupMonitor.LookupSpans(solution, question).Select(s => (solution.Substring(s.Start, s.Length), s.Gap, s.Kind)).ToArray();
 
-        // Each looked-up word with the words between it and its subject ("Fae is a | jompus", "Every jompus is | a", "… is a | lorpus").
-        Assert.Equal([(" jompus", 2), (" a", 1), (" lorpus", 2), (" a", 1), (" fompus", 2), (" not", 1), (" small", 2)], spans);
+        // Each looked-up word with the words between it and its subject ("Fae is a | jompus", "Every jompus is | a", "… is a | lorpus"),
+        // and what it decides: lorpus links to two categories (a branch), fompus has a link and a property rule (contested form).
+        Assert.Equal([(" jompus", 2, LookupKind.Category), (" a", 1, LookupKind.RuleForm), (" lorpus", 2, LookupKind.LinkTarget),
+            (" a", 1, LookupKind.RuleForm), (" fompus", 2, LookupKind.BranchTarget),
+            (" not", 1, LookupKind.RuleFormContested), (" small", 2, LookupKind.NegatedProperty)], spans);
         const string plain = "Sally is a zumpus. Every zumpus is small. So Sally is small.\nThe answer is yes.";
-        Assert.Equal([(" zumpus", 2), (" small", 1)], LookupMonitor.LookupSpans(plain).Select(s => (plain.Substring(s.Start, s.Length), s.Gap)));
+        Assert.Equal([(" zumpus", 2, LookupKind.Category), (" small", 1, LookupKind.RuleForm)],
+            LookupMonitor.LookupSpans(plain, "Sally is a zumpus. Every zumpus is small. Is Sally small?").Select(s => (plain.Substring(s.Start, s.Length), s.Gap, s.Kind)));
+        // Two properties of one category make the word after "is" a choice too.
+        Assert.Equal(LookupKind.RuleFormContested,
+            LookupMonitor.LookupSpans(plain, "Every zumpus is kind. Sally is a zumpus. Every zumpus is small. Is Sally small?")[1].Kind);
     }
 
     [Fact]
@@ -38,7 +47,7 @@ public class LookupMonitorTests
         var alone = problems.Select(p => new LookupMonitor([p], corpus, batchRows: 1).Measure(model, tokenizer)).ToArray();
 
         // Every span's words are whole tokens: the count is the tokens the spans' text encodes to.
-        int expected = problems.Sum(p => LookupMonitor.LookupSpans(SolutionCorpus.Target(p))
+        int expected = problems.Sum(p => LookupMonitor.LookupSpans(SolutionCorpus.Target(p), p.Question)
             .Sum(s => tokenizer.Encode(SolutionCorpus.Target(p)[..(s.Start + s.Length)]).Length - tokenizer.Encode(SolutionCorpus.Target(p)[..s.Start]).Length));
         Assert.Equal(expected, batched.Tokens);
         Assert.Equal(problems.Length, batched.Problems);
@@ -52,5 +61,10 @@ public class LookupMonitorTests
         Assert.Equal(batched.Correct, batched.ByGap.Values.Sum(g => g.Correct));
         foreach (var gap in new[] { 1, 2 })
             Assert.Equal(alone.Sum(a => a.ByGap.GetValueOrDefault(gap).Correct), batched.ByGap[gap].Correct);
+        // So do the counts by kind.
+        Assert.Equal(batched.Tokens, batched.ByKind.Values.Sum(k => k.Tokens));
+        Assert.Equal(batched.Correct, batched.ByKind.Values.Sum(k => k.Correct));
+        foreach (var kind in batched.ByKind.Keys)
+            Assert.Equal(alone.Sum(a => a.ByKind.GetValueOrDefault(kind).Correct), batched.ByKind[kind].Correct);
     }
 }
