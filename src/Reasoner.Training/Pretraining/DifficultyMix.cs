@@ -34,6 +34,19 @@ public sealed record DifficultyMix(IReadOnlyList<int> Levels, IReadOnlyList<doub
         return mix;
     }
 
+    /// <summary>"arith=1:3,2:1" per part: a task's own mix; a task given twice is an error.</summary>
+    public static IReadOnlyDictionary<string, DifficultyMix> ParsePerTask(IEnumerable<string> parts)
+    {
+        var mixes = new Dictionary<string, DifficultyMix>();
+        foreach (var part in parts)
+        {
+            var split = part.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (split.Length != 2 || split[0].Length == 0) throw new ArgumentException($"'{part}' is not TASK=MIX (arith=1:3,2:1)");
+            if (!mixes.TryAdd(split[0], Parse(split[1]))) throw new ArgumentException($"the difficulty of '{split[0]}' is given twice");
+        }
+        return mixes;
+    }
+
     public void Validate()
     {
         if (Levels.Count == 0 || Levels.Any(l => l is < 1 or > BuiltinTasks.MaxDifficulty) || Levels.Distinct().Count() != Levels.Count)

@@ -25,6 +25,18 @@ public sealed record PretrainSettings : TrainingSettings
     public DifficultyMix Difficulties { get; init; } = DifficultyMix.Single(BuiltinTasks.DefaultDifficulty);
 
     /// <summary>
+    /// Tasks drawn at their own difficulties instead of <see cref="Difficulties"/> (pretrain --task-difficulty
+    /// arith=1:3,2:1): arithmetic trains the binding logic needs (docs/pretraining-experiments.md, pilot-ab) yet leaves
+    /// the accuracy band at difficulty 2 if trained there as much as logic needs, so its problems can be made easier.
+    /// </summary>
+    public IReadOnlyDictionary<string, DifficultyMix> TaskDifficulties { get; init; } = new Dictionary<string, DifficultyMix>();
+
+    public DifficultyMix DifficultiesOf(string task) => TaskDifficulties.GetValueOrDefault(task) ?? Difficulties;
+
+    /// <summary>The hardest level any task trains at, what the model is said to be trained for.</summary>
+    public int HardestDifficulty => Tasks.Names.Max(t => DifficultiesOf(t).Hardest);
+
+    /// <summary>
     /// "llama", or "qwen3": the same decoder with each head's queries and keys RMS-normalised before rotary (QK-norm,
     /// Qwen3). The norms' gains carry no weight decay, so attention can grow as sharp as a look-up needs while the
     /// projections stay decayed.
@@ -169,6 +181,11 @@ public sealed record PretrainSettings : TrainingSettings
         base.Validate();
         Tasks.Validate();
         Difficulties.Validate();
+        foreach (var (task, mix) in TaskDifficulties)
+        {
+            if (!Tasks.Names.Contains(task)) throw new ArgumentException($"a difficulty is given for '{task}', which is not among the tasks trained on ({Tasks})");
+            mix.Validate();
+        }
         if ((Steps is null) == (Minutes is null)) throw new ArgumentException("give exactly one of a step count and a time budget in minutes");
         if (Steps is < 1 || Minutes is <= 0) throw new ArgumentException("the step count and the time budget must be positive");
         if (Matmul is not ("fp32" or "bf16")) throw new ArgumentException($"the matmul precision must be fp32 or bf16, got '{Matmul}'");

@@ -208,8 +208,8 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
     {
         // Self-evaluation text in the same share as in training, so that its frame gets merges of its own.
         var random = new Random(settings.Seed + 2000);
-        var text = corpus.TokenizerText(settings.Tasks.Names, settings.Difficulties.Hardest, settings.Seed, settings.TokenizerProblemsPerTask)
-            .Concat(SolutionCorpus.TrainProblems(settings.Tasks, settings.Difficulties, settings.Seed + 3000)
+        var text = corpus.TokenizerText(settings.Tasks.Names, settings.HardestDifficulty, settings.Seed, settings.TokenizerProblemsPerTask)
+            .Concat(SolutionCorpus.TrainProblems(settings.Tasks, settings.DifficultiesOf, settings.Seed + 3000)
                 .Take((int)(settings.TokenizerProblemsPerTask * settings.Tasks.Names.Count * settings.SelfEvalShare))
                 .Select(p => selfEval.Text(p, selfEval.Example(p, random))));
         var tokenizer = ByteLevelBpeTrainer.Train(text, settings.VocabSize, splitPattern: ByteLevelBpeTrainer.SplitPatternKeeping(settings.WholePhrases));
@@ -227,7 +227,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         int seed = ownSteps is null ? settings.Seed : settings.Seed + OwnStepSeed;
         var random = new Random(seed + 1);
         var lookups = new LookupDrills(lookupPrompt);
-        var sequences = SolutionCorpus.TrainProblems(settings.Tasks, settings.Difficulties, seed)
+        var sequences = SolutionCorpus.TrainProblems(settings.Tasks, settings.DifficultiesOf, seed)
             .Select(p => ownSteps is not null && random.NextDouble() < settings.OwnStepShare && ownSteps.Draw(p.Family, random) is { } own
                     ? selfEval.Encode(own.Problem, own.Example, tokenizer)
                 : random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)
@@ -243,7 +243,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
     /// <summary>The problems the own-step pool samples on: train problems per task at the training difficulties, and the first test problems.</summary>
     private IReadOnlyList<(string Split, Problem Problem)> OwnStepProblems() =>
     [
-        .. settings.Tasks.Names.SelectMany((t, i) => SolutionCorpus.TrainProblems(TaskMix.Equal([t]), settings.Difficulties, settings.Seed + OwnStepSeed + 100 + i)
+        .. settings.Tasks.Names.SelectMany((t, i) => SolutionCorpus.TrainProblems(TaskMix.Equal([t]), settings.DifficultiesOf, settings.Seed + OwnStepSeed + 100 + i)
             .Take(settings.OwnStepProblems).Select(p => (OwnStepPool.TrainSplit, p))),
         .. settings.Tasks.Names.SelectMany(t => BuiltinTasks.TestSet(t).Take(settings.OwnStepHeldOut).Select(p => (OwnStepPool.TestSplit, p))),
     ];
@@ -353,6 +353,6 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         SelfEvalPrompt = settings.SelfEvalShare > 0 ? PromptLibrary.SelfEvalBare : null,
         Oversampling = SearchOversampling,
         TrainedOn = settings.Tasks.Names,
-        Difficulty = settings.Difficulties.Hardest,
+        Difficulty = settings.HardestDifficulty,
     };
 }

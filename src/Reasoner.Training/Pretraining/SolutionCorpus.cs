@@ -27,20 +27,22 @@ public sealed class SolutionCorpus(PromptTemplate prompt)
 
     /// <summary>Train-split problems of the tasks, each next problem's task drawn by the mix's weights (seeded), without end.</summary>
     /// <summary>
-    /// The endless training stream: each problem's task drawn from <paramref name="tasks"/>, then its difficulty from
-    /// <paramref name="difficulties"/>, each (task, difficulty) its own seeded train stream. With one difficulty nothing
-    /// is drawn for it, so the stream is the one a single <c>--difficulty</c> always gave.
+    /// The endless training stream: each problem's task drawn from <paramref name="tasks"/>, then its difficulty from that
+    /// task's mix (<paramref name="difficultiesOf"/>), each (task, difficulty) its own seeded train stream. With one
+    /// difficulty nothing is drawn for it, so the stream is the one a single <c>--difficulty</c> always gave.
     /// </summary>
-    public static IEnumerable<Problem> TrainProblems(TaskMix tasks, DifficultyMix difficulties, int seed)
+    public static IEnumerable<Problem> TrainProblems(TaskMix tasks, Func<string, DifficultyMix> difficultiesOf, int seed)
     {
-        var streams = tasks.Names.Select((t, i) => difficulties.Levels
+        var mixes = tasks.Names.Select(difficultiesOf).ToArray();
+        var streams = tasks.Names.Select((t, i) => mixes[i].Levels
             .Select((level, j) => BuiltinTasks.Generate(t, Split.Train, seed + i + 7919 * j, level).GetEnumerator()).ToArray()).ToArray();
         var random = new Random(seed);
         try
         {
             while (true)
             {
-                var stream = streams[tasks.Draw(random)][difficulties.Draw(random)];
+                var task = tasks.Draw(random);
+                var stream = streams[task][mixes[task].Draw(random)];
                 stream.MoveNext();
                 yield return stream.Current;
             }

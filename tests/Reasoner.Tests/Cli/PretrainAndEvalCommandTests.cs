@@ -117,7 +117,7 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     {
         var r = await CliRunner.Run("eval", "--task", "logic", "--lookups", "--problems", "3", "--threads", "1");
         Assert.True(r.ExitCode == 0, r.Err + r.Out);
-        foreach (var expected in new[] { "1 word after the subject", "2 words after the subject", "problems with every look-up right", "3 problems" })
+        foreach (var expected in new[] { "1 word after the subject", "2 words after the subject", "the person's category", "problems with every look-up right", "3 problems" })
             Assert.Contains(expected, r.Out);
         Assert.Matches(@"│ all\s+│\s+\d+ / \d+ │", r.Out);
     }
@@ -131,6 +131,8 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--weight-decay", "-0.1")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-steps-at", "5")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-steps-at", "2", "--own-step-share", "0")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--task-difficulty", "arith")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--tasks", "logic", "--task-difficulty", "arith=1")]
     [InlineData("eval", "--task", "arith", "--k", "4", "--samples", "2")]
     [InlineData("eval", "--task", "arith", "--lookups")]
     public async Task BadSettingsAreUserErrors(params string[] args)

@@ -54,11 +54,38 @@ public class DifficultyMixTests
         var random = new Random(7);
         var streams = tasks.Names.Select((t, i) => Reasoner.Core.Tasks.BuiltinTasks.Generate(t, Reasoner.Core.Tasks.Split.Train, 7 + i, 2).GetEnumerator()).ToArray();
         var expected = Enumerable.Range(0, 50).Select(_ => { var s = streams[tasks.Draw(random)]; s.MoveNext(); return s.Current.Id; }).ToList();
-        Assert.Equal(expected, SolutionCorpus.TrainProblems(tasks, DifficultyMix.Single(2), 7).Take(50).Select(p => p.Id));
+        Assert.Equal(expected, SolutionCorpus.TrainProblems(tasks, _ => DifficultyMix.Single(2), 7).Take(50).Select(p => p.Id));
 
-        var mixed = SolutionCorpus.TrainProblems(TaskMix.Parse("logic"), DifficultyMix.Parse("1:3,2:1"), 7).Take(2000).ToList();
+        var mixed = SolutionCorpus.TrainProblems(TaskMix.Parse("logic"), _ => DifficultyMix.Parse("1:3,2:1"), 7).Take(2000).ToList();
         // Difficulty 1 logic has at most 2 hops and 2 distractors: at most 5 statements before the question.
         double easy = mixed.Count(p => p.Question.Split('.').Length - 1 <= 5 && p.ReferenceSteps!.Count <= 3) / 2000.0;
         Assert.InRange(easy, 0.70, 0.85);
+    }
+
+    [Fact]
+    public void ATasksOwnDifficultyMixOverridesTheSharedOneForThatTaskAlone()
+    {
+        var perTask = DifficultyMix.ParsePerTask(["arith=1", " logic = 1:1,2:3 "]);
+        Assert.Equal("1", perTask["arith"].ToString());
+        Assert.Equal("1,2:3", perTask["logic"].ToString());
+        foreach (var bad in new[] { "arith", "=1", "arith=4", "arith=1:0" })
+            Assert.Throws<ArgumentException>(() => DifficultyMix.ParsePerTask([bad]));
+        Assert.Throws<ArgumentException>(() => DifficultyMix.ParsePerTask(["arith=1", "arith=2"]));
+
+        var settings = new PretrainSettings
+        {
+            OutputDirectory = "unused", Steps = 1, Tasks = TaskMix.Parse("arith,logic"), Difficulties = DifficultyMix.Single(2),
+            TaskDifficulties = DifficultyMix.ParsePerTask(["arith=1"]),
+        };
+        settings.Validate();
+        Assert.Equal(2, settings.HardestDifficulty);
+        var problems = SolutionCorpus.TrainProblems(settings.Tasks, settings.DifficultiesOf, 7).Take(400).ToList();
+        // Difficulty 1 arithmetic keeps every quantity at most 10 and has at most 2 steps; logic stays at difficulty 2 (4 distractors).
+        Assert.All(problems.Where(p => p.Family == "arith"), p => Assert.InRange(p.ReferenceSteps!.Count, 2, 3));
+        Assert.All(problems.Where(p => p.Family == "arith"), p => Assert.InRange(int.Parse(p.Answer), 2, 10));
+        Assert.Contains(problems, p => p.Family == "logic" && p.Question.Split('.').Length - 1 > 5);
+        Assert.InRange(problems.Count(p => p.Family == "arith"), 150, 250);
+
+        Assert.Throws<ArgumentException>(() => (settings with { TaskDifficulties = DifficultyMix.ParsePerTask(["gsm8k=1"]) }).Validate());
     }
 }
