@@ -26,8 +26,8 @@ public sealed record PretrainSettings : TrainingSettings
 
     /// <summary>
     /// Tasks drawn at their own difficulties instead of <see cref="Difficulties"/> (pretrain --task-difficulty
-    /// arith=1:3,2:1): arithmetic trains the binding logic needs (docs/pretraining-experiments.md, pilot-ab) yet leaves
-    /// the accuracy band at difficulty 2 if trained there as much as logic needs, so its problems can be made easier.
+    /// arith=1:3,2:1): a run long enough for logic's look-ups takes arithmetic far above its 40–75 % band at difficulty 2,
+    /// and easier arithmetic problems keep it lower without cutting its share (docs/pretraining-experiments.md).
     /// </summary>
     public IReadOnlyDictionary<string, DifficultyMix> TaskDifficulties { get; init; } = new Dictionary<string, DifficultyMix>();
 
