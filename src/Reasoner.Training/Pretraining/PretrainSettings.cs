@@ -27,7 +27,7 @@ public sealed record PretrainSettings : TrainingSettings
     /// <summary>
     /// Tasks drawn at their own difficulties instead of <see cref="Difficulties"/> (pretrain --task-difficulty
     /// arith=1:3,2:1): a run long enough for logic's look-ups takes arithmetic far above its 40–75 % band at difficulty 2,
-    /// and easier arithmetic problems keep it lower without cutting its share (docs/pretraining-experiments.md).
+    /// and easier arithmetic problems are meant to keep it lower without cutting its share (untried; docs/pretraining-experiments.md).
     /// </summary>
     public IReadOnlyDictionary<string, DifficultyMix> TaskDifficulties { get; init; } = new Dictionary<string, DifficultyMix>();
 

@@ -25,7 +25,6 @@ public sealed class SolutionCorpus(PromptTemplate prompt)
         return new TrainingSequence([.. promptIds, .. tokenizer.Encode(Target(problem)), tokenizer.EosId], promptIds.Length);
     }
 
-    /// <summary>Train-split problems of the tasks, each next problem's task drawn by the mix's weights (seeded), without end.</summary>
     /// <summary>
     /// The endless training stream: each problem's task drawn from <paramref name="tasks"/>, then its difficulty from that
     /// task's mix (<paramref name="difficultiesOf"/>), each (task, difficulty) its own seeded train stream. With one
