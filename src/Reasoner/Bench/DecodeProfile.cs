@@ -7,28 +7,33 @@ using static TorchSharp.torch;
 
 namespace Reasoner.Cli.Bench;
 
-/// <summary>One thread count's profile of one-row decoding: milliseconds per token by phase, and what the arithmetic alone would take.</summary>
-sealed record DecodeProfileResult(int Threads, long Tokens, IReadOnlyDictionary<string, double> MillisecondsPerToken, double PeakFlops, double FlopsPerToken,
+/// <summary>
+/// One thread count's profile of decoding <see cref="Rows"/> prefix-forked rows: milliseconds per decoding forward by
+/// phase (one token for every row), and what the arithmetic alone would take.
+/// </summary>
+sealed record DecodeProfileResult(int Threads, int Rows, long Forwards, IReadOnlyDictionary<string, double> MillisecondsPerForward, double PeakFlops, double FlopsPerForward,
     double BytesPerSecond, double WeightBytes)
 {
-    public double TotalMilliseconds => MillisecondsPerToken[StepProfiler.WholeForward];
+    public double TotalMilliseconds => MillisecondsPerForward[StepProfiler.WholeForward];
+
+    public double TokensPerSecond => Rows * 1e3 / TotalMilliseconds;
 
     /// <summary>The same decoding on <see cref="DecodeProfile.Skeleton"/> of the model: its libtorch calls with almost no arithmetic.</summary>
     public double? SkeletonMilliseconds { get; init; }
 
-    /// <summary>The token's FLOPs at the measured matmul peak.</summary>
-    public double ComputeMilliseconds => FlopsPerToken / PeakFlops * 1e3;
+    /// <summary>The forward's FLOPs at the measured matmul peak.</summary>
+    public double ComputeMilliseconds => FlopsPerForward / PeakFlops * 1e3;
 
     /// <summary>
-    /// Every weight read once at the measured memory bandwidth: at one row a forward reads each weight matrix for one
-    /// multiply-add per element, so memory, not arithmetic, is the floor no removal of overhead goes below.
+    /// Every weight read once at the measured memory bandwidth: at a few rows a forward reads each weight matrix for a
+    /// few multiply-adds per element, so memory, not arithmetic, is the floor no removal of overhead goes below.
     /// </summary>
     public double WeightReadMilliseconds => WeightBytes / BytesPerSecond * 1e3;
 }
 
 /// <summary>
-/// <c>bench generate --profile</c>: one row decoding through the engine with <see cref="StepProfiler"/> on, at each
-/// thread count, after a warm-up; prefill forwards are not recorded. The phases are the engine's and the model's own
+/// <c>bench generate --profile</c>: one request of one row or of k prefix-forked rows decoding through the engine with
+/// <see cref="StepProfiler"/> on, at each thread count, after a warm-up; prefill forwards are not recorded. The phases are the engine's and the model's own
 /// (inputs and mask, each block of each layer, logits, sampling, disposal); what no phase covers is the loop's
 /// bookkeeping between them.
 /// </summary>
@@ -74,36 +79,36 @@ static class DecodeProfile
     }
 
     /// <summary><see cref="RunAsync"/> on the engine's model and on its <see cref="Skeleton"/>, at one thread count.</summary>
-    public static async Task<DecodeProfileResult> RunWithSkeletonAsync(TorchEngine engine, string prompt, int newTokens, int repeats, int threads, long seed)
+    public static async Task<DecodeProfileResult> RunWithSkeletonAsync(TorchEngine engine, string prompt, int rows, int newTokens, int repeats, int threads, long seed)
     {
-        var profile = await RunAsync(engine, prompt, newTokens, repeats, threads, seed);
+        var profile = await RunAsync(engine, prompt, rows, newTokens, repeats, threads, seed);
         using var skeleton = Skeleton(engine.Model, (int)seed);
         using var skeletonEngine = new TorchEngine(skeleton, engine.Tokenizer, "skeleton", new TorchEngineOptions { PrefixCacheTokens = 0, IgnoreEndOfSequence = true });
-        var bare = await RunAsync(skeletonEngine, prompt, newTokens, repeats, threads, seed);
+        var bare = await RunAsync(skeletonEngine, prompt, rows, newTokens, repeats, threads, seed);
         return profile with { SkeletonMilliseconds = bare.TotalMilliseconds };
     }
 
-    public static async Task<DecodeProfileResult> RunAsync(TorchEngine engine, string prompt, int newTokens, int repeats, int threads, long seed)
+    public static async Task<DecodeProfileResult> RunAsync(TorchEngine engine, string prompt, int rows, int newTokens, int repeats, int threads, long seed)
     {
         int before = get_num_threads();
         set_num_threads(threads);
         try
         {
-            var request = new CompletionRequest(prompt, 1, newTokens) { Seed = seed };
+            var request = new CompletionRequest(prompt, rows, newTokens) { Seed = seed };
             await engine.CompleteAsync(request with { MaxTokens = Math.Min(8, newTokens) }); // JIT, libtorch's thread pool
             StepProfiler.Start();
             for (int i = 0; i < repeats; i++) await engine.CompleteAsync(request);
             var (steps, phases) = StepProfiler.Stop();
-            var perToken = phases.ToDictionary(p => p.Key, p => p.Value.TotalMilliseconds / Math.Max(1, steps));
+            var perForward = phases.ToDictionary(p => p.Key, p => p.Value.TotalMilliseconds / Math.Max(1, steps));
             // Forward FLOPs of one decoded token: 2 per weight, plus attention (QKᵀ and AV, 2·2·d per head and layer) over
-            // the context it sees, on average the prompt and half the new tokens.
+            // the context it sees, on average the prompt and half the new tokens; a forward decodes one token per row.
             var config = engine.Model.Config;
             int promptTokens = engine.Tokenizer.Encode(prompt).Length;
             double context = promptTokens + newTokens / 2.0;
             double flops = 2.0 * engine.Model.ParameterCount() + 4.0 * config.NumHiddenLayers * config.NumAttentionHeads * config.HeadDim * context;
             var device = engine.Model.parameters().First().device;
             double weightBytes = engine.Model.parameters().Sum(p => p.numel() * p.element_size());
-            return new DecodeProfileResult(threads, steps, perToken, TrainingFlops.MeasureMatmulPeak(device), flops, MeasureCopyBandwidth(device), weightBytes);
+            return new DecodeProfileResult(threads, rows, steps, perForward, TrainingFlops.MeasureMatmulPeak(device), rows * flops, MeasureCopyBandwidth(device), weightBytes);
         }
         finally
         {

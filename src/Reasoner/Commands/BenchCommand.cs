@@ -195,18 +195,23 @@ static class BenchCommand
         };
         var profile = new Option<bool>("--profile")
         {
-            Description = "Instead of the comparisons: profile one-row decoding by phase (milliseconds per token, with 1 thread and with --threads or " +
-                "libtorch's default), beside the time the token's arithmetic takes at an fp32 matmul peak and its weights take to read at a copy bandwidth, both measured with the same threads.",
+            Description = "Instead of the comparisons: profile decoding by phase (milliseconds per forward, with 1 thread and with --threads or " +
+                "libtorch's default), beside the time the forward's arithmetic takes at an fp32 matmul peak and its weights take to read at a copy bandwidth, both measured with the same threads.",
+        };
+        var profileRows = new Option<int>("--profile-rows")
+        {
+            Description = "With --profile: rows decoded together, as one request of prefix-forked siblings (1: one row, the KV-cache case; k: the forked siblings).",
+            DefaultValueFactory = _ => 1,
         };
         var command = new Command("generate",
             "Generation throughput: full recompute vs KV cache (1 row), and k siblings one request at a time vs one batched request " +
             "with prefix forking. Prints tokens/s, peak memory (rise of the process's resident set) and speed-ups.")
         {
-            model, random, promptTokens, newTokens, k, seed, repeat, threads, llamaCpp, profile,
+            model, random, promptTokens, newTokens, k, seed, repeat, threads, llamaCpp, profile, profileRows,
         };
         command.SetAction(async (parse, cancel) =>
         {
-            int prompt = Positive(parse, promptTokens), generated = Positive(parse, newTokens), siblings = Positive(parse, k), repeats = Positive(parse, repeat);
+            int prompt = Positive(parse, promptTokens), generated = Positive(parse, newTokens), siblings = Positive(parse, k), repeats = Positive(parse, repeat), profiled = Positive(parse, profileRows);
             var device = TorchRuntime.ParseDevice(context.Settings.Device);
             if (parse.GetValue(threads) is { } threadCount) TorchSharp.torch.set_num_threads(threadCount > 0 ? threadCount : throw new UserError($"--threads must be positive, not {threadCount}"));
             var (engineModel, tokenizer, modelId) = OpenModel(parse.GetValue(model), parse.GetValue(random), device, parse.GetValue(seed));
@@ -221,7 +226,7 @@ static class BenchCommand
                 {
                     var profiles = new List<DecodeProfileResult>();
                     foreach (var t in new[] { 1, TorchSharp.torch.get_num_threads() }.Distinct())
-                        profiles.Add(await DecodeProfile.RunWithSkeletonAsync(engine, promptText, generated, repeats, t, parse.GetValue(seed)));
+                        profiles.Add(await DecodeProfile.RunWithSkeletonAsync(engine, promptText, profiled, generated, repeats, t, parse.GetValue(seed)));
                     PrintProfile(context.Console, profiles);
                     return 0;
                 }
@@ -257,24 +262,25 @@ static class BenchCommand
 
     private static void PrintProfile(IAnsiConsole console, IReadOnlyList<DecodeProfileResult> profiles)
     {
-        var table = new Table().AddColumns("phase of a decoding forward (1 row)");
-        foreach (var p in profiles) table.AddColumns($"ms/token, {p.Threads} thread{(p.Threads > 1 ? "s" : "")}", "share");
+        int rows = profiles[0].Rows;
+        var table = new Table().AddColumns($"phase of a decoding forward ({rows} row{(rows > 1 ? "s" : "")})");
+        foreach (var p in profiles) table.AddColumns($"ms/forward, {p.Threads} thread{(p.Threads > 1 ? "s" : "")}", "share");
         foreach (var column in table.Columns.Skip(1)) column.RightAligned();
         string[] Cells(Func<DecodeProfileResult, double> ms) =>
             [.. profiles.SelectMany(p => new[] { Invariant(ms(p), "0.000"), Invariant(100 * ms(p) / p.TotalMilliseconds, "0.0") + " %" })];
         foreach (var phase in DecodeProfile.Phases)
-            table.AddRow([Markup.Escape(phase), .. Cells(p => p.MillisecondsPerToken.GetValueOrDefault(phase))]);
+            table.AddRow([Markup.Escape(phase), .. Cells(p => p.MillisecondsPerForward.GetValueOrDefault(phase))]);
         // Top-level phases only: the indented ones are inside the attention block.
-        table.AddRow(["between phases (the loop's bookkeeping)", .. Cells(p => p.TotalMilliseconds - DecodeProfile.Phases.Where(x => !x.StartsWith(' ')).Sum(x => p.MillisecondsPerToken.GetValueOrDefault(x)))]);
+        table.AddRow(["between phases (the loop's bookkeeping)", .. Cells(p => p.TotalMilliseconds - DecodeProfile.Phases.Where(x => !x.StartsWith(' ')).Sum(x => p.MillisecondsPerForward.GetValueOrDefault(x)))]);
         table.AddRow(["[bold]whole forward[/]", .. Cells(p => p.TotalMilliseconds)]);
-        table.AddRow(["the token's FLOPs at the matmul peak", .. Cells(p => p.ComputeMilliseconds)]);
+        table.AddRow([rows > 1 ? "the forward's FLOPs at the matmul peak" : "the token's FLOPs at the matmul peak", .. Cells(p => p.ComputeMilliseconds)]);
         table.AddRow(["the weights read once at the copy bandwidth", .. Cells(p => p.WeightReadMilliseconds)]);
         table.AddRow(["the same calls with heads 2 wide (their cost alone)", .. Cells(p => p.SkeletonMilliseconds ?? double.NaN)]);
         table.AddRow(["floor: the calls plus the weights read", .. Cells(p => (p.SkeletonMilliseconds ?? double.NaN) + p.WeightReadMilliseconds)]);
         console.Write(table);
         foreach (var p in profiles)
             console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"[grey]{p.Threads} thread(s): {p.Tokens} decoding forwards recorded; {1e3 / p.TotalMilliseconds:0} tokens/s; {p.FlopsPerToken / 1e6:0.0} MFLOP per token at {p.PeakFlops / 1e9:0.0} GFLOP/s = {p.ComputeMilliseconds:0.000} ms; {p.WeightBytes / 1048576:0.0} MiB of weights at {p.BytesPerSecond / 1e9:0.0} GB/s copied = {p.WeightReadMilliseconds:0.000} ms; the same forward with heads 2 wide and an MLP 8 wide (the same libtorch calls, almost no arithmetic) {p.SkeletonMilliseconds:0.000} ms, so at most {1e3 / ((p.SkeletonMilliseconds ?? double.NaN) + p.WeightReadMilliseconds):0} tokens/s without fewer calls[/]");
+                $"[grey]{p.Threads} thread(s): {p.Forwards} decoding forwards of {p.Rows} row(s) recorded; {p.TokensPerSecond:0} tokens/s; {p.FlopsPerForward / 1e6:0.0} MFLOP per forward at {p.PeakFlops / 1e9:0.0} GFLOP/s = {p.ComputeMilliseconds:0.000} ms; {p.WeightBytes / 1048576:0.0} MiB of weights at {p.BytesPerSecond / 1e9:0.0} GB/s copied = {p.WeightReadMilliseconds:0.000} ms; the same forward with heads 2 wide and an MLP 8 wide (the same libtorch calls, almost no arithmetic) {p.SkeletonMilliseconds:0.000} ms, so at most {p.Rows * 1e3 / ((p.SkeletonMilliseconds ?? double.NaN) + p.WeightReadMilliseconds):0} tokens/s without fewer calls[/]");
     }
 
     private static Command Search(CliContext context)

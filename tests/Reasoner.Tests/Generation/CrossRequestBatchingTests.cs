@@ -184,11 +184,25 @@ public class StepProfilerTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
         var r = await Reasoner.Tests.Cli.CliRunner.Run("bench", "generate", "--model", checkpoint.Path, "--prompt-tokens", "12", "--new-tokens", "4", "--repeat", "1",
             "--threads", "2", "--profile");
         Assert.True(r.ExitCode == 0, r.Err + r.Out);
-        foreach (var expected in new[] { "ms/token, 1 thread", "ms/token, 2 threads", "model: attention block", "scaled dot-product attention", "whole forward",
-            "the token's FLOPs at the matmul peak", "the weights read once at the copy bandwidth", "3 decoding forwards recorded",
+        foreach (var expected in new[] { "decoding forward (1 row)", "ms/forward, 1 thread", "ms/forward, 2 threads", "model: attention block", "scaled dot-product attention", "whole forward",
+            "the token's FLOPs at the matmul peak", "the weights read once at the copy bandwidth", "3 decoding forwards of 1 row(s) recorded",
             "the same calls with heads 2 wide", "floor: the calls plus the weights read", "tokens/s without fewer calls" })
             Assert.Contains(expected, r.Out);
         Assert.DoesNotContain("one by one", r.Out); // the profile replaces the comparisons
+    }
+
+    [Fact]
+    public async Task BenchGenerateProfilesForkedRowsPerForward()
+    {
+        var r = await Reasoner.Tests.Cli.CliRunner.Run("bench", "generate", "--model", checkpoint.Path, "--prompt-tokens", "12", "--new-tokens", "4", "--repeat", "1",
+            "--threads", "1", "--profile", "--profile-rows", "3");
+        Assert.True(r.ExitCode == 0, r.Err + r.Out);
+        foreach (var expected in new[] { "decoding forward (3 rows)", "ms/forward, 1 thread", "the forward's FLOPs at the matmul peak", "3 decoding forwards of 3 row(s) recorded" })
+            Assert.Contains(expected, r.Out);
+
+        var bad = await Reasoner.Tests.Cli.CliRunner.Run("bench", "generate", "--model", checkpoint.Path, "--profile", "--profile-rows", "0");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("--profile-rows", bad.Err + bad.Out);
     }
 
     [Theory]
