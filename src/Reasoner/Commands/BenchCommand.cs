@@ -212,6 +212,7 @@ static class BenchCommand
         command.SetAction(async (parse, cancel) =>
         {
             int prompt = Positive(parse, promptTokens), generated = Positive(parse, newTokens), siblings = Positive(parse, k), repeats = Positive(parse, repeat), profiled = Positive(parse, profileRows);
+            if (profiled != 1 && !parse.GetValue(profile)) throw new UserError("--profile-rows applies to --profile only");
             var device = TorchRuntime.ParseDevice(context.Settings.Device);
             if (parse.GetValue(threads) is { } threadCount) TorchSharp.torch.set_num_threads(threadCount > 0 ? threadCount : throw new UserError($"--threads must be positive, not {threadCount}"));
             var (engineModel, tokenizer, modelId) = OpenModel(parse.GetValue(model), parse.GetValue(random), device, parse.GetValue(seed));

@@ -203,6 +203,9 @@ public class StepProfilerTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
         var bad = await Reasoner.Tests.Cli.CliRunner.Run("bench", "generate", "--model", checkpoint.Path, "--profile", "--profile-rows", "0");
         Assert.NotEqual(0, bad.ExitCode);
         Assert.Contains("--profile-rows", bad.Err + bad.Out);
+        var withoutProfile = await Reasoner.Tests.Cli.CliRunner.Run("bench", "generate", "--model", checkpoint.Path, "--profile-rows", "3");
+        Assert.NotEqual(0, withoutProfile.ExitCode);
+        Assert.Contains("--profile-rows applies to --profile only", withoutProfile.Err + withoutProfile.Out);
     }
 
     [Theory]
