@@ -33,9 +33,9 @@ sealed record DecodeProfileResult(int Threads, int Rows, long Forwards, IReadOnl
 
 /// <summary>
 /// <c>bench generate --profile</c>: one request of one row or of k prefix-forked rows decoding through the engine with
-/// <see cref="StepProfiler"/> on, at each thread count, after a warm-up; prefill forwards are not recorded. The phases are the engine's and the model's own
-/// (inputs and mask, each block of each layer, logits, sampling, disposal); what no phase covers is the loop's
-/// bookkeeping between them.
+/// <see cref="StepProfiler"/> on, at each thread count, after a warm-up; prefill forwards are not recorded. The phases
+/// are the engine's and the model's own (inputs and mask, each block of each layer, logits, sampling, disposal); what
+/// no phase covers is the loop's bookkeeping between them.
 /// </summary>
 static class DecodeProfile
 {
