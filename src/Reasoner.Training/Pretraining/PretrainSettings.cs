@@ -77,6 +77,13 @@ public sealed record PretrainSettings : TrainingSettings
     /// <summary>Fixed length in optimizer steps; reproducible. Either this or <see cref="Minutes"/>.</summary>
     public int? Steps { get; init; }
 
+    /// <summary>
+    /// Length of the learning-rate schedule when the run stops before its end (nanoGPT's lr_decay_iters): the run trains
+    /// the first <see cref="Steps"/> steps of a warmup and cosine decay this long, so that it equals that many steps of the
+    /// longer run. Null: <see cref="Steps"/>.
+    /// </summary>
+    public int? ScheduleSteps { get; init; }
+
     /// <summary>Training-time budget: the run measures its speed over its first steps and sets the step count from it.</summary>
     public double? Minutes { get; init; }
 
@@ -150,7 +157,7 @@ public sealed record PretrainSettings : TrainingSettings
         LearningRate = LearningRate,
         MinLearningRate = LearningRate / 10,
         WarmupSteps = WarmupSteps,
-        TotalSteps = Steps ?? int.MaxValue,
+        TotalSteps = ScheduleSteps ?? Steps ?? int.MaxValue,
         WeightDecay = WeightDecay,
         AccumulationSteps = Accumulation,
     };
@@ -188,6 +195,8 @@ public sealed record PretrainSettings : TrainingSettings
         }
         if ((Steps is null) == (Minutes is null)) throw new ArgumentException("give exactly one of a step count and a time budget in minutes");
         if (Steps is < 1 || Minutes is <= 0) throw new ArgumentException("the step count and the time budget must be positive");
+        if (ScheduleSteps is { } schedule && (Steps is not { } steps || schedule < steps))
+            throw new ArgumentException($"the schedule's length needs a step count and must be at least it, got {ScheduleSteps} for {Steps?.ToString() ?? "a time budget"}");
         if (Matmul is not ("fp32" or "bf16")) throw new ArgumentException($"the matmul precision must be fp32 or bf16, got '{Matmul}'");
         if (Architecture is not ("llama" or "qwen3")) throw new ArgumentException($"the architecture must be llama or qwen3, got '{Architecture}'");
         if (Layers < 1 || Hidden < 8 || Heads < 1 || KvHeads < 1 || Hidden % Heads != 0 || Heads % KvHeads != 0)

@@ -61,7 +61,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
 
     public Action<string>? OnMessage { get; init; }
 
-    /// <summary>After each optimizer step: the step's result and the schedule's current length.</summary>
+    /// <summary>After each optimizer step: the step's result and the step the run stops at (the schedule's current length unless it outlasts the run).</summary>
     public Action<StepResult, int>? OnStep { get; init; }
 
     /// <summary>After each accuracy measurement: the step and per-task greedy accuracy with one example solution.</summary>
@@ -97,7 +97,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         {
             progress = restored;
             // --steps on a resumed run sets its new length; a time-budgeted run keeps the length it settled on.
-            trainer.Schedule = trainer.Schedule with { TotalSteps = settings.Steps ?? progress.TotalSteps };
+            trainer.Schedule = trainer.Schedule with { TotalSteps = settings.ScheduleSteps ?? settings.Steps ?? progress.TotalSteps };
             OnMessage?.Invoke($"resumed from {run.CheckpointDirectory} at step {progress.Step}");
         }
         OnMessage?.Invoke($"model: {model.ParameterCount():N0} parameters ({settings.Layers} layers, hidden {settings.Hidden}, {settings.Heads} heads / {settings.KvHeads} kv), vocabulary {tokenizer.VocabSize}");
@@ -127,7 +127,9 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         model.MatmulDtype = settings.MatmulDtype;
         double runFlops = 0, runSeconds = 0, windowFlops = 0, windowSeconds = 0;
 
-        while (trainer.Step < trainer.Schedule.TotalSteps && !cancel.IsCancellationRequested)
+        // A run given a longer schedule than its steps stops early; otherwise at the schedule's end (which a time budget sets).
+        int LastStep() => settings.ScheduleSteps is null ? trainer.Schedule.TotalSteps : settings.Steps!.Value;
+        while (trainer.Step < LastStep() && !cancel.IsCancellationRequested)
         {
             if (settings.Minutes is { } budget && progress.Seconds >= budget * 60) break;
             if (ownSteps is null && settings.OwnStepsAt is { } start && trainer.Step >= start)
@@ -170,7 +172,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                 ]);
                 (windowFlops, windowSeconds) = (0, 0);
             }
-            OnStep?.Invoke(step, trainer.Schedule.TotalSteps);
+            OnStep?.Invoke(step, LastStep());
             if (step.Step % settings.EvalEvery == 0) measured = Evaluate(monitor, selfEvalMonitor, lookupMonitor, ownStepMonitor, model, tokenizer, log, step.Step);
             if (step.Step % settings.SaveEvery == 0) SaveCheckpoint(run, trainer, tokenizer, progress);
         }

@@ -17,6 +17,7 @@ static class PretrainCommand
         var output = new Option<string>("--out") { Description = "Run folder: the final model (Hugging Face layout), checkpoint/ and train_log.jsonl.", DefaultValueFactory = _ => Path.Combine(context.Settings.RunsDir, "pretrain") };
         var minutes = new Option<double?>("--minutes") { Description = "Training-time budget; the step count is set from the speed of the first steps." };
         var steps = new Option<int?>("--steps") { Description = "Optimizer steps (reproducible; use this or --minutes)." };
+        var scheduleSteps = new Option<int?>("--schedule-steps") { Description = "Length of the learning-rate schedule when the run should stop before its end: the run trains the first --steps steps of a longer run (nanoGPT's lr_decay_iters). Default: --steps." };
         var arch = new Option<string>("--arch") { Description = "llama, or qwen3: queries and keys RMS-normalised per head before rotary (QK-norm), whose gains carry no weight decay.", DefaultValueFactory = _ => defaults.Architecture };
         var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay of the matrices (embeddings included; norms' gains are never decayed).", DefaultValueFactory = _ => defaults.WeightDecay };
         var layers = new Option<int>("--layers") { Description = "Decoder layers.", DefaultValueFactory = _ => defaults.Layers };
@@ -52,7 +53,7 @@ static class PretrainCommand
         var ownStepHeldOut = new Option<int>("--own-step-held-out") { Description = "Test problems per task whose sampled steps measure self-evaluation on the model's own steps during the phase (never trained on).", DefaultValueFactory = _ => defaults.OwnStepHeldOut };
         var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
         {
-            output, minutes, steps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, taskDifficulty, seed, tasks, keepWhole, vocabSize, device, matmul, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare,
+            output, minutes, steps, scheduleSteps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, taskDifficulty, seed, tasks, keepWhole, vocabSize, device, matmul, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare,
             ownStepsAt, ownStepShare, ownStepProblems, ownStepSamples, ownStepHeldOut,
         };
         command.SetAction((parse, cancel) =>
@@ -62,6 +63,7 @@ static class PretrainCommand
                 OutputDirectory = parse.GetValue(output)!,
                 Minutes = parse.GetValue(minutes),
                 Steps = parse.GetValue(steps),
+                ScheduleSteps = parse.GetValue(scheduleSteps),
                 Architecture = parse.GetValue(arch)!,
                 Layers = parse.GetValue(layers),
                 Hidden = parse.GetValue(hidden),

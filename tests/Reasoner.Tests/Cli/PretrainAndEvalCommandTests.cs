@@ -113,6 +113,33 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task AScheduleLongerThanTheRunTrainsTheFirstStepsOfTheLongerRun()
+    {
+        // The first 4 steps of an 8-step schedule, then resumed to its end, equal an 8-step run: same rates, same data.
+        var whole = Path.Combine(_runs, "whole");
+        var part = Path.Combine(_runs, "part");
+        var full = await CliRunner.Run(Tiny(whole, 8));
+        Assert.True(full.ExitCode == 0, full.Err + full.Out);
+        var first = await CliRunner.Run(Tiny(part, 4, "--schedule-steps", "8"));
+        Assert.True(first.ExitCode == 0, first.Err + first.Out);
+        var stopped = TrainingCheckpoint.ReadProgress(Path.Combine(part, "checkpoint"));
+        Assert.Equal((4, 8), (stopped.Step, stopped.TotalSteps));
+        Assert.Equal(4, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(part, "pretrain.json")))!["steps"]!);
+        var rest = await CliRunner.Run(Tiny(part, 8, "--resume"));
+        Assert.True(rest.ExitCode == 0, rest.Err + rest.Out);
+
+        using var a = SafeTensorsReader.Open(Path.Combine(whole, "model.safetensors"));
+        using var b = SafeTensorsReader.Open(Path.Combine(part, "model.safetensors"));
+        Assert.Equal(a.Entries.Keys.Order(), b.Entries.Keys.Order());
+        foreach (var name in a.Entries.Keys)
+        {
+            using var left = a.Read(name);
+            using var right = b.Read(name);
+            Assert.True(left.equal(right).all().item<bool>(), name);
+        }
+    }
+
+    [Fact]
     public async Task EvalLookupsPrintsTheLogicLookUpAccuracyByGap()
     {
         var r = await CliRunner.Run("eval", "--task", "logic", "--lookups", "--problems", "3", "--threads", "1");
@@ -132,6 +159,8 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-steps-at", "5")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-steps-at", "2", "--own-step-share", "0")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--task-difficulty", "arith")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--schedule-steps", "4")]
+    [InlineData("pretrain", "--out", "x", "--minutes", "1", "--schedule-steps", "4")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--tasks", "logic", "--task-difficulty", "arith=1")]
     [InlineData("eval", "--task", "arith", "--k", "4", "--samples", "2")]
     [InlineData("eval", "--task", "arith", "--lookups")]
