@@ -12,7 +12,7 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_runs, recursive: true);
 
-    static string[] Tiny(string output, int steps, params string[] more) =>
+    internal static string[] Tiny(string output, int steps, params string[] more) =>
     [
         "pretrain", "--out", output, "--steps", steps.ToString(), "--layers", "1", "--hidden", "32", "--heads", "2", "--kv-heads", "1",
         "--vocab-size", "300", "--batch", "4", "--warmup", "2", "--eval-every", "2", "--eval-problems", "2", "--save-every", "2", "--threads", "1", .. more,
@@ -113,33 +113,6 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task AScheduleLongerThanTheRunTrainsTheFirstStepsOfTheLongerRun()
-    {
-        // The first 4 steps of an 8-step schedule, then resumed to its end, equal an 8-step run: same rates, same data.
-        var whole = Path.Combine(_runs, "whole");
-        var part = Path.Combine(_runs, "part");
-        var full = await CliRunner.Run(Tiny(whole, 8));
-        Assert.True(full.ExitCode == 0, full.Err + full.Out);
-        var first = await CliRunner.Run(Tiny(part, 4, "--schedule-steps", "8"));
-        Assert.True(first.ExitCode == 0, first.Err + first.Out);
-        var stopped = TrainingCheckpoint.ReadProgress(Path.Combine(part, "checkpoint"));
-        Assert.Equal((4, 8), (stopped.Step, stopped.TotalSteps));
-        Assert.Equal(4, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(part, "pretrain.json")))!["steps"]!);
-        var rest = await CliRunner.Run(Tiny(part, 8, "--resume"));
-        Assert.True(rest.ExitCode == 0, rest.Err + rest.Out);
-
-        using var a = SafeTensorsReader.Open(Path.Combine(whole, "model.safetensors"));
-        using var b = SafeTensorsReader.Open(Path.Combine(part, "model.safetensors"));
-        Assert.Equal(a.Entries.Keys.Order(), b.Entries.Keys.Order());
-        foreach (var name in a.Entries.Keys)
-        {
-            using var left = a.Read(name);
-            using var right = b.Read(name);
-            Assert.True(left.equal(right).all().item<bool>(), name);
-        }
-    }
-
-    [Fact]
     public async Task EvalLookupsPrintsTheLogicLookUpAccuracyByGap()
     {
         var r = await CliRunner.Run("eval", "--task", "logic", "--lookups", "--problems", "3", "--threads", "1");
@@ -169,5 +142,49 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
         var r = await CliRunner.Run(new Dictionary<string, string?> { ["RunsDir"] = _runs }, args);
         Assert.Equal(2, r.ExitCode);
         Assert.StartsWith("error: ", r.Err);
+    }
+}
+
+/// <summary>
+/// Bit-for-bit comparisons of two trainings: libtorch's seed and thread count are process-wide, so no other test may
+/// draw random numbers or change the threads while these run.
+/// </summary>
+[CollectionDefinition(nameof(BitExactTrainingCollection), DisableParallelization = true)]
+public sealed class BitExactTrainingCollection;
+
+[Collection(nameof(BitExactTrainingCollection))]
+public sealed class PretrainScheduleTests : IDisposable
+{
+    readonly string runs = Directory.CreateTempSubdirectory("reasoner-schedule-").FullName;
+
+    public void Dispose() => Directory.Delete(runs, recursive: true);
+
+    static string[] Tiny(string output, int steps, params string[] more) => PretrainAndEvalCommandTests.Tiny(output, steps, more);
+
+    [Fact]
+    public async Task AScheduleLongerThanTheRunTrainsTheFirstStepsOfTheLongerRun()
+    {
+        // The first 4 steps of an 8-step schedule, then resumed to its end, equal an 8-step run: same rates, same data.
+        var whole = Path.Combine(runs, "whole");
+        var part = Path.Combine(runs, "part");
+        var full = await CliRunner.Run(Tiny(whole, 8));
+        Assert.True(full.ExitCode == 0, full.Err + full.Out);
+        var first = await CliRunner.Run(Tiny(part, 4, "--schedule-steps", "8"));
+        Assert.True(first.ExitCode == 0, first.Err + first.Out);
+        var stopped = TrainingCheckpoint.ReadProgress(Path.Combine(part, "checkpoint"));
+        Assert.Equal((4, 8), (stopped.Step, stopped.TotalSteps));
+        Assert.Equal(4, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(part, "pretrain.json")))!["steps"]!);
+        var rest = await CliRunner.Run(Tiny(part, 8, "--resume"));
+        Assert.True(rest.ExitCode == 0, rest.Err + rest.Out);
+
+        using var a = SafeTensorsReader.Open(Path.Combine(whole, "model.safetensors"));
+        using var b = SafeTensorsReader.Open(Path.Combine(part, "model.safetensors"));
+        Assert.Equal(a.Entries.Keys.Order(), b.Entries.Keys.Order());
+        foreach (var name in a.Entries.Keys)
+        {
+            using var left = a.Read(name);
+            using var right = b.Read(name);
+            Assert.True(left.equal(right).all().item<bool>(), name);
+        }
     }
 }
