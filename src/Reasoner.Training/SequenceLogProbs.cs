@@ -6,7 +6,8 @@ namespace Reasoner.Training;
 
 /// <summary>
 /// Per-token log-probabilities of a batch under a model, aligned with the tokens: <c>Values[b, t]</c> is
-/// log p(token t | tokens before t), and <c>Mask[b, t]</c> is 1 where that token is a target. Position 0 and
+/// log p(token t | tokens before t), and <c>Mask[b, t]</c> is 1 where that token is a target (its sequence's
+/// <see cref="TrainingSequence.LossWeight"/> where one is set, pretraining only). Position 0 and
 /// prompt and pad positions are masked out (their values are 0). This is the quantity every trainer builds on:
 /// the language-model loss is minus its masked mean; DPO, TPO and OREO sum it per sequence.
 /// </summary>
@@ -17,6 +18,13 @@ public sealed record TokenLogProbs(Tensor Values, Tensor Mask) : IDisposable
 
     /// <summary>Scalar: mean negative log-likelihood per target token (the cross-entropy loss).</summary>
     public Tensor MeanNegativeLogLikelihood() => -(Values * Mask).sum() / Mask.sum().clamp_min(1);
+
+    /// <summary>
+    /// Scalar: the target tokens' negative log-likelihoods weighted by the mask (<see cref="TrainingSequence.LossWeight"/>)
+    /// and divided by the plain count of target tokens, so that a lighter sequence weighs less even in a batch of its
+    /// own kind. Equals <see cref="MeanNegativeLogLikelihood"/> when every weight is 1.
+    /// </summary>
+    public Tensor NegativeLogLikelihoodPerTarget(long targetTokens) => -(Values * Mask).sum() / (double)Math.Max(targetTokens, 1);
 
     public void Dispose()
     {
@@ -53,6 +61,7 @@ public static class SequenceLogProbs
         var gathered = predicted.gather(-1, next).squeeze(-1);                                  // [B,T-1]
         var values = nn.functional.pad(gathered, [1, 0]);                                       // [B,T], 0 at t=0
         var mask = batch.LossMask.to(ScalarType.Float32);
-        return new TokenLogProbs(values * mask, mask.clone());
+        // Values are zeroed off the targets but not weighted: the mask carries the weights, so that they apply once.
+        return new TokenLogProbs(values * mask.gt(0), mask.clone());
     }
 }

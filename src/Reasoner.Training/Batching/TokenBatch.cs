@@ -16,7 +16,7 @@ public interface ITokenCounts
 /// </summary>
 /// <param name="InputIds">[B,T] int64; pads hold <c>padId</c>.</param>
 /// <param name="AttentionMask">[B,T] bool: true on real tokens.</param>
-/// <param name="LossMask">[B,T] float32: 1 where the token is a target (not prompt, not pad), else 0.</param>
+/// <param name="LossMask">[B,T] float32: the sequence's <see cref="TrainingSequence.LossWeight"/> (1 unless set) where the token is a target (not prompt, not pad), else 0.</param>
 public sealed record TokenBatch(Tensor InputIds, Tensor AttentionMask, Tensor LossMask) : ITokenCounts, IDisposable
 {
     public long Rows => InputIds.shape[0];
@@ -43,7 +43,7 @@ public sealed record TokenBatch(Tensor InputIds, Tensor AttentionMask, Tensor Lo
                 int i = r * width + t;
                 ids[i] = t < s.Length ? s.Tokens[t] : padId;
                 real[i] = t < s.Length;
-                target[i] = t >= s.PromptLength && t < s.Length ? 1f : 0f;
+                target[i] = t >= s.PromptLength && t < s.Length ? s.LossWeight : 0f;
             }
         }
         return new TokenBatch(

@@ -22,4 +22,14 @@ public sealed record TrainingSequence
     public int Length => Tokens.Length;
 
     public int TargetLength => Tokens.Length - PromptLength;
+
+    /// <summary>
+    /// How much each of its target tokens counts in a weighted loss (<see cref="TokenLogProbs.NegativeLogLikelihoodPerTarget"/>):
+    /// pretraining's <c>--solution-weight</c> trains a task more slowly without changing the stream of sequences. 1 elsewhere.
+    /// </summary>
+    public float LossWeight
+    {
+        get;
+        init => field = value > 0 && float.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "a loss weight must be a positive number");
+    } = 1f;
 }

@@ -33,6 +33,15 @@ public sealed record PretrainSettings : TrainingSettings
 
     public DifficultyMix DifficultiesOf(string task) => TaskDifficulties.GetValueOrDefault(task) ?? Difficulties;
 
+    /// <summary>
+    /// Loss weight of a task's solution sequences (pretrain --solution-weight arith=0.25), 1 for tasks not named: the task
+    /// is learnt more slowly while every sequence of the run, and so what the other tasks see, stays the same. Look-up
+    /// drills and self-evaluation examples keep weight 1.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> SolutionWeights { get; init; } = new Dictionary<string, double>();
+
+    public float SolutionWeightOf(string task) => (float)SolutionWeights.GetValueOrDefault(task, 1.0);
+
     /// <summary>The hardest level any task trains at, what the model is said to be trained for.</summary>
     public int HardestDifficulty => Tasks.Names.Max(t => DifficultiesOf(t).Hardest);
 
@@ -192,6 +201,11 @@ public sealed record PretrainSettings : TrainingSettings
         {
             if (!Tasks.Names.Contains(task)) throw new ArgumentException($"a difficulty is given for '{task}', which is not among the tasks trained on ({Tasks})");
             mix.Validate();
+        }
+        foreach (var (task, weight) in SolutionWeights)
+        {
+            if (!Tasks.Names.Contains(task)) throw new ArgumentException($"a solution weight is given for '{task}', which is not among the tasks trained on ({Tasks})");
+            if (!(weight > 0) || !double.IsFinite(weight)) throw new ArgumentException($"the solution weight of '{task}' must be a positive number, got {weight}");
         }
         if ((Steps is null) == (Minutes is null)) throw new ArgumentException("give exactly one of a step count and a time budget in minutes");
         if (Steps is < 1 || Minutes is <= 0) throw new ArgumentException("the step count and the time budget must be positive");

@@ -149,7 +149,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                 micro.Add(TokenBatch.Collate(batches.Current, tokenizer.EosId, device));
                 stepFlops += TrainingFlops.ForSequences(model.Config, parameters, batches.Current.Select(s => s.Length));
             }
-            var step = trainer.TrainStep(micro, batch => SequenceLogProbs.Compute(model, batch).MeanNegativeLogLikelihood());
+            var step = trainer.TrainStep(micro, batch => SequenceLogProbs.Compute(model, batch).NegativeLogLikelihoodPerTarget(batch.TargetTokens));
             foreach (var batch in micro) batch.Dispose();
             progress = progress.After(step);
             double seconds = clock.Elapsed.TotalSeconds;
@@ -234,7 +234,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                     ? selfEval.Encode(own.Problem, own.Example, tokenizer)
                 : random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)
                 : LookupDrills.Applies(p) && random.NextDouble() < settings.LookupShare ? lookups.Encode(p, random, tokenizer)
-                : corpus.Encode(p, tokenizer))
+                : corpus.Encode(p, tokenizer) with { LossWeight = settings.SolutionWeightOf(p.Family) })
             .Where(s => s.Length <= settings.SeqLen);
         return LengthBuckets.Batch(sequences, settings.Batch, BucketWindow, new Random(seed));
     }

@@ -30,6 +30,20 @@ public sealed record TaskMix(IReadOnlyList<string> Names, IReadOnlyList<double> 
         return mix;
     }
 
+    /// <summary>"arith=0.25" per part: a weight per task (pretrain --solution-weight); a task given twice is an error.</summary>
+    public static IReadOnlyDictionary<string, double> ParseWeights(IEnumerable<string> parts)
+    {
+        var weights = new Dictionary<string, double>();
+        foreach (var part in parts)
+        {
+            var split = part.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (split.Length != 2 || split[0].Length == 0 || !double.TryParse(split[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var weight))
+                throw new ArgumentException($"'{part}' is not TASK=WEIGHT (arith=0.25)");
+            if (!weights.TryAdd(split[0], weight)) throw new ArgumentException($"the weight of '{split[0]}' is given twice");
+        }
+        return weights;
+    }
+
     public void Validate()
     {
         if (Names.Count == 0 || Names.Any(t => !BuiltinTasks.Names.Contains(t)) || Names.Distinct().Count() != Names.Count)

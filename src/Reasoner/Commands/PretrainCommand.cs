@@ -32,6 +32,7 @@ static class PretrainCommand
         var seqLen = new Option<int>("--seq-len") { Description = "Longest training sequence in tokens; longer problems are skipped.", DefaultValueFactory = _ => defaults.SeqLen };
         var difficulty = new Option<string>("--difficulty") { Description = "Difficulty of the training problems (1-3; the fixed test sets are difficulty 2), or a mix drawn per problem: 1:1,2:3 draws a quarter at difficulty 1.", DefaultValueFactory = _ => BuiltinTasks.DefaultDifficulty.ToString(CultureInfo.InvariantCulture) };
         var taskDifficulty = new Option<string[]>("--task-difficulty") { Description = "One task's own difficulty mix instead of --difficulty, as TASK=MIX (arith=1:3,2:1); repeat for more tasks.", AllowMultipleArgumentsPerToken = false };
+        var solutionWeight = new Option<string[]>("--solution-weight") { Description = "A task's solutions counted at this weight in the loss, as TASK=WEIGHT (arith=0.25: arithmetic learnt more slowly, every sequence of the run unchanged); repeat for more tasks.", AllowMultipleArgumentsPerToken = false };
         var seed = new Option<int>("--seed") { Description = "Seed for the tokenizer corpus, initial weights and data order.", DefaultValueFactory = _ => context.Settings.Seed };
         var tasks = new Option<string>("--tasks") { Description = "Built-in tasks to train on, comma-separated, each optionally with a sampling weight: arith,logic or arith:1,logic:3.", DefaultValueFactory = _ => string.Join(",", BuiltinTasks.Names) };
         var keepWhole = new Option<string?>("--keep-whole") { Description = "Phrases the tokenizer keeps as one piece, comma-separated (e.g. \"is a,is not\"): BPE can then give each one token. Such a tokenizer has no llama.cpp pre-tokenizer, so the model cannot be exported to GGUF." };
@@ -53,7 +54,7 @@ static class PretrainCommand
         var ownStepHeldOut = new Option<int>("--own-step-held-out") { Description = "Test problems per task whose sampled steps measure self-evaluation on the model's own steps during the phase (never trained on).", DefaultValueFactory = _ => defaults.OwnStepHeldOut };
         var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
         {
-            output, minutes, steps, scheduleSteps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, taskDifficulty, seed, tasks, keepWhole, vocabSize, device, matmul, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare,
+            output, minutes, steps, scheduleSteps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, taskDifficulty, solutionWeight, seed, tasks, keepWhole, vocabSize, device, matmul, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare,
             ownStepsAt, ownStepShare, ownStepProblems, ownStepSamples, ownStepHeldOut,
         };
         command.SetAction((parse, cancel) =>
@@ -102,6 +103,7 @@ static class PretrainCommand
                     Tasks = TaskMix.Parse(parse.GetValue(tasks)!),
                     Difficulties = DifficultyMix.Parse(parse.GetValue(difficulty)!),
                     TaskDifficulties = DifficultyMix.ParsePerTask(parse.GetValue(taskDifficulty) ?? []),
+                    SolutionWeights = TaskMix.ParseWeights(parse.GetValue(solutionWeight) ?? []),
                 };
                 settings.Validate();
             }

@@ -69,4 +69,42 @@ public class SequenceLogProbsTests
             Assert.Equal(sum, logProbs.SequenceSums().data<float>().Sum(x => (double)x), 4);
         }
     }
+
+    /// <summary>
+    /// A sequence's loss weight scales its tokens' share of the loss and the count stays plain, so a batch of light
+    /// sequences alone weighs less too (what pretraining's --solution-weight relies on with length-bucketed batches).
+    /// </summary>
+    [Fact]
+    public void ASequencesLossWeightScalesItsShareEvenInABatchOfItsOwn()
+    {
+        using var model = TinyTraining.Model();
+        double PerTarget(TrainingSequence[] sequences)
+        {
+            using var noGrad = no_grad();
+            using var batch = TokenBatch.Collate(sequences, TinyTraining.Pad);
+            using var logProbs = SequenceLogProbs.Compute(model, batch);
+            return logProbs.NegativeLogLikelihoodPerTarget(batch.TargetTokens).item<float>();
+        }
+        double Mean(TrainingSequence[] sequences)
+        {
+            using var noGrad = no_grad();
+            using var batch = TokenBatch.Collate(sequences, TinyTraining.Pad);
+            using var logProbs = SequenceLogProbs.Compute(model, batch);
+            return logProbs.MeanNegativeLogLikelihood().item<float>();
+        }
+
+        var plain = TinyTraining.Sequences;
+        using (var b = TokenBatch.Collate(plain, TinyTraining.Pad)) Assert.Equal(8, b.TargetTokens);
+        Assert.Equal(Mean(plain), PerTarget(plain), 5);
+        var quarter = plain.Select(s => s with { LossWeight = 0.25f }).ToArray();
+        Assert.Equal(0.25 * PerTarget(plain), PerTarget(quarter), 5);
+        // One light sequence among plain ones: its tokens count a quarter, the others fully, over the plain count.
+        var first = new[] { plain[0] };
+        var rest = plain.Skip(1).ToArray();
+        double firstTargets = plain[0].TargetLength, restTargets = rest.Sum(s => s.TargetLength);
+        var mixed = plain.Select((s, i) => i == 0 ? s with { LossWeight = 0.25f } : s).ToArray();
+        Assert.Equal((0.25 * PerTarget(first) * firstTargets + PerTarget(rest) * restTargets) / (firstTargets + restTargets), PerTarget(mixed), 5);
+        Assert.Throws<ArgumentOutOfRangeException>(() => plain[0] with { LossWeight = 0 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => plain[0] with { LossWeight = float.NaN });
+    }
 }

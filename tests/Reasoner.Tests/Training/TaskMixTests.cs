@@ -88,4 +88,23 @@ public class DifficultyMixTests
 
         Assert.Throws<ArgumentException>(() => (settings with { TaskDifficulties = DifficultyMix.ParsePerTask(["gsm8k=1"]) }).Validate());
     }
+
+    [Fact]
+    public void ASolutionWeightIsParsedPerTaskAndMustNameATaskTrainedOn()
+    {
+        var weights = TaskMix.ParseWeights(["arith=0.25", " logic = 2 "]);
+        Assert.Equal(0.25, weights["arith"]);
+        Assert.Equal(2.0, weights["logic"]);
+        foreach (var bad in new[] { "arith", "=1", "arith=x" })
+            Assert.Throws<ArgumentException>(() => TaskMix.ParseWeights([bad]));
+        Assert.Throws<ArgumentException>(() => TaskMix.ParseWeights(["arith=1", "arith=2"]));
+
+        var settings = new PretrainSettings { OutputDirectory = "unused", Steps = 1, Tasks = TaskMix.Parse("arith,logic"), SolutionWeights = TaskMix.ParseWeights(["arith=0.25"]) };
+        settings.Validate();
+        Assert.Equal(0.25f, settings.SolutionWeightOf("arith"));
+        Assert.Equal(1f, settings.SolutionWeightOf("logic"));
+        Assert.Throws<ArgumentException>(() => (settings with { SolutionWeights = TaskMix.ParseWeights(["gsm8k=0.5"]) }).Validate());
+        Assert.Throws<ArgumentException>(() => (settings with { SolutionWeights = TaskMix.ParseWeights(["arith=0"]) }).Validate());
+        Assert.Throws<ArgumentException>(() => (settings with { SolutionWeights = TaskMix.ParseWeights(["arith=-1"]) }).Validate());
+    }
 }
