@@ -21,6 +21,20 @@ public sealed record LookupAccuracy(int Correct, int Tokens, int ProblemsAllCorr
     public IReadOnlyDictionary<LookupKind, (int Correct, int Tokens)> ByKind { get; init; } = new Dictionary<LookupKind, (int, int)>();
 
     public double ProblemShare => Problems > 0 ? (double)ProblemsAllCorrect / Problems : 0;
+
+    /// <summary>
+    /// The rule-form look-ups ("Every C is | …") counted by the word the solution has there and the word the model
+    /// predicted: which way a wrong form goes (a link where the chain should end on the property, or the reverse).
+    /// </summary>
+    public IReadOnlyDictionary<(RuleWord Right, RuleWord Predicted), int> Forms { get; init; } = new Dictionary<(RuleWord, RuleWord), int>();
+}
+
+/// <summary>The word after "Every C is": a link ("a"), a negated property ("not"), or another word (a property, or anything else predicted).</summary>
+public enum RuleWord
+{
+    Link,
+    Not,
+    Other,
 }
 
 /// <summary>
@@ -98,6 +112,7 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
         int correct = 0, tokens = 0, allCorrect = 0, measured = 0;
         var byGap = new Dictionary<int, (int Correct, int Tokens)>();
         var byKind = new Dictionary<LookupKind, (int Correct, int Tokens)>();
+        var forms = new Dictionary<(RuleWord, RuleWord), int>();
         foreach (var chunk in problems.Chunk(batchRows))
         {
             var sequences = chunk.Select(p => corpus.Encode(p, tokenizer)).ToList();
@@ -117,14 +132,27 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
                     bool hit = best[i * width + t - 1] == sequences[i].Tokens[t];
                     Count(byGap, span.Gap, hit);
                     Count(byKind, span.Kind, hit);
+                    if (span.Kind is LookupKind.RuleForm or LookupKind.RuleFormContested)
+                    {
+                        var key = (WordOf(tokenizer, sequences[i].Tokens[t]), WordOf(tokenizer, (int)best[i * width + t - 1]));
+                        forms[key] = forms.GetValueOrDefault(key) + 1;
+                    }
                     if (hit) right++;
                 }
                 (correct, tokens, measured) = (correct + right, tokens + positions[i].Count, measured + 1);
                 if (right == positions[i].Count) allCorrect++;
             }
         }
-        return new LookupAccuracy(correct, tokens, allCorrect, measured) { ByGap = byGap, ByKind = byKind };
+        return new LookupAccuracy(correct, tokens, allCorrect, measured) { ByGap = byGap, ByKind = byKind, Forms = forms };
     }
+
+    // By the token's text, so that a tokenizer keeping "is a" whole (its tokens " is a", " is not", " is") is read alike.
+    private static RuleWord WordOf(ITextTokenizer tokenizer, int token) => tokenizer.Decode([token]) switch
+    {
+        var text when text.EndsWith(" a", StringComparison.Ordinal) => RuleWord.Link,
+        var text when text.EndsWith(" not", StringComparison.Ordinal) => RuleWord.Not,
+        _ => RuleWord.Other,
+    };
 
     private static void Count<TKey>(Dictionary<TKey, (int Correct, int Tokens)> counts, TKey key, bool hit) where TKey : notnull
     {

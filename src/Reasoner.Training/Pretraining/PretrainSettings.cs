@@ -135,6 +135,12 @@ public sealed record PretrainSettings : TrainingSettings
     /// <summary>Share of logic problems drawn that become look-up drills (<see cref="LookupDrills"/>) instead of solutions.</summary>
     public double LookupShare { get; init; } = 0.3;
 
+    /// <summary>
+    /// Share of look-up drills that are rule clozes instead (<see cref="LookupDrills.EncodeCloze"/>): "Every C is" for one
+    /// of the question's property rules, answered by its polarity and property. 0 keeps every run's stream as it was.
+    /// </summary>
+    public double RuleClozeShare { get; init; }
+
     /// <summary>Held-out self-evaluation examples per task (from the fixed test sets' first problems) for the AUC monitor.</summary>
     public int SelfEvalProblems { get; init; } = 200;
 
@@ -221,6 +227,7 @@ public sealed record PretrainSettings : TrainingSettings
         if (OwnStepShare is <= 0 or >= 1) throw new ArgumentException($"the own-step share must be in (0, 1), got {OwnStepShare}");
         if (OwnStepProblems < 1 || OwnStepSamples < 1 || OwnStepHeldOut < 0)
             throw new ArgumentException($"the own-step pool needs problems and samples (got {OwnStepProblems} and {OwnStepSamples}) and a held-out count of 0 or more");
+        if (RuleClozeShare is < 0 or > 1) throw new ArgumentException($"the rule cloze share must be in [0, 1], got {RuleClozeShare}");
         if (LookupShare is < 0 or >= 1) throw new ArgumentException($"the look-up drill share must be in [0, 1), got {LookupShare}");
         if (!(RopeTheta > 1)) throw new ArgumentException($"the RoPE base must be above 1, got {RopeTheta}");
         try { ByteLevelBpeTrainer.SplitPatternKeeping(WholePhrases); }

@@ -233,7 +233,10 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
             .Select(p => ownSteps is not null && random.NextDouble() < settings.OwnStepShare && ownSteps.Draw(p.Family, random) is { } own
                     ? selfEval.Encode(own.Problem, own.Example, tokenizer)
                 : random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)
-                : LookupDrills.Applies(p) && random.NextDouble() < settings.LookupShare ? lookups.Encode(p, random, tokenizer)
+                : LookupDrills.Applies(p) && random.NextDouble() < settings.LookupShare
+                    // The cloze is drawn only when asked for, so that runs without clozes keep their stream.
+                    ? (settings.RuleClozeShare > 0 && random.NextDouble() < settings.RuleClozeShare ? lookups.EncodeCloze(p, random, tokenizer) : null)
+                        ?? lookups.Encode(p, random, tokenizer)
                 : corpus.Encode(p, tokenizer) with { LossWeight = settings.SolutionWeightOf(p.Family) })
             .Where(s => s.Length <= settings.SeqLen);
         return LengthBuckets.Batch(sequences, settings.Batch, BucketWindow, new Random(seed));

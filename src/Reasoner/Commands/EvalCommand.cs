@@ -178,7 +178,23 @@ static class EvalCommand
         Row("all", l.Correct, l.Tokens);
         Row("problems with every look-up right", l.ProblemsAllCorrect, l.Problems);
         context.Console.Write(table);
+
+        // Which way the rule forms go wrong: rows are the solution's word after "Every C is", columns the model's.
+        var words = Enum.GetValues<Training.Pretraining.RuleWord>();
+        var forms = new Table().Title("the word after \"Every C is\": solution (rows) against the model's prediction (columns)")
+            .AddColumns(["solution's word", .. words.Select(Describe)]);
+        foreach (var column in forms.Columns.Skip(1)) column.RightAligned();
+        foreach (var right in words)
+            forms.AddRow([Describe(right), .. words.Select(p => l.Forms.GetValueOrDefault((right, p)).ToString(CultureInfo.InvariantCulture))]);
+        context.Console.Write(forms);
     }
+
+    static string Describe(Training.Pretraining.RuleWord word) => word switch
+    {
+        Training.Pretraining.RuleWord.Link => "a (a link)",
+        Training.Pretraining.RuleWord.Not => "not",
+        _ => "a property or other word",
+    };
 
     static string Describe(Training.Pretraining.LookupKind kind) => kind switch
     {

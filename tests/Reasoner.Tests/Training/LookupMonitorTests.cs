@@ -66,5 +66,15 @@ public class LookupMonitorTests
         Assert.Equal(batched.Correct, batched.ByKind.Values.Sum(k => k.Correct));
         foreach (var kind in batched.ByKind.Keys)
             Assert.Equal(alone.Sum(a => a.ByKind.GetValueOrDefault(kind).Correct), batched.ByKind[kind].Correct);
+        // The rule forms by right and predicted word: as many as the form look-ups, the diagonal their right ones.
+        var formKinds = new[] { LookupKind.RuleForm, LookupKind.RuleFormContested };
+        Assert.Equal(formKinds.Sum(k => batched.ByKind.GetValueOrDefault(k).Tokens), batched.Forms.Values.Sum());
+        // (A property predicted for a property is counted on the diagonal even when it is the wrong property.)
+        int formsRight = formKinds.Sum(k => batched.ByKind.GetValueOrDefault(k).Correct);
+        int sameWord = batched.Forms.Where(f => f.Key.Right == f.Key.Predicted).Sum(f => f.Value);
+        Assert.InRange(formsRight, sameWord - batched.Forms.GetValueOrDefault((RuleWord.Other, RuleWord.Other)), sameWord);
+        // Every solution's word is read from the solution: the rows add up to its words after "Every C is".
+        int links = problems.Sum(p => System.Text.RegularExpressions.Regex.Matches(SolutionCorpus.Target(p), @"Every \w+ is a ").Count);
+        Assert.Equal(links, batched.Forms.Where(f => f.Key.Right == RuleWord.Link).Sum(f => f.Value));
     }
 }

@@ -81,4 +81,32 @@ public class LookupDrillTests
         Assert.True(LookupDrills.Applies(problem));
         Assert.False(LookupDrills.Applies(BuiltinTasks.TestSet("arith")[0]));
     }
+
+    [Fact]
+    public void ARuleClozeAsksThePolarityOfAPropertyRuleWhoseSubjectHasNoOtherRule()
+    {
+        var tokenizer = Models.TinyModels.ArithmeticTokenizer; // byte-level: decodes any text back
+        var drills = new LookupDrills(new PromptLibrary(PromptLibrary.FindDefaultRoot()).Get(PromptLibrary.LookupBare));
+        int asked = 0, negated = 0;
+        foreach (var problem in BuiltinTasks.TestSet("logic").Take(100))
+        {
+            var cloze = drills.EncodeCloze(problem, new Random(asked), tokenizer);
+            if (cloze is null) continue;
+            asked++;
+            string prompt = tokenizer.Decode(cloze.Tokens[..cloze.PromptLength]);
+            string target = tokenizer.Decode(cloze.Tokens[cloze.PromptLength..^1]);
+            Assert.Equal(tokenizer.EosId, cloze.Tokens[^1]);
+            Assert.StartsWith(drills.Prompt(problem), prompt);
+            // The prompt ends with "Every C is", the target is the rest of that very rule, a property rule.
+            var subject = System.Text.RegularExpressions.Regex.Match(prompt, @"Every (\w+) is$").Groups[1].Value;
+            Assert.NotEqual("", subject);
+            Assert.Contains($"Every {subject} is{target}", problem.Question);
+            Assert.Matches(@"^( not)? \w+\.$", target);
+            // No other rule has that subject, so the continuation is the only right one.
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(problem.Question, $@"Every {subject} is"));
+            if (target.StartsWith(" not")) negated++;
+        }
+        Assert.InRange(asked, 80, 100);
+        Assert.InRange(negated, asked / 4, 3 * asked / 4);
+    }
 }
