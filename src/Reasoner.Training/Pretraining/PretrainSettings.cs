@@ -141,6 +141,12 @@ public sealed record PretrainSettings : TrainingSettings
     /// </summary>
     public double RuleClozeShare { get; init; }
 
+    /// <summary>
+    /// Loss weight of a rule cloze's few target tokens (<see cref="Batching.TrainingSequence.LossWeight"/>): at 1 the
+    /// polarity tokens stay a small share of a batch's loss beside the solutions' and drills' copied text.
+    /// </summary>
+    public double RuleClozeWeight { get; init; } = 1;
+
     /// <summary>Held-out self-evaluation examples per task (from the fixed test sets' first problems) for the AUC monitor.</summary>
     public int SelfEvalProblems { get; init; } = 200;
 
@@ -227,6 +233,7 @@ public sealed record PretrainSettings : TrainingSettings
         if (OwnStepShare is <= 0 or >= 1) throw new ArgumentException($"the own-step share must be in (0, 1), got {OwnStepShare}");
         if (OwnStepProblems < 1 || OwnStepSamples < 1 || OwnStepHeldOut < 0)
             throw new ArgumentException($"the own-step pool needs problems and samples (got {OwnStepProblems} and {OwnStepSamples}) and a held-out count of 0 or more");
+        if (!(RuleClozeWeight > 0) || !double.IsFinite(RuleClozeWeight)) throw new ArgumentException($"the rule cloze weight must be a positive number, got {RuleClozeWeight}");
         if (RuleClozeShare is < 0 or > 1) throw new ArgumentException($"the rule cloze share must be in [0, 1], got {RuleClozeShare}");
         if (LookupShare is < 0 or >= 1) throw new ArgumentException($"the look-up drill share must be in [0, 1), got {LookupShare}");
         if (!(RopeTheta > 1)) throw new ArgumentException($"the RoPE base must be above 1, got {RopeTheta}");

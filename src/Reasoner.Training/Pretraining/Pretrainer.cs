@@ -235,8 +235,9 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                 : random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)
                 : LookupDrills.Applies(p) && random.NextDouble() < settings.LookupShare
                     // The cloze is drawn only when asked for, so that runs without clozes keep their stream.
-                    ? (settings.RuleClozeShare > 0 && random.NextDouble() < settings.RuleClozeShare ? lookups.EncodeCloze(p, random, tokenizer) : null)
-                        ?? lookups.Encode(p, random, tokenizer)
+                    ? (settings.RuleClozeShare > 0 && random.NextDouble() < settings.RuleClozeShare ? lookups.EncodeCloze(p, random, tokenizer) : null) is { } cloze
+                        ? cloze with { LossWeight = (float)settings.RuleClozeWeight }
+                        : lookups.Encode(p, random, tokenizer)
                 : corpus.Encode(p, tokenizer) with { LossWeight = settings.SolutionWeightOf(p.Family) })
             .Where(s => s.Length <= settings.SeqLen);
         return LengthBuckets.Batch(sequences, settings.Batch, BucketWindow, new Random(seed));
