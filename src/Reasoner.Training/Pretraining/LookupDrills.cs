@@ -37,7 +37,8 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
     /// is the rest of it (" not small." or " small.") and EOS. The word after "is" is the rule's polarity, which decides a
     /// logic answer: the question always holds the asked property's rule for another category with the other polarity, so
     /// only C's own rule tells them apart, and models that miss it sit at chance on logic while getting every link right
-    /// (pilot-ah, docs/pretraining-experiments.md). In a solution that word is one token of sixty; here it is one of three.
+    /// (pilot-ah, docs/pretraining-experiments.md). In a solution that word is one target token of about sixty; here it is
+    /// one of three, and the cloze's loss weight (pretrain --rule-cloze-weight) can make those count more in a batch.
     /// Only rules whose subject has no other rule are asked, so the answer is unique; null when the question has none.
     /// </summary>
     public TrainingSequence? EncodeCloze(Problem problem, Random random, ITextTokenizer tokenizer)
