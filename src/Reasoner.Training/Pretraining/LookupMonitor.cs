@@ -146,6 +146,29 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
         return new LookupAccuracy(correct, tokens, allCorrect, measured) { ByGap = byGap, ByKind = byKind, Forms = forms };
     }
 
+    /// <summary>
+    /// Teacher-forced accuracy on rule clozes (<see cref="LookupDrills.EncodeCloze"/>) of <paramref name="problems"/>: how
+    /// often the model's most likely token after "Every C is" is the rule's first word, its polarity. Told apart from the
+    /// solutions' look-ups, it says whether a model that fails the polarity in solutions has learnt it in the drill's form.
+    /// </summary>
+    public static (int Right, int Asked) ClozeAccuracy(CausalLanguageModel model, ITextTokenizer tokenizer, IReadOnlyList<Problem> problems, LookupDrills drills, int batchRows = 32)
+    {
+        using var noGrad = no_grad();
+        var device = model.parameters().First().device;
+        var clozes = problems.Select((p, i) => drills.EncodeCloze(p, new Random(i), tokenizer)).OfType<TrainingSequence>().ToList();
+        int right = 0;
+        foreach (var chunk in clozes.Chunk(batchRows))
+        {
+            using var batch = TokenBatch.Collate(chunk, tokenizer.EosId, device);
+            using var logits = model.ForwardRightPadded(batch.InputIds);
+            using var predicted = logits.argmax(-1).cpu();
+            var best = predicted.data<long>().ToArray();
+            for (int i = 0; i < chunk.Length; i++)
+                if (best[i * batch.Width + chunk[i].PromptLength - 1] == chunk[i].Tokens[chunk[i].PromptLength]) right++;
+        }
+        return (right, clozes.Count);
+    }
+
     // By the token's text, so that a tokenizer keeping "is a" whole (its tokens " is a", " is not", " is") is read alike.
     private static RuleWord WordOf(ITextTokenizer tokenizer, int token) => tokenizer.Decode([token]) switch
     {

@@ -187,6 +187,10 @@ static class EvalCommand
         foreach (var right in words)
             forms.AddRow([Describe(right), .. words.Select(p => l.Forms.GetValueOrDefault((right, p)).ToString(CultureInfo.InvariantCulture))]);
         context.Console.Write(forms);
+        var drills = new Training.Pretraining.LookupDrills(PromptFolder.Open(context.Settings).Get(PromptLibrary.LookupBare));
+        var (clozesRight, asked) = Training.Pretraining.LookupMonitor.ClozeAccuracy(model, CheckpointLoader.LoadTokenizer(directory), problems, drills);
+        context.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"rule clozes (the question, then \"Every C is\" for a property rule whose subject has no other rule): the polarity right in {clozesRight} of {asked} ({(asked > 0 ? 100.0 * clozesRight / asked : 0):0.0} %)"));
     }
 
     static string Describe(Training.Pretraining.RuleWord word) => word switch

@@ -76,5 +76,11 @@ public class LookupMonitorTests
         // Every solution's word is read from the solution: the rows add up to its words after "Every C is".
         int links = problems.Sum(p => System.Text.RegularExpressions.Regex.Matches(SolutionCorpus.Target(p), @"Every \w+ is a ").Count);
         Assert.Equal(links, batched.Forms.Where(f => f.Key.Right == RuleWord.Link).Sum(f => f.Value));
+
+        // Rule clozes: one per problem that has one, and the count of right ones agrees with one problem at a time.
+        var drills = new LookupDrills(Prompts.Get(PromptLibrary.LookupBare));
+        var (right, asked) = LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills, batchRows: 5);
+        Assert.Equal(problems.Select((p, i) => drills.EncodeCloze(p, new Random(i), tokenizer)).Count(c => c is not null), asked);
+        Assert.InRange(right, 0, asked);
     }
 }
