@@ -61,7 +61,9 @@ public sealed class SignalProcessTests : IDisposable
         // SIGTERM stands for Ctrl-C here (both go through the same handler): a test run started in the background, as CI
         // may start it, hands its children SIGINT ignored.
         using var process = ReasonerProcess.Start(["generate", "--model", "reference:0:3000", "--problems", "10", "--workers", "2", "--grace-period", "600", "--out", run]);
-        await process.WaitUntilAsync(() => process.Log.Contains("searching 10"), "the search starts");
+        // The first progress line (10 s in) means the workers have taken their problems: a signal before that could find
+        // nothing in flight, and generate would then stop at once, cleanly, before the second signal (seen on a loaded CI run).
+        await process.WaitUntilAsync(() => process.Log.Contains("progress:"), "the searches are under way");
 
         process.Signal("TERM");
         await process.WaitUntilAsync(() => process.Log.Contains("stopping: no new problems"), "the first signal is taken");
