@@ -27,6 +27,15 @@ public sealed record LookupAccuracy(int Correct, int Tokens, int ProblemsAllCorr
     /// predicted: which way a wrong form goes (a link where the chain should end on the property, or the reverse).
     /// </summary>
     public IReadOnlyDictionary<(RuleWord Right, RuleWord Predicted), int> Forms { get; init; } = new Dictionary<(RuleWord, RuleWord), int>();
+
+    /// <summary>
+    /// The word after "Every C is" where the solution cites a property rule: its polarity ("not") or its property, right
+    /// and all. A logic answer is that rule's polarity, so a model near half here is at chance on logic however well it
+    /// finds the links.
+    /// </summary>
+    public (int Correct, int Tokens) Polarity { get; init; }
+
+    public double PolarityAccuracy => Polarity.Tokens > 0 ? (double)Polarity.Correct / Polarity.Tokens : double.NaN;
 }
 
 /// <summary>The word after "Every C is": a link ("a"), a negated property ("not"), or another word (a property, or anything else predicted).</summary>
@@ -113,6 +122,7 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
         var byGap = new Dictionary<int, (int Correct, int Tokens)>();
         var byKind = new Dictionary<LookupKind, (int Correct, int Tokens)>();
         var forms = new Dictionary<(RuleWord, RuleWord), int>();
+        var polarity = (Correct: 0, Tokens: 0);
         foreach (var chunk in problems.Chunk(batchRows))
         {
             var sequences = chunk.Select(p => corpus.Encode(p, tokenizer)).ToList();
@@ -136,6 +146,7 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
                     {
                         var key = (WordOf(tokenizer, sequences[i].Tokens[t]), WordOf(tokenizer, (int)best[i * width + t - 1]));
                         forms[key] = forms.GetValueOrDefault(key) + 1;
+                        if (key.Item1 != RuleWord.Link) polarity = (polarity.Correct + (hit ? 1 : 0), polarity.Tokens + 1);
                     }
                     if (hit) right++;
                 }
@@ -143,7 +154,7 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
                 if (right == positions[i].Count) allCorrect++;
             }
         }
-        return new LookupAccuracy(correct, tokens, allCorrect, measured) { ByGap = byGap, ByKind = byKind, Forms = forms };
+        return new LookupAccuracy(correct, tokens, allCorrect, measured) { ByGap = byGap, ByKind = byKind, Forms = forms, Polarity = polarity };
     }
 
     /// <summary>

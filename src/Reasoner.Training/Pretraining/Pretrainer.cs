@@ -320,7 +320,8 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         {
             lookups = lookupMonitor.Measure(model, tokenizer);
             log.Write(step, [new("lookup_acc_logic", lookups.TokenAccuracy), new("lookup_all_logic", lookups.ProblemShare),
-                .. lookups.ByGap.Keys.Order().Select(gap => new KeyValuePair<string, double>($"lookup_acc_gap{gap}", lookups.GapAccuracy(gap)))]);
+                .. lookups.ByGap.Keys.Order().Select(gap => new KeyValuePair<string, double>($"lookup_acc_gap{gap}", lookups.GapAccuracy(gap))),
+                new("lookup_acc_polarity", lookups.PolarityAccuracy)]);
             OnLookup?.Invoke(step, lookups);
         }
         var ownStepAuc = ownStepMonitor is null ? new Dictionary<string, double?>() : MeasureOwnSteps(ownStepMonitor, model, tokenizer, log, step);

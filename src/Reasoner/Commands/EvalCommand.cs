@@ -175,6 +175,7 @@ static class EvalCommand
             table.AddRow(name, string.Create(CultureInfo.InvariantCulture, $"{right} / {all}"), string.Create(CultureInfo.InvariantCulture, $"{(all > 0 ? 100.0 * right / all : 0):0.0} %"));
         foreach (var gap in l.ByGap.Keys.Order()) Row($"{gap} word{(gap == 1 ? "" : "s")} after the subject", l.ByGap[gap].Correct, l.ByGap[gap].Tokens);
         foreach (var kind in l.ByKind.Keys.Order()) Row(Describe(kind), l.ByKind[kind].Correct, l.ByKind[kind].Tokens);
+        Row("a property rule's polarity or property (Every C is | not)", l.Polarity.Correct, l.Polarity.Tokens);
         Row("all", l.Correct, l.Tokens);
         Row("problems with every look-up right", l.ProblemsAllCorrect, l.Problems);
         context.Console.Write(table);

@@ -153,7 +153,7 @@ static class PretrainCommand
                     OnOwnStepSelfEvaluation = (step, auc) => console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                         $"step {step}: self-evaluation AUC on held-out own steps{string.Concat(auc.Select(a => $" {a.Key} {(a.Value is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "–")}"))}"),
                     OnLookup = (step, l) => console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                        $"step {step}: logic look-ups (teacher-forced, first {Pretrainer.LookupProblems} test problems) {l.TokenAccuracy:P1} of {l.Tokens} ({string.Join(", ", l.ByGap.Keys.Order().Select(g => $"{l.GapAccuracy(g):P1} {g} word{(g == 1 ? "" : "s")} after the subject"))}); every look-up right in {l.ProblemsAllCorrect} of {l.Problems} problems"),
+                        $"step {step}: logic look-ups (teacher-forced, first {Pretrainer.LookupProblems} test problems) {l.TokenAccuracy:P1} of {l.Tokens} ({string.Join(", ", l.ByGap.Keys.Order().Select(g => $"{l.GapAccuracy(g):P1} {g} word{(g == 1 ? "" : "s")} after the subject"))}; property rules' polarity {l.PolarityAccuracy:P1} of {l.Polarity.Tokens}); every look-up right in {l.ProblemsAllCorrect} of {l.Problems} problems"),
                 };
                 result = pretrainer.Run(cancel);
                 bar.Value = bar.MaxValue;

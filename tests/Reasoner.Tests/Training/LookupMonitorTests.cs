@@ -76,6 +76,11 @@ public class LookupMonitorTests
         // Every solution's word is read from the solution: the rows add up to its words after "Every C is".
         int links = problems.Sum(p => System.Text.RegularExpressions.Regex.Matches(SolutionCorpus.Target(p), @"Every \w+ is a ").Count);
         Assert.Equal(links, batched.Forms.Where(f => f.Key.Right == RuleWord.Link).Sum(f => f.Value));
+        // The polarity counts are the form look-ups that are not links: every "not" rightly predicted among them.
+        Assert.Equal(batched.Forms.Where(f => f.Key.Right != RuleWord.Link).Sum(f => f.Value), batched.Polarity.Tokens);
+        Assert.InRange(batched.Polarity.Correct, batched.Forms.GetValueOrDefault((RuleWord.Not, RuleWord.Not)),
+            batched.Forms.GetValueOrDefault((RuleWord.Not, RuleWord.Not)) + batched.Forms.GetValueOrDefault((RuleWord.Other, RuleWord.Other)));
+        Assert.Equal(alone.Sum(a => a.Polarity.Correct), batched.Polarity.Correct);
 
         // Rule clozes: one per problem that has one, and the count of right ones agrees with one problem at a time.
         var drills = new LookupDrills(Prompts.Get(PromptLibrary.LookupBare));
