@@ -168,7 +168,8 @@ static class EvalCommand
         var promptSettings = ModelPromptSettings.Load(directory);
         var corpus = new Training.Pretraining.SolutionCorpus(PromptFolder.Open(context.Settings).Get(promptSettings?.Prompt ?? PromptLibrary.SolvePromptFor(BuiltinTasks.Logic)));
         using var model = CheckpointLoader.LoadModel(directory);
-        var l = new Training.Pretraining.LookupMonitor(problems, corpus).Measure(model, CheckpointLoader.LoadTokenizer(directory));
+        var tokenizer = CheckpointLoader.LoadTokenizer(directory);
+        var l = new Training.Pretraining.LookupMonitor(problems, corpus).Measure(model, tokenizer);
         var table = new Table().Title($"logic look-ups, teacher-forced: {Markup.Escape(directory)}, {l.Problems} problems").AddColumns("look-up tokens", "right", "accuracy");
         foreach (var column in table.Columns.Skip(1)) column.RightAligned();
         void Row(string name, int right, int all) =>
@@ -189,7 +190,7 @@ static class EvalCommand
             forms.AddRow([Describe(right), .. words.Select(p => l.Forms.GetValueOrDefault((right, p)).ToString(CultureInfo.InvariantCulture))]);
         context.Console.Write(forms);
         var drills = new Training.Pretraining.LookupDrills(PromptFolder.Open(context.Settings).Get(PromptLibrary.LookupBare));
-        var (clozesRight, asked) = Training.Pretraining.LookupMonitor.ClozeAccuracy(model, CheckpointLoader.LoadTokenizer(directory), problems, drills);
+        var (clozesRight, asked) = Training.Pretraining.LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills);
         context.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rule clozes (the question, then \"Every C is\" for a property rule whose subject has no other rule): the polarity right in {clozesRight} of {asked} ({(asked > 0 ? 100.0 * clozesRight / asked : 0):0.0} %)"));
     }
