@@ -43,18 +43,15 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
     /// </summary>
     public TrainingSequence? EncodeCloze(Problem problem, Random random, ITextTokenizer tokenizer)
     {
-        var rules = RuleRegex().Matches(problem.Question).ToArray();
+        var rules = LookupMonitor.Rule().Matches(problem.Question).ToArray();
         var unique = rules.Where(r => r.Groups[2].Value != " a" && rules.Count(o => o.Groups[1].Value == r.Groups[1].Value) == 1).ToArray();
         if (unique.Length == 0) return null;
         var rule = unique[random.Next(unique.Length)];
-        int cut = rule.Groups[2].Index - rule.Index; // after "Every C is"
+        // After "Every C is": where " not" starts, or the property where there is none.
+        int cut = (rule.Groups[2].Success ? rule.Groups[2].Index : rule.Groups[3].Index) - rule.Index;
         var promptIds = tokenizer.Encode(Prompt(problem) + rule.Value[..cut]);
         return new TrainingSequence([.. promptIds, .. tokenizer.Encode(rule.Value[cut..]), tokenizer.EosId], promptIds.Length);
     }
-
-    // "Every C is a D." / "Every C is not small." / "Every C is small.": group 2 is what follows "is" up to the last word.
-    [GeneratedRegex(@"Every (\w+) is( a| not|)( \w+)\.")]
-    private static partial Regex RuleRegex();
 
     [GeneratedRegex(@"[^.?]+[.?]")]
     private static partial Regex SentenceRegex();

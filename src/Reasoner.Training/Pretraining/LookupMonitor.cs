@@ -227,5 +227,5 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
 
     // "Every jompus is a lorpus." / "Every tumpus is not small." / "Every zumpus is small.", in a step or the question.
     [GeneratedRegex(@"Every (\w+) is( a| not)?( \w+)\.")]
-    private static partial Regex Rule();
+    internal static partial Regex Rule();
 }

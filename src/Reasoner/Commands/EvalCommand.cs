@@ -6,6 +6,7 @@ using Reasoner.Core.Datasets;
 using Reasoner.Core.Export;
 using Reasoner.Core.Problems;
 using Reasoner.Core.Prompts;
+using Reasoner.Core.Statistics;
 using Reasoner.Core.Tasks;
 using Reasoner.Models;
 using Reasoner.Models.Backends;
@@ -192,7 +193,7 @@ static class EvalCommand
         var drills = new Training.Pretraining.LookupDrills(PromptFolder.Open(context.Settings).Get(PromptLibrary.LookupBare));
         var (clozesRight, asked) = Training.Pretraining.LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills);
         context.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"rule clozes (the question, then \"Every C is\" for a property rule whose subject has no other rule): the polarity right in {clozesRight} of {asked} ({(asked > 0 ? 100.0 * clozesRight / asked : 0):0.0} %)"));
+            $"rule clozes (the question, then \"Every C is\" for a property rule whose subject has no other rule): the polarity right in {clozesRight} of {asked} ({(asked > 0 ? 100.0 * clozesRight / asked : 0):0.0} %, 95 % interval {Intervals.Wilson(clozesRight, asked).Format()})"));
     }
 
     static string Describe(Training.Pretraining.RuleWord word) => word switch

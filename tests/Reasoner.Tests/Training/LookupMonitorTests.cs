@@ -87,5 +87,7 @@ public class LookupMonitorTests
         var (right, asked) = LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills, batchRows: 5);
         Assert.Equal(problems.Select((p, i) => drills.EncodeCloze(p, new Random(i), tokenizer)).Count(c => c is not null), asked);
         Assert.InRange(right, 0, asked);
+        // Right padding must not move a prediction: one row at a time gives the same count.
+        Assert.Equal(right, LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills, batchRows: 1).Right);
     }
 }
