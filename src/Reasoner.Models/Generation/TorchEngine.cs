@@ -37,6 +37,9 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     private readonly IReadOnlySet<int> endOfSequence;
     private readonly int vocabulary, decodableVocabulary;
     private readonly bool batchAcrossRequests;
+    private readonly int? threads;
+    private readonly int smallForwardTokens;
+    private int loopThreads; // the loop thread's intra-op threads now
     private readonly Channel<Job> queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
     private readonly object modelLock = new(), startLock = new();
     private SharedRow sharedRow;
@@ -53,6 +56,8 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     private TorchEngine(CausalLanguageModel model, ITextTokenizer tokenizer, string modelId, TorchEngineOptions options, bool ownsModel)
     {
         if (options.PrefixCacheTokens < 0) throw new ArgumentOutOfRangeException(nameof(options), "PrefixCacheTokens must be >= 0");
+        if (options.Threads < 1) throw new ArgumentOutOfRangeException(nameof(options), $"Threads must be at least 1, not {options.Threads}");
+        if (options.SmallForwardTokens < 0) throw new ArgumentOutOfRangeException(nameof(options), "SmallForwardTokens must be >= 0");
         this.model = model;
         this.ownsModel = ownsModel;
         Tokenizer = tokenizer;
@@ -63,6 +68,8 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         vocabulary = model.Config.VocabSize;
         decodableVocabulary = Math.Min(vocabulary, tokenizer.VocabSize);
         batchAcrossRequests = options.BatchAcrossRequests;
+        threads = options.Threads;
+        smallForwardTokens = options.SmallForwardTokens;
         sharedRow = new SharedRow(GroupedKvCache.For(model));
     }
 
@@ -266,6 +273,8 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     private void Loop()
     {
         using var noGrad = no_grad();
+        int largeForwardThreads = threads ?? IntraOpThreads.ForCurrentThread;
+        loopThreads = IntraOpThreads.ForCurrentThread;
         var active = new List<Job>();
         Exception? failure = null;
         try
@@ -285,7 +294,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
                         Leave(job, active);
                         job.Fail(new OperationCanceledException(job.Cancel));
                     }
-                    if (active.Count > 0) Step(active);
+                    if (active.Count > 0) Step(active, largeForwardThreads);
                     // Results go out once the forward is over (its tensors disposed, its profile recorded).
                     foreach (var job in finished) job.Publish();
                     finished.Clear();
@@ -432,7 +441,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     /// One forward for every request in flight: the prompts still to prefill, each decoding row's last token, and each
     /// scored continuation whole.
     /// </summary>
-    private void Step(List<Job> active)
+    private void Step(List<Job> active, int largeForwardThreads)
     {
         using var profiled = StepProfiler.Forward(decodesOnly: active.All(j => j is CompletionJob && j.PromptFeed is null));
         var feeds = new List<RowFeed>();
@@ -462,6 +471,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
                 foreach (var (i, sequence) in score.Pending)
                     Feed(new RowFeed(job.Group!.Value, sequence, [.. score.Continuations[i].Take(score.Continuations[i].Count - 1)]));
         }
+        UseThreads(fedTokens <= smallForwardTokens ? 1 : largeForwardThreads);
         forwards++;
         requestsServed += active.Count;
         tokensFed += fedTokens;
@@ -516,6 +526,13 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
             using (StepProfiler.Measure("disposing the step's tensors"))
                 scope.Dispose();
         }
+    }
+
+    private void UseThreads(int wanted)
+    {
+        if (wanted == loopThreads) return;
+        IntraOpThreads.SetForCurrentThread(wanted);
+        loopThreads = wanted;
     }
 
     /// <returns>Whether the row is finished.</returns>

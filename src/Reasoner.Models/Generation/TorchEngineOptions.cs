@@ -15,6 +15,21 @@ public sealed record TorchEngineOptions
     /// </summary>
     public bool BatchAcrossRequests { get; init; } = true;
 
+    /// <summary>
+    /// Intra-op threads of the forwards that feed more than <see cref="SmallForwardTokens"/> tokens (prefills, scored
+    /// continuations); null: the process default libtorch gives the engine's thread. Set on the engine's own thread
+    /// only (<see cref="IntraOpThreads"/>), so other threads keep theirs.
+    /// </summary>
+    public int? Threads { get; init; }
+
+    /// <summary>
+    /// Forwards feeding at most this many tokens — decoding steps of a few rows — run on one thread; 0: every forward on
+    /// <see cref="Threads"/>. Splitting a forward that small across threads costs more in hand-offs than it gains: each of
+    /// its ~200 libtorch calls wakes the other threads and waits for them, and with other threads of the process (search
+    /// workers, another engine's team) on the same cores the waits grow (README, <c>bench generate</c>).
+    /// </summary>
+    public int SmallForwardTokens { get; init; } = 64;
+
     /// <summary>Keep generating past the end-of-sequence token until the token limit (benchmarks; vLLM's ignore_eos).</summary>
     public bool IgnoreEndOfSequence { get; init; }
 }

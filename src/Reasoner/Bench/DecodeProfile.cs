@@ -1,6 +1,7 @@
 using Reasoner.Models;
 using Reasoner.Models.Backends;
 using Reasoner.Models.Generation;
+using Reasoner.Models.Tokenization;
 using Reasoner.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -81,38 +82,46 @@ static class DecodeProfile
     /// <summary><see cref="RunAsync"/> on the engine's model and on its <see cref="Skeleton"/>, at one thread count.</summary>
     public static async Task<DecodeProfileResult> RunWithSkeletonAsync(TorchEngine engine, string prompt, int rows, int newTokens, int repeats, int threads, long seed)
     {
-        var profile = await RunAsync(engine, prompt, rows, newTokens, repeats, threads, seed);
+        var profile = await RunAsync(engine.Model, engine.Tokenizer, prompt, rows, newTokens, repeats, threads, seed);
         using var skeleton = Skeleton(engine.Model, (int)seed);
-        using var skeletonEngine = new TorchEngine(skeleton, engine.Tokenizer, "skeleton", new TorchEngineOptions { PrefixCacheTokens = 0, IgnoreEndOfSequence = true });
-        var bare = await RunAsync(skeletonEngine, prompt, rows, newTokens, repeats, threads, seed);
+        var bare = await RunAsync(skeleton, engine.Tokenizer, prompt, rows, newTokens, repeats, threads, seed);
         return profile with { SkeletonMilliseconds = bare.TotalMilliseconds };
     }
 
-    public static async Task<DecodeProfileResult> RunAsync(TorchEngine engine, string prompt, int rows, int newTokens, int repeats, int threads, long seed)
+    /// <summary>
+    /// Decoding on an engine of its own whose every forward runs on <paramref name="threads"/> intra-op threads (the
+    /// engine's thread is the one that computes, so the count is set there, not on the caller's).
+    /// </summary>
+    public static async Task<DecodeProfileResult> RunAsync(CausalLanguageModel model, ITextTokenizer tokenizer, string prompt, int rows, int newTokens, int repeats, int threads, long seed)
     {
-        int before = get_num_threads();
-        set_num_threads(threads);
+        using var engine = new TorchEngine(model, tokenizer, "profiled", new TorchEngineOptions
+        {
+            PrefixCacheTokens = 0, IgnoreEndOfSequence = true, Threads = threads, SmallForwardTokens = 0,
+        });
+        var request = new CompletionRequest(prompt, rows, newTokens) { Seed = seed };
+        await engine.CompleteAsync(request with { MaxTokens = Math.Min(8, newTokens) }); // JIT, libtorch's thread pool
+        StepProfiler.Start();
+        for (int i = 0; i < repeats; i++) await engine.CompleteAsync(request);
+        var (steps, phases) = StepProfiler.Stop();
+        var perForward = phases.ToDictionary(p => p.Key, p => p.Value.TotalMilliseconds / Math.Max(1, steps));
+        // Forward FLOPs of one decoded token: 2 per weight, plus attention (QKᵀ and AV, 2·2·d per head and layer) over
+        // the context it sees, on average the prompt and half the new tokens; a forward decodes one token per row.
+        var config = model.Config;
+        int promptTokens = tokenizer.Encode(prompt).Length;
+        double context = promptTokens + newTokens / 2.0;
+        double flops = 2.0 * model.ParameterCount() + 4.0 * config.NumHiddenLayers * config.NumAttentionHeads * config.HeadDim * context;
+        var device = model.parameters().First().device;
+        double weightBytes = model.parameters().Sum(p => p.numel() * p.element_size());
+        // The peak and the bandwidth with the same threads, measured on this thread.
+        int before = IntraOpThreads.ForCurrentThread;
+        IntraOpThreads.SetForCurrentThread(threads);
         try
         {
-            var request = new CompletionRequest(prompt, rows, newTokens) { Seed = seed };
-            await engine.CompleteAsync(request with { MaxTokens = Math.Min(8, newTokens) }); // JIT, libtorch's thread pool
-            StepProfiler.Start();
-            for (int i = 0; i < repeats; i++) await engine.CompleteAsync(request);
-            var (steps, phases) = StepProfiler.Stop();
-            var perForward = phases.ToDictionary(p => p.Key, p => p.Value.TotalMilliseconds / Math.Max(1, steps));
-            // Forward FLOPs of one decoded token: 2 per weight, plus attention (QKᵀ and AV, 2·2·d per head and layer) over
-            // the context it sees, on average the prompt and half the new tokens; a forward decodes one token per row.
-            var config = engine.Model.Config;
-            int promptTokens = engine.Tokenizer.Encode(prompt).Length;
-            double context = promptTokens + newTokens / 2.0;
-            double flops = 2.0 * engine.Model.ParameterCount() + 4.0 * config.NumHiddenLayers * config.NumAttentionHeads * config.HeadDim * context;
-            var device = engine.Model.parameters().First().device;
-            double weightBytes = engine.Model.parameters().Sum(p => p.numel() * p.element_size());
             return new DecodeProfileResult(threads, rows, steps, perForward, TrainingFlops.MeasureMatmulPeak(device), rows * flops, MeasureCopyBandwidth(device), weightBytes);
         }
         finally
         {
-            set_num_threads(before);
+            IntraOpThreads.SetForCurrentThread(before);
         }
     }
 

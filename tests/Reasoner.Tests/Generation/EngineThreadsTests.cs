@@ -1,0 +1,55 @@
+using Reasoner.Models;
+using Reasoner.Models.Backends;
+using Reasoner.Models.Generation;
+
+namespace Reasoner.Tests.Generation;
+
+/// <summary>
+/// The engine runs small forwards on one thread and large ones on <see cref="TorchEngineOptions.Threads"/>, set on its
+/// own thread only: the results are the same request's, and no other thread's count moves.
+/// </summary>
+public class EngineThreadsTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCheckpoint>
+{
+    private static readonly CompletionRequest[] Requests =
+    [
+        new(TinyCheckpoint.Prompt, 4, MaxTokens: 12) { Seed = 1 },
+        new(string.Concat(Enumerable.Repeat("Question: What is 9 * 8 - 5?\nStep 1: 9 * 8 = 72.\n", 6)), 2, MaxTokens: 10) { Seed = 2 },
+    ];
+
+    private async Task<IReadOnlyList<Completion>[]> Complete(TorchEngineOptions options)
+    {
+        using var engine = checkpoint.Engine(options with { PrefixCacheTokens = 0 });
+        var results = new List<IReadOnlyList<Completion>>();
+        foreach (var request in Requests) results.Add(await engine.CompleteAsync(request));
+        return [.. results];
+    }
+
+    [Fact]
+    public async Task SwitchingThreadsByForwardSizeGivesTheSameCompletions()
+    {
+        var oneThread = await Complete(new TorchEngineOptions { Threads = 1 });
+        // Three threads for every forward past 4 tokens: the long prompt's prefill runs on three, decoding on one.
+        var switching = await Complete(new TorchEngineOptions { Threads = 3, SmallForwardTokens = 4 });
+        for (int r = 0; r < Requests.Length; r++) CompletionAssert.Same(oneThread[r], switching[r]);
+    }
+
+    [Fact]
+    public async Task TheEngineLeavesOtherThreadsCountsAlone()
+    {
+        int callers = IntraOpThreads.ForCurrentThread;
+        await Complete(new TorchEngineOptions { Threads = 3, SmallForwardTokens = 0 });
+        Assert.Equal(callers, IntraOpThreads.ForCurrentThread);
+        int fresh = 0;
+        var thread = new Thread(() => fresh = IntraOpThreads.ForCurrentThread);
+        thread.Start();
+        thread.Join();
+        Assert.NotEqual(3, fresh);
+    }
+
+    [Fact]
+    public void BadThreadSettingsAreRefused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => checkpoint.Engine(new TorchEngineOptions { Threads = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => checkpoint.Engine(new TorchEngineOptions { SmallForwardTokens = -1 }));
+    }
+}
