@@ -29,6 +29,11 @@ public sealed class GenerationRun : IDisposable
 
     public ILanguageModel Model { get; }
 
+    /// <summary>The model id for logs, with the in-process engine's dtype where it is not fp32.</summary>
+    public string ModelLabel => Model is Models.Generation.TorchEngine { Dtype: var dtype } engine && dtype != TorchSharp.torch.ScalarType.Float32
+        ? $"{engine.ModelId} ({Models.TorchRuntime.DtypeName(dtype)})"
+        : Model.ModelId;
+
     public ISearchAlgorithm Search { get; }
 
     public GenerationPipeline Pipeline { get; }
@@ -52,7 +57,7 @@ public sealed class GenerationRun : IDisposable
         options.Validate();
         var writerOptions = store.ToWriterOptions(shard.WriterId);
         var inFlight = new ProblemsInFlight();
-        var model = ModelBackends.Create(generate.Model, device, () => inFlight.Problems, generate.Server);
+        var model = ModelBackends.Create(generate.Model, device, () => inFlight.Problems, generate.Server, generate.Dtype);
         Models.Scoring.IStepScoringModel? verifierEngine = null;
         try
         {

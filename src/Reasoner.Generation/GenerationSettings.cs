@@ -26,6 +26,12 @@ public sealed record GenerateSettings
     /// <summary>The backend (see <see cref="ModelBackends"/>): builtin, a model folder, a .gguf file, http(s)://HOST:PORT, reference[:MISTAKE_RATE[:LATENCY_MS]].</summary>
     public string Model { get; set; } = LanguageModelFactory.Builtin;
 
+    /// <summary>
+    /// The in-process engine's weight dtype: fp32 (the checkpoint's numbers) or bf16 (faster on a GPU or a CPU with bf16
+    /// instructions; samples can differ from fp32's by rounding). Other backends choose their own.
+    /// </summary>
+    public string Dtype { get; set; } = "fp32";
+
     /// <summary>Search workers; all share one model, so an HTTP backend gets this many searches' requests in flight.</summary>
     public int Workers { get; set; } = 2;
 

@@ -16,7 +16,9 @@ public static class LanguageModelFactory
 
     /// <param name="device">Where the in-process engine runs (CPU when null); llama.cpp and servers choose their own.</param>
     /// <param name="serverOptions">The client's options for a server spec, given its address and model name; the defaults when null.</param>
-    public static ILanguageModel Create(string spec, Device? device = null, Func<Uri, string?, OpenAiCompletionsOptions>? serverOptions = null)
+    /// <param name="dtype">The in-process engine's weight dtype (<see cref="TorchRuntime.ParseDtype"/>); other backends choose their own.</param>
+    public static ILanguageModel Create(string spec, Device? device = null, Func<Uri, string?, OpenAiCompletionsOptions>? serverOptions = null,
+        ScalarType dtype = ScalarType.Float32)
     {
         var at = spec.LastIndexOf("@http", StringComparison.OrdinalIgnoreCase);
         var (model, url) = at > 0 ? (spec[..at], spec[(at + 1)..]) : (null, spec);
@@ -24,7 +26,7 @@ public static class LanguageModelFactory
             return new OpenAiCompletionsClient(serverOptions?.Invoke(uri, model) ?? new OpenAiCompletionsOptions { BaseUrl = uri, Model = model });
         if (spec.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
             return File.Exists(spec) ? LlamaCppModel.Load(spec) : throw new FileNotFoundException($"GGUF file not found: {spec}", spec);
-        if (ModelFolder(spec) is { } folder) return TorchEngine.Load(folder, device);
+        if (ModelFolder(spec) is { } folder) return TorchEngine.Load(folder, device, dtype: dtype);
         throw new ArgumentException(
             $"no backend for '{spec}': expected {Builtin}, a model folder (config.json, *.safetensors, tokenizer.json), a .gguf file, " +
             "http(s)://HOST:PORT or MODEL@http(s)://HOST:PORT (an OpenAI-compatible server)");

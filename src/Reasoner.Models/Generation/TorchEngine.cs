@@ -74,9 +74,10 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     }
 
     /// <summary>Loads a Hugging Face model folder; the engine owns the model. The model id is the folder as given.</summary>
-    public static TorchEngine Load(string directory, Device? device = null, TorchEngineOptions? options = null)
+    /// <param name="dtype">The weights' dtype in memory (<see cref="TorchRuntime.ParseDtype"/>).</param>
+    public static TorchEngine Load(string directory, Device? device = null, TorchEngineOptions? options = null, ScalarType dtype = ScalarType.Float32)
     {
-        var checkpoint = CheckpointLoader.Load(directory, device);
+        var checkpoint = CheckpointLoader.Load(directory, device, dtype);
         return new TorchEngine(checkpoint.Model, checkpoint.Tokenizer, Path.TrimEndingDirectorySeparator(directory), options ?? new TorchEngineOptions(), ownsModel: true);
     }
 
@@ -85,6 +86,9 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     public ITextTokenizer Tokenizer { get; }
 
     public CausalLanguageModel Model => model;
+
+    /// <summary>The weights' dtype in memory (the model id names the folder only, so logs add this where it is not fp32).</summary>
+    public ScalarType Dtype => model.parameters().First().dtype;
 
     /// <summary>The checkpoint's <c>max_position_embeddings</c>.</summary>
     public int ContextLength => model.Config.MaxPositionEmbeddings;

@@ -103,7 +103,7 @@ sealed class GenerationBench(TorchEngine engine, string prompt, int k, long seed
         {
             using var scope = NewDisposeScope();
             var hidden = model.HiddenStates(tensor(ids.ToArray(), [1, ids.Count], device: device));
-            var logProbs = model.Logits(hidden[0, ids.Count - 1]).log_softmax(-1).cpu().data<float>().ToArray();
+            var logProbs = model.Logits(hidden[0, ids.Count - 1]).to(ScalarType.Float32).log_softmax(-1).cpu().data<float>().ToArray();
             ids.Add(sampler.Sample(logProbs.AsSpan(0, decodable), random));
         }
         return newTokens;

@@ -187,7 +187,8 @@ static class BenchCommand
         var k = new Option<int>("--k") { Description = "Siblings per request (the N of a search node's expansion).", DefaultValueFactory = _ => 8 };
         var seed = new Option<int>("--seed") { Description = "Sampling seed (and the random model's weights).", DefaultValueFactory = _ => context.Settings.Seed };
         var repeat = new Option<int>("--repeat") { Description = "Timed runs per variant, baseline and contender taking turns; the median counts.", DefaultValueFactory = _ => 5 };
-        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads. Default: libtorch's own (one per core)." };
+        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads of the engine's forwards past 64 tokens (smaller ones run on one). Default: libtorch's own (one per core)." };
+        var dtype = Dtype();
         var llamaCpp = new Option<bool>("--llama-cpp")
         {
             Description = "Also export the same weights to GGUF and time llama.cpp (LLamaSharp) on the same prompt tokens and lengths, 1 row and k rows.",
@@ -207,7 +208,7 @@ static class BenchCommand
             "Generation throughput: full recompute vs KV cache (1 row), and k siblings one request at a time vs one batched request " +
             "with prefix forking. Prints tokens/s, peak memory (rise of the process's resident set) and speed-ups.")
         {
-            model, random, promptTokens, newTokens, k, seed, repeat, threads, llamaCpp, profile, profileRows,
+            model, random, promptTokens, newTokens, k, seed, repeat, threads, dtype, llamaCpp, profile, profileRows,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -215,7 +216,7 @@ static class BenchCommand
             if (profiled != 1 && !parse.GetValue(profile)) throw new UserError("--profile-rows applies to --profile only");
             var device = TorchRuntime.ParseDevice(context.Settings.Device);
             if (parse.GetValue(threads) is { } threadCount) TorchSharp.torch.set_num_threads(threadCount > 0 ? threadCount : throw new UserError($"--threads must be positive, not {threadCount}"));
-            var (engineModel, tokenizer, modelId) = OpenModel(parse.GetValue(model), parse.GetValue(random), device, parse.GetValue(seed));
+            var (engineModel, tokenizer, modelId) = OpenModel(parse.GetValue(model), parse.GetValue(random), device, parse.GetValue(seed), TorchRuntime.ParseDtype(parse.GetValue(dtype)!));
             using (engineModel)
             {
                 // No prefix cache: every variant pays for its own prompts, and repeats do not get faster by reusing them.
@@ -298,7 +299,8 @@ static class BenchCommand
         var maxStepTokens = new Option<int?>("--max-step-tokens") { Description = "Token limit of one step (default 128)." };
         var oversampling = new Option<int?>("--oversampling") { Description = "Samples drawn per wanted step, keeping the first k distinct (default: as generate: the Generate settings', else the model folder's reasoner.json, else 1).", DefaultValueFactory = _ => context.Settings.Generate.Search.Oversampling };
         var seed = new Option<int>("--seed") { Description = "Seed of every search.", DefaultValueFactory = _ => context.Settings.Seed };
-        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads.", DefaultValueFactory = _ => 2 };
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads of the engine's forwards past 64 tokens (smaller ones run on one).", DefaultValueFactory = _ => 2 };
+        var dtype = Dtype();
         var yieldOnly = new Option<bool>("--yield-only") { Description = "Run only the generator's own configuration (forking and batching, 1 worker): the search yield on more problems in less time, no speed comparison." };
         var paths = new Option<string>("--paths") { Description = "Engine paths to time, comma-separated: unbatched (one row per call, no prefix cache), one-at-a-time (forking, one request at a time), batched (forking + batching across requests). The first timed is the baseline of the speed-up and same-trees columns.", DefaultValueFactory = _ => "unbatched,one-at-a-time,batched" };
         var profile = new Option<bool>("--profile") { Description = "Also record where each forward's time goes in every configuration (the engine's and the model's phases, every forward: prefills, decoding and scoring) and print milliseconds per forward by phase, side by side." };
@@ -311,7 +313,7 @@ static class BenchCommand
             "requests, each with 1 and more workers; then the share of problems whose tree holds a correct path against the model's greedy " +
             "accuracy on the same problems.")
         {
-            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads, yieldOnly, paths, profile, workers, verifier, plot,
+            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads, dtype, yieldOnly, paths, profile, workers, verifier, plot,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -340,7 +342,7 @@ static class BenchCommand
             var set = BuiltinTasks.TestSet(parse.GetValue(task)!).Take(count).ToArray();
             TorchSharp.torch.set_num_threads(threadCount);
 
-            var (engineModel, tokenizer, modelId) = OpenModel(parse.GetValue(model), random: false, TorchRuntime.ParseDevice(context.Settings.Device), 0);
+            var (engineModel, tokenizer, modelId) = OpenModel(parse.GetValue(model), random: false, TorchRuntime.ParseDevice(context.Settings.Device), 0, TorchRuntime.ParseDtype(parse.GetValue(dtype)!));
             var prompts = PromptFolder.Open(context.Settings);
             var (stepVerifier, verifierEngine) = parse.GetValue(verifier) is { } folder
                 ? SearchFactory.LoadVerifier(Models.Scoring.StepScoringModels.FullSpec(folder), prompts, context.Settings.Device)
@@ -353,7 +355,7 @@ static class BenchCommand
                     ? new[] { new SearchBenchCase(a, SearchBenchEngine.AcrossRequests, 1) }
                     : enginePaths.Distinct().Order().SelectMany(e => e == SearchBenchEngine.OneRowPerCall ? [new SearchBenchCase(a, e, 1)]
                         : workerCounts.Distinct().Select(w => new SearchBenchCase(a, e, w)))).ToArray();
-                context.Console.MarkupLineInterpolated($"model: {modelId} ({engineModel.ParameterCount() / 1e6:0.00}M parameters); {set.Length} problems of the {parse.GetValue(task)} test set; seed {parse.GetValue(seed)}; {TorchSharp.torch.get_num_threads()} libtorch threads; device {context.Settings.Device}");
+                context.Console.MarkupLineInterpolated($"model: {modelId} ({engineModel.ParameterCount() / 1e6:0.00}M parameters); {set.Length} problems of the {parse.GetValue(task)} test set; seed {parse.GetValue(seed)}; {TorchSharp.torch.get_num_threads()} libtorch threads; device {context.Settings.Device}; {parse.GetValue(dtype)} weights");
 
                 int greedy = 0;
                 var results = new List<SearchBenchResult>();
@@ -471,12 +473,22 @@ static class BenchCommand
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static (CausalLanguageModel Model, HfTokenizer Tokenizer, string Id) OpenModel(string? folder, bool random, TorchSharp.torch.Device device, int seed)
+    /// <summary>--dtype of bench generate and bench search: the engine's weights.</summary>
+    private static Option<string> Dtype()
+    {
+        var dtype = new Option<string>("--dtype") { Description = "Weight dtype of the engine: fp32, or bf16 (faster on a CPU with bf16 instructions such as AVX-512 BF16; samples can differ by rounding).", DefaultValueFactory = _ => "fp32", HelpName = "fp32|bf16" };
+        dtype.AcceptOnlyFromAmong("fp32", "bf16");
+        return dtype;
+    }
+
+    private static (CausalLanguageModel Model, HfTokenizer Tokenizer, string Id) OpenModel(string? folder, bool random, TorchSharp.torch.Device device, int seed,
+        TorchSharp.torch.ScalarType dtype = TorchSharp.torch.ScalarType.Float32)
     {
         if (random && folder is not null) throw new UserError("pass either --model or --random, not both");
         if (random)
         {
             var (model, tokenizer) = RandomModel.Create(device, seed);
+            TorchSharp.ModuleExtensionMethods.to(model, dtype);
             return (model, tokenizer, $"random-weights-{model.Config.NumHiddenLayers}x{model.Config.HiddenSize}");
         }
         if (folder is null)
@@ -485,14 +497,14 @@ static class BenchCommand
             catch (DirectoryNotFoundException) { throw new UserError($"no model: pass --model DIR, or --random for random weights ({BuiltinModel.RelativePath}/ does not exist yet)"); }
         }
         if (!File.Exists(Path.Combine(folder, "config.json"))) throw new UserError($"{folder} is not a model folder (no config.json)");
-        var checkpoint = CheckpointLoader.Load(folder, device);
+        var checkpoint = CheckpointLoader.Load(folder, device, dtype);
         return (checkpoint.Model, checkpoint.Tokenizer, Path.TrimEndingDirectorySeparator(folder));
     }
 
     private static void PrintSetup(IAnsiConsole console, TorchEngine engine, int promptTokens, int newTokens, int k, int repeats, string device)
     {
         var c = engine.Model.Config;
-        console.MarkupLineInterpolated($"model: {engine.ModelId} ({c.ModelType}, {c.NumHiddenLayers} layers, hidden {c.HiddenSize}, {c.NumAttentionHeads} heads / {c.NumKeyValueHeads} KV heads, vocabulary {c.VocabSize}, {engine.Model.ParameterCount() / 1e6:0.0}M parameters, fp32)");
+        console.MarkupLineInterpolated($"model: {engine.ModelId} ({c.ModelType}, {c.NumHiddenLayers} layers, hidden {c.HiddenSize}, {c.NumAttentionHeads} heads / {c.NumKeyValueHeads} KV heads, vocabulary {c.VocabSize}, {engine.Model.ParameterCount() / 1e6:0.0}M parameters, {TorchRuntime.DtypeName(engine.Dtype)})");
         console.MarkupLineInterpolated($"device: {device}, {TorchSharp.torch.get_num_threads()} threads; prompt {promptTokens} tokens; {newTokens} new tokens per row (EOS ignored); k = {k}; temperature 1; median of {repeats} runs after a warm-up");
     }
 

@@ -62,7 +62,7 @@ static class GenerateCommand
             run.Progress.AddInvalidLines(source.InvalidLines);
             run.Progress.SetExpected(source.Problems.Count(p => shard.Contains(p.Id)));
             logger.LogInformation("searching {Count} {Source} problems{Shard} with {Algorithm} on {Model}, {Workers} workers, into {Run}",
-                source.Problems.Count, source.Name, shard.IsAll ? "" : $" (shard {shard})", run.Search.Name, run.Model.ModelId, generate.Workers, runDirectory);
+                source.Problems.Count, source.Name, shard.IsAll ? "" : $" (shard {shard})", run.Search.Name, run.ModelLabel, generate.Workers, runDirectory);
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             using var signals = new StopSignals(stop);
@@ -81,7 +81,7 @@ static class GenerateCommand
         using var run = GenerationRun.Create(runDirectory, generate, context.Settings.Store, PromptFolder.Open(context.Settings), seed, context.Settings.Device, context.Loggers);
         await using var source = new RedisQueueSource(address, GenerationOptions.QueueOptions(generate, endWhenDrained: true), logger, run.Progress);
         logger.LogInformation("searching the problems of {Queue} with {Algorithm} on {Model}, {Workers} workers, into {Run}",
-            address, run.Search.Name, run.Model.ModelId, generate.Workers, runDirectory);
+            address, run.Search.Name, run.ModelLabel, generate.Workers, runDirectory);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         using var signals = new StopSignals(stop);
         return await RunAsync(context, run, [source], generate, stop, signals, logger);

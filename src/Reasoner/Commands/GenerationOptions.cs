@@ -13,6 +13,7 @@ sealed class GenerationOptions
 {
     private readonly Option<string> _algorithm;
     private readonly Option<string> _model;
+    private readonly Option<string> _dtype;
     private readonly Option<int> _workers;
     private readonly Option<string?> _shard;
     private readonly Option<int> _seed;
@@ -50,6 +51,8 @@ sealed class GenerationOptions
         _depthLimit = new Option<int?>("--depth-limit") { Description = "Most steps in a solution (default 12).", DefaultValueFactory = _ => s.DepthLimit };
         _temperature = new Option<double?>("--temperature") { Description = "Sampling temperature of steps (default 1.0).", DefaultValueFactory = _ => s.Temperature };
         _maxStepTokens = new Option<int?>("--max-step-tokens") { Description = "Token limit of one step (default 128).", DefaultValueFactory = _ => s.MaxStepTokens };
+        _dtype = new Option<string>("--dtype") { Description = "Weight dtype of the in-process engine (builtin or a model folder): fp32, or bf16 (faster on a GPU or a CPU with bf16 instructions such as AVX-512 BF16; samples can differ from fp32's by rounding). Other backends choose their own.", DefaultValueFactory = _ => g.Dtype, HelpName = "fp32|bf16" };
+        _dtype.AcceptOnlyFromAmong("fp32", "bf16");
         _oversampling = new Option<int?>("--oversampling") { Description = "Samples drawn per wanted step in one batched request; the first k distinct steps are kept (default: the model folder's reasoner.json, 4 for the built-in model, which repeats its favourite steps; else 1, MCTS-DPO's plain k samples).", DefaultValueFactory = _ => s.Oversampling };
         _prompt = new Option<string?>("--prompt") { Description = "Solve prompt: few-shot or bare (default: bare when the model folder's reasoner.json names solve-bare, as the built-in model's does; few-shot otherwise).", DefaultValueFactory = _ => s.SolvePrompt, HelpName = "few-shot|bare" };
         _prompt.AcceptOnlyFromAmong(Core.Prompts.SolvePromptStyles.FewShot, Core.Prompts.SolvePromptStyles.Bare);
@@ -58,7 +61,7 @@ sealed class GenerationOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _algorithm, _model, _workers, _shard, _seed, _grace, _claimAfter, _maxDeliveries, _iterations, _actions, _beamWidth, _rollouts, _depthLimit, _temperature, _maxStepTokens, _oversampling, _prompt, _verifier })
+        foreach (var option in new Option[] { _algorithm, _model, _dtype, _workers, _shard, _seed, _grace, _claimAfter, _maxDeliveries, _iterations, _actions, _beamWidth, _rollouts, _depthLimit, _temperature, _maxStepTokens, _oversampling, _prompt, _verifier })
             command.Add(option);
     }
 
@@ -67,6 +70,7 @@ sealed class GenerationOptions
     {
         Algorithm = parse.GetValue(_algorithm)!,
         Model = parse.GetValue(_model)!,
+        Dtype = parse.GetValue(_dtype)!,
         Workers = parse.GetValue(_workers),
         GracePeriodSeconds = parse.GetValue(_grace),
         ClaimAfterSeconds = parse.GetValue(_claimAfter),

@@ -55,7 +55,7 @@ static class ServeCommand
             var logger = context.Loggers.CreateLogger("Reasoner.Serve");
             await app.StartAsync(cancel);
             logger.LogInformation("serving /health, /status and the run viewer at {Url}/runs/; generating with {Algorithm} on {Model}, {Workers} workers, into {Run} from {Sources}",
-                app.Urls.First(), run.Search.Name, run.Model.ModelId, generate.Workers, runDirectory, string.Join(", ", state.Sources.Select(x => x.Name)));
+                app.Urls.First(), run.Search.Name, run.ModelLabel, generate.Workers, runDirectory, string.Join(", ", state.Sources.Select(x => x.Name)));
             await app.WaitForShutdownAsync(cancel);
             // A queue acknowledges the entries whose trees the last flush stored.
             foreach (var source in state.Sources.OfType<IAsyncDisposable>()) await source.DisposeAsync();

@@ -52,4 +52,28 @@ public class EngineThreadsTests(TinyCheckpoint checkpoint) : IClassFixture<TinyC
         Assert.Throws<ArgumentOutOfRangeException>(() => checkpoint.Engine(new TorchEngineOptions { Threads = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => checkpoint.Engine(new TorchEngineOptions { SmallForwardTokens = -1 }));
     }
+
+    [Fact]
+    public async Task ABf16EngineScoresCloseToFp32AndSamplesValidTokens()
+    {
+        using var fp32 = TorchEngine.Load(checkpoint.Path);
+        using var bf16 = TorchEngine.Load(checkpoint.Path, dtype: TorchSharp.torch.ScalarType.BFloat16);
+        Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, bf16.Dtype);
+        var exact = await fp32.ScoreAsync(TinyCheckpoint.Prompt, [" 12 + 35 = 47.", " 12 + 35 = 46."]);
+        var rounded = await bf16.ScoreAsync(TinyCheckpoint.Prompt, [" 12 + 35 = 47.", " 12 + 35 = 46."]);
+        for (int c = 0; c < exact.Count; c++)
+            for (int t = 0; t < exact[c].TokenLogProbs.Count; t++)
+                Assert.InRange(rounded[c].TokenLogProbs[t], exact[c].TokenLogProbs[t] - 0.1, exact[c].TokenLogProbs[t] + 0.1);
+        var completions = await bf16.CompleteAsync(Requests[0]);
+        Assert.Equal(4, completions.Count);
+        Assert.All(completions, c => Assert.True(c.TokenCount > 0));
+    }
+
+    [Fact]
+    public void AnUnknownDtypeIsRefusedByName()
+    {
+        Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, TorchRuntime.ParseDtype(" BF16"));
+        Assert.Equal(TorchSharp.torch.ScalarType.Float32, TorchRuntime.ParseDtype("float32"));
+        Assert.Contains("fp16", Assert.Throws<ArgumentException>(() => TorchRuntime.ParseDtype("fp16")).Message);
+    }
 }

@@ -99,7 +99,24 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.Equal("1", Assert.Single(ReadStore(Path.Combine(_runs, "engine-1")).Trees).Search.Settings["proposal.oversampling"]);
     }
 
+    [Fact]
+    public async Task Bf16WeightsSearchOnTheInProcessEngine()
+    {
+        using var checkpoint = new Generation.TinyCheckpoint();
+        var r = await CliRunner.Run(Config, "generate", "--model", checkpoint.Path, "--dtype", "bf16", "--problems", "2", "--workers", "2",
+            "--iterations", "1", "--max-step-tokens", "6", "--depth-limit", "2", "--out", "engine-bf16");
+
+        Assert.Equal(0, r.ExitCode);
+        var (trees, damage) = ReadStore(Path.Combine(_runs, "engine-bf16"));
+        Assert.Empty(damage);
+        Assert.Equal(2, trees.Count);
+        Assert.All(trees, t => Assert.True(t.Nodes.Count > 1));
+        // The tree keeps the folder as its model id: training finds the policy by it.
+        Assert.All(trees, t => Assert.Equal(Path.TrimEndingDirectorySeparator(checkpoint.Path), t.ModelId));
+    }
+
     [Theory]
+    [InlineData("--dtype", "fp16")]
     [InlineData("--shard", "2/2")]
     [InlineData("--model", "no-such-backend")]
     [InlineData("--algo", "beam", "--iterations", "3")]
