@@ -14,7 +14,7 @@ namespace Reasoner.Cli.Bench;
 /// beside it, labelled. Reasoner samples at temperature 1 and forks one prefill. Both sides count generated tokens
 /// over wall time with prefill included, and both report their fastest run; the ratio is against llama.cpp's best.
 /// llama.cpp runs at one thread and at one per core, and its faster count stands (Reasoner's engine picks its threads
-/// per forward, so the baseline gets its own best choice too).
+/// per forward, so the baseline gets its own best choice too), each in a process of its own (<see cref="LlamaCppRun.Measure"/>).
 /// </summary>
 static class LlamaCppComparison
 {
@@ -48,9 +48,9 @@ static class LlamaCppComparison
     }
 
     /// <summary>llama.cpp's faster run of one thread and of one thread per core.</summary>
-    private static (LlamaCppBenchResult Result, int Threads) Fastest(string gguf, IReadOnlyList<int> promptIds, int newTokens, int rows, int repeats, LlamaCppPrefill prefill) =>
+    private static (LlamaCppRun Result, int Threads) Fastest(string gguf, IReadOnlyList<int> promptIds, int newTokens, int rows, int repeats, LlamaCppPrefill prefill) =>
         new[] { 1, Environment.ProcessorCount }.Distinct()
-            .Select(threads => (Result: LlamaCppBench.MeasureTokensPerSecond(gguf, promptIds, newTokens, rows, new LlamaCppOptions { Threads = threads }, repeats, prefill), Threads: threads))
+            .Select(threads => (Result: LlamaCppRun.Measure(gguf, promptIds, newTokens, rows, threads, repeats, prefill), Threads: threads))
             .MaxBy(r => r.Result.TokensPerSecond);
 
     private static string Threads(int count) => count == 1 ? "1 thread" : $"{count} threads";

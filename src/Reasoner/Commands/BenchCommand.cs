@@ -10,6 +10,7 @@ using Reasoner.Models;
 using Reasoner.Models.Checkpoints;
 using Reasoner.Models.Generation;
 using Reasoner.Models.Tokenization;
+using Reasoner.Models.Backends;
 using Spectre.Console;
 
 namespace Reasoner.Cli.Commands;
@@ -21,7 +22,43 @@ namespace Reasoner.Cli.Commands;
 static class BenchCommand
 {
     public static Command Create(CliContext context) =>
-        new("bench", "Measure parts of the system.") { Generate(context), Search(context), Train(context), View(context), Serve(context), Store(context) };
+        new("bench", "Measure parts of the system.") { Generate(context), Search(context), Train(context), View(context), Serve(context), Store(context), LlamaCpp(context) };
+
+    /// <summary>
+    /// <c>bench llama-cpp</c>: llama.cpp alone on a GGUF file, greedy, as <c>bench generate</c>'s baseline runs it (in a
+    /// process of its own, so that libtorch's threads in the same process cannot slow it; <see cref="LlamaCppComparison"/>).
+    /// </summary>
+    private static Command LlamaCpp(CliContext context)
+    {
+        var gguf = new Argument<string>("gguf") { Description = "The GGUF file." };
+        var promptIds = new Option<string>("--prompt-ids") { Description = "The prompt's token ids, comma-separated.", Required = true };
+        var newTokens = new Option<int>("--new-tokens") { Description = "Tokens decoded per sequence (EOS ignored).", DefaultValueFactory = _ => 64 };
+        var rows = new Option<int>("--rows") { Description = "Sequences decoded together.", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "llama.cpp's threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var repeat = new Option<int>("--repeat") { Description = "Timed runs after a warm-up; the fastest counts.", DefaultValueFactory = _ => 5 };
+        var prefill = new Option<LlamaCppPrefill>("--prefill") { Description = "Shared: prefill once and copy the cache to every sequence (seq_cp); PerSequence: the prompt prefilled once per sequence.", DefaultValueFactory = _ => LlamaCppPrefill.Shared };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a line of text." };
+        var command = new Command("llama-cpp", "llama.cpp's greedy generation speed on a GGUF file with given prompt token ids: prefill, decode and tokens/s (bench generate's baseline).")
+        {
+            gguf, promptIds, newTokens, rows, threads, repeat, prefill, json,
+        };
+        command.SetAction(parse =>
+        {
+            var file = parse.GetValue(gguf)!;
+            if (!File.Exists(file)) throw new UserError($"GGUF file not found: {file}");
+            var ids = new List<int>();
+            foreach (var id in parse.GetValue(promptIds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                ids.Add(int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out int value) ? value : throw new UserError($"--prompt-ids: '{id}' is not a token id"));
+            if (ids.Count == 0) throw new UserError("--prompt-ids names no token");
+            var result = LlamaCppBench.MeasureTokensPerSecond(file, ids, Positive(parse, newTokens), Positive(parse, rows),
+                new Models.Backends.LlamaCppOptions { Threads = Positive(parse, threads) }, Positive(parse, repeat), parse.GetValue(prefill));
+            context.Output.WriteLine(parse.GetValue(json)
+                ? LlamaCppRun.FromResult(result).ToJson()
+                : $"prefill {result.Prefill.TotalMilliseconds:0.0} ms, decode {result.Decode.TotalMilliseconds / result.NewTokens:0.000} ms per step, {result.TokensPerSecond:0.0} tokens/s");
+            return 0;
+        });
+        return command;
+    }
 
     private static Command Store(CliContext context)
     {

@@ -9,7 +9,8 @@ public class BenchCommandTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
     {
         var r = await CliRunner.Run("bench", "generate", "--model", checkpoint.Path, "--prompt-tokens", "12", "--new-tokens", "3", "--k", "2", "--repeat", "1");
         Assert.True(r.ExitCode == 0, r.Err);
-        foreach (var expected in new[] { "full recompute (no KV cache)", "KV cache", "one by one (2 requests)", "batched, prefix forked (N=2)", "tokens/s", "×" })
+        foreach (var expected in new[] { "full recompute (no KV cache)", "KV cache", "one by one (2 requests)", "batched, prefix forked (N=2)", "tokens/s", "×",
+                     "llama.cpp tokens/s (prefill once, seq_cp)", "thread" })
             Assert.Contains(expected, r.Out);
     }
 
