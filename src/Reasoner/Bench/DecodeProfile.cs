@@ -112,12 +112,12 @@ static class DecodeProfile
         double flops = 2.0 * model.ParameterCount() + 4.0 * config.NumHiddenLayers * config.NumAttentionHeads * config.HeadDim * context;
         var device = model.parameters().First().device;
         double weightBytes = model.parameters().Sum(p => p.numel() * p.element_size());
-        // The peak and the bandwidth with the same threads, measured on this thread.
+        // The peak (in the weights' dtype) and the bandwidth with the same threads, measured on this thread.
         int before = IntraOpThreads.ForCurrentThread;
         IntraOpThreads.SetForCurrentThread(threads);
         try
         {
-            return new DecodeProfileResult(threads, rows, steps, perForward, TrainingFlops.MeasureMatmulPeak(device), rows * flops, MeasureCopyBandwidth(device), weightBytes);
+            return new DecodeProfileResult(threads, rows, steps, perForward, TrainingFlops.MeasureMatmulPeak(device, dtype: model.parameters().First().dtype), rows * flops, MeasureCopyBandwidth(device), weightBytes);
         }
         finally
         {

@@ -234,7 +234,7 @@ static class BenchCommand
         var profile = new Option<bool>("--profile")
         {
             Description = "Instead of the comparisons: profile decoding by phase (milliseconds per forward, with 1 thread and with --threads or " +
-                "libtorch's default), beside the time the forward's arithmetic takes at an fp32 matmul peak and its weights take to read at a copy bandwidth, both measured with the same threads.",
+                "libtorch's default), beside the time the forward's arithmetic takes at a matmul peak in the weights' dtype and its weights take to read at a copy bandwidth, both measured with the same threads.",
         };
         var profileRows = new Option<int>("--profile-rows")
         {
