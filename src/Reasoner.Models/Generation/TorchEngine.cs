@@ -57,7 +57,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     {
         if (options.PrefixCacheTokens < 0) throw new ArgumentOutOfRangeException(nameof(options), "PrefixCacheTokens must be >= 0");
         if (options.Threads < 1) throw new ArgumentOutOfRangeException(nameof(options), $"Threads must be at least 1, not {options.Threads}");
-        if (options.SmallForwardTokens < 0) throw new ArgumentOutOfRangeException(nameof(options), "SmallForwardTokens must be >= 0");
+        if (options.SmallForwardTokens < 0) throw new ArgumentOutOfRangeException(nameof(options), $"SmallForwardTokens must be at least 0, not {options.SmallForwardTokens}");
         this.model = model;
         this.ownsModel = ownsModel;
         Tokenizer = tokenizer;
@@ -68,8 +68,8 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         vocabulary = model.Config.VocabSize;
         decodableVocabulary = Math.Min(vocabulary, tokenizer.VocabSize);
         batchAcrossRequests = options.BatchAcrossRequests;
-        threads = options.Threads;
-        smallForwardTokens = options.SmallForwardTokens;
+        threads = options.Threads ?? IntraOpThreads.EngineThreads;
+        smallForwardTokens = options.SmallForwardTokens ?? (IntraOpThreads.EngineThreads is null ? 64 : 16);
         sharedRow = new SharedRow(GroupedKvCache.For(model));
     }
 

@@ -17,18 +17,20 @@ public sealed record TorchEngineOptions
 
     /// <summary>
     /// Intra-op threads of the forwards that feed more than <see cref="SmallForwardTokens"/> tokens (prefills, scored
-    /// continuations); null: the process default libtorch gives the engine's thread. Set on the engine's own thread
-    /// only (<see cref="IntraOpThreads"/>), so other threads keep theirs.
+    /// continuations); null: <see cref="IntraOpThreads.EngineThreads"/> while a command has reserved the cores for its
+    /// engines, else the process default libtorch gives the engine's thread. Set on the engine's own thread only
+    /// (<see cref="IntraOpThreads"/>), so other threads keep theirs.
     /// </summary>
     public int? Threads { get; init; }
 
     /// <summary>
     /// Forwards feeding at most this many tokens — decoding steps of a few rows — run on one thread; 0: every forward on
-    /// <see cref="Threads"/>. Splitting a forward that small across threads costs more in hand-offs than it gains: each of
-    /// its ~200 libtorch calls wakes the other threads and waits for them, and with other threads of the process (search
-    /// workers, another engine's team) on the same cores the waits grow (README, <c>bench generate</c>).
+    /// <see cref="Threads"/>. Each of a forward's ~200 libtorch calls hands work to the other threads and waits for them,
+    /// which a forward that small does not repay. Null: 16 while the cores are reserved for the engines
+    /// (<see cref="IntraOpThreads.ReserveForEngines"/>: the hand-offs are cheap, and 16 beat 64 in <c>bench search</c>), else
+    /// 64 (other threads' teams make every hand-off a wake-up, and one thread won up to about 64 tokens; README).
     /// </summary>
-    public int SmallForwardTokens { get; init; } = 64;
+    public int? SmallForwardTokens { get; init; }
 
     /// <summary>Keep generating past the end-of-sequence token until the token limit (benchmarks; vLLM's ignore_eos).</summary>
     public bool IgnoreEndOfSequence { get; init; }

@@ -112,17 +112,9 @@ static class DecodeProfile
         double flops = 2.0 * model.ParameterCount() + 4.0 * config.NumHiddenLayers * config.NumAttentionHeads * config.HeadDim * context;
         var device = model.parameters().First().device;
         double weightBytes = model.parameters().Sum(p => p.numel() * p.element_size());
-        // The peak (in the weights' dtype) and the bandwidth with the same threads, measured on this thread.
-        int before = IntraOpThreads.ForCurrentThread;
-        IntraOpThreads.SetForCurrentThread(threads);
-        try
-        {
-            return new DecodeProfileResult(threads, rows, steps, perForward, TrainingFlops.MeasureMatmulPeak(device, dtype: model.parameters().First().dtype), rows * flops, MeasureCopyBandwidth(device), weightBytes);
-        }
-        finally
-        {
-            IntraOpThreads.SetForCurrentThread(before);
-        }
+        // The peak (in the weights' dtype) and the bandwidth with the same threads, on a thread whose team ends with it.
+        var (peak, bandwidth) = await DedicatedThread.Run(() => (TrainingFlops.MeasureMatmulPeak(device, dtype: model.parameters().First().dtype), MeasureCopyBandwidth(device)), threads);
+        return new DecodeProfileResult(threads, rows, steps, perForward, peak, rows * flops, bandwidth, weightBytes);
     }
 
     /// <summary>Bytes per second read and written by the fastest of a few copies of a 256 MiB tensor (far past any cache).</summary>

@@ -90,7 +90,7 @@ sealed class GenerationBench(TorchEngine engine, string prompt, int k, long seed
         (await engine.CompleteAsync(Request(k, newTokens, seed))).Sum(c => c.TokenCount);
 
     /// <summary>Generation as it is done without a cache: the whole sequence runs through the model for every token.</summary>
-    private Task<int> FullRecompute(int newTokens) => Task.Run(() =>
+    private Task<int> FullRecompute(int newTokens) => DedicatedThread.Run(() =>
     {
         var model = engine.Model;
         var device = model.parameters().First().device;

@@ -50,6 +50,7 @@ static class ServeModelCommand
             var scorerSpec = parse.GetValue(scorer);
             // A verifier has no language-model head: named as the model, it is the scorer, and nothing generates.
             if (parse.GetResult(scorer) is null && Directory.Exists(spec) && ScorerEngine.IsScorerFolder(spec)) (spec, scorerSpec) = ("", spec);
+            using var cores = IntraOpThreads.ReserveForEngines(); // before the model loads (IntraOpThreads)
             using var backend = spec.Length > 0 ? LanguageModelFactory.Create(spec, device, dtype: TorchRuntime.ParseDtype(parse.GetValue(dtype)!)) : null;
             using var scoring = scorerSpec is null ? null : ScorerEngine.Load(scorerSpec, device);
             if (parse.GetValue(maxN) < 1 || parse.GetValue(maxQueued) < 1 || parse.GetValue(maxBody) < 1024)

@@ -36,3 +36,36 @@ public class IntraOpThreadsTests
     public void ACountBelowOneIsRefused() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => IntraOpThreads.SetForCurrentThread(0));
 }
+
+/// <summary>A reservation changes the process default: its test runs alone.</summary>
+[CollectionDefinition(nameof(ProcessThreadDefaultCollection), DisableParallelization = true)]
+public sealed class ProcessThreadDefaultCollection;
+
+[Collection(nameof(ProcessThreadDefaultCollection))]
+public class EngineReservationTests
+{
+    private static int OnFreshThread()
+    {
+        int count = 0;
+        var thread = new Thread(() => count = IntraOpThreads.ForCurrentThread);
+        thread.Start();
+        thread.Join();
+        return count;
+    }
+
+    [Fact]
+    public void AReservationGivesTheEnginesTheDefaultAndEveryOtherThreadOneUntilDisposed()
+    {
+        int before = OnFreshThread();
+        Assert.Null(IntraOpThreads.EngineThreads);
+        using (IntraOpThreads.ReserveForEngines())
+        {
+            Assert.Equal(before, IntraOpThreads.EngineThreads);
+            Assert.Equal(1, OnFreshThread());
+            using (IntraOpThreads.ReserveForEngines()) Assert.Equal(before, IntraOpThreads.EngineThreads); // nested: the outer one holds
+            Assert.Equal(1, OnFreshThread());
+        }
+        Assert.Null(IntraOpThreads.EngineThreads);
+        Assert.Equal(before, OnFreshThread());
+    }
+}
