@@ -224,7 +224,7 @@ static class BenchCommand
         var k = new Option<int>("--k") { Description = "Siblings per request (the N of a search node's expansion).", DefaultValueFactory = _ => 8 };
         var seed = new Option<int>("--seed") { Description = "Sampling seed (and the random model's weights).", DefaultValueFactory = _ => context.Settings.Seed };
         var repeat = new Option<int>("--repeat") { Description = "Timed runs per variant, baseline and contender taking turns; the median counts.", DefaultValueFactory = _ => 5 };
-        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads of the engine's forwards past 64 tokens (smaller ones run on one). Default: libtorch's own (one per core)." };
+        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads of the engine's forwards past 16 tokens (smaller ones, and every other thread, run on one). Default: libtorch's own (one per core)." };
         var dtype = Dtype();
         var llamaCpp = new Option<bool>("--llama-cpp")
         {
@@ -337,7 +337,7 @@ static class BenchCommand
         var maxStepTokens = new Option<int?>("--max-step-tokens") { Description = "Token limit of one step (default 128)." };
         var oversampling = new Option<int?>("--oversampling") { Description = "Samples drawn per wanted step, keeping the first k distinct (default: as generate: the Generate settings', else the model folder's reasoner.json, else 1).", DefaultValueFactory = _ => context.Settings.Generate.Search.Oversampling };
         var seed = new Option<int>("--seed") { Description = "Seed of every search.", DefaultValueFactory = _ => context.Settings.Seed };
-        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads of the engine's forwards past 64 tokens (smaller ones run on one).", DefaultValueFactory = _ => 2 };
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads of the engine's forwards past 16 tokens (smaller ones, and every other thread, run on one).", DefaultValueFactory = _ => 2 };
         var dtype = Dtype();
         var yieldOnly = new Option<bool>("--yield-only") { Description = "Run only the generator's own configuration (forking and batching, 1 worker): the search yield on more problems in less time, no speed comparison." };
         var paths = new Option<string>("--paths") { Description = "Engine paths to time, comma-separated: unbatched (one row per call, no prefix cache), one-at-a-time (forking, one request at a time), batched (forking + batching across requests). The first timed is the baseline of the speed-up and same-trees columns.", DefaultValueFactory = _ => "unbatched,one-at-a-time,batched" };
