@@ -34,15 +34,22 @@ public class EngineThreadsTests(TinyCheckpoint checkpoint) : IClassFixture<TinyC
     }
 
     [Fact]
-    public async Task TheEngineLeavesOtherThreadsCountsAlone()
+    public void TheEngineLeavesOtherThreadsCountsAlone()
     {
-        int callers = IntraOpThreads.ForCurrentThread;
-        await Complete(new TorchEngineOptions { Threads = 3, SmallForwardTokens = 0 });
-        Assert.Equal(callers, IntraOpThreads.ForCurrentThread);
-        int fresh = 0;
-        var thread = new Thread(() => fresh = IntraOpThreads.ForCurrentThread);
-        thread.Start();
-        thread.Join();
+        // On a thread of its own, waiting without await: the thread that asks is the thread that is checked.
+        int before = 0, after = 0, fresh = 0;
+        var caller = new Thread(() =>
+        {
+            before = IntraOpThreads.ForCurrentThread;
+            Complete(new TorchEngineOptions { Threads = 3, SmallForwardTokens = 0 }).GetAwaiter().GetResult();
+            after = IntraOpThreads.ForCurrentThread;
+            var other = new Thread(() => fresh = IntraOpThreads.ForCurrentThread);
+            other.Start();
+            other.Join();
+        });
+        caller.Start();
+        caller.Join();
+        Assert.Equal(before, after);
         Assert.NotEqual(3, fresh);
     }
 
