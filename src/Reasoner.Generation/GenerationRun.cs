@@ -14,13 +14,10 @@ public sealed class GenerationRun : IDisposable
 {
     private readonly ITreeSink _sink;
     private readonly IDisposable? _verifier;
-    private readonly IDisposable _cores;
 
-    private GenerationRun(string runDirectory, ILanguageModel model, ISearchAlgorithm search, ITreeSink sink, GenerationPipeline pipeline, IDisposable? verifier,
-        IDisposable cores)
+    private GenerationRun(string runDirectory, ILanguageModel model, ISearchAlgorithm search, ITreeSink sink, GenerationPipeline pipeline, IDisposable? verifier)
     {
         _verifier = verifier;
-        _cores = cores;
         RunDirectory = runDirectory;
         Model = model;
         Search = search;
@@ -60,15 +57,8 @@ public sealed class GenerationRun : IDisposable
         options.Validate();
         var writerOptions = store.ToWriterOptions(shard.WriterId);
         var inFlight = new ProblemsInFlight();
-        // Before the model loads: its loading thread must not keep a team of libtorch threads beside the engine's.
-        var cores = Models.IntraOpThreads.ReserveForEngines();
-        ILanguageModel model;
-        try { model = ModelBackends.Create(generate.Model, device, () => inFlight.Problems, generate.Server, generate.Dtype); }
-        catch
-        {
-            cores.Dispose();
-            throw;
-        }
+        // On a thread of its own: the loading thread must not keep a team of libtorch threads beside the engine's.
+        var model = Models.IntraOpThreads.OnThreadOfItsOwn(() => ModelBackends.Create(generate.Model, device, () => inFlight.Problems, generate.Server, generate.Dtype));
         Models.Scoring.IStepScoringModel? verifierEngine = null;
         try
         {
@@ -77,13 +67,12 @@ public sealed class GenerationRun : IDisposable
             var search = SearchFactory.Create(generate.Algorithm, model, prompts, seed, generate.Search, ModelBackends.ModelSettings(generate.Model), verifier);
             var sink = TreeStoreSink.Open(runDirectory, writerOptions, loggers.CreateLogger("Reasoner.Store"));
             var pipeline = new GenerationPipeline(search, sink, options, loggers.CreateLogger<GenerationPipeline>(), inFlight: inFlight);
-            return new GenerationRun(runDirectory, model, search, sink, pipeline, verifierEngine, cores);
+            return new GenerationRun(runDirectory, model, search, sink, pipeline, verifierEngine);
         }
         catch
         {
             verifierEngine?.Dispose();
             model.Dispose();
-            cores.Dispose();
             throw;
         }
     }
@@ -93,6 +82,5 @@ public sealed class GenerationRun : IDisposable
         _sink.Dispose();
         Model.Dispose();
         _verifier?.Dispose();
-        _cores.Dispose();
     }
 }

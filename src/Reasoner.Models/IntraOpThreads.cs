@@ -39,50 +39,36 @@ public static class IntraOpThreads
     /// <summary>The calling thread's intra-op threads.</summary>
     public static int ForCurrentThread => torch.get_num_threads();
 
-    private static readonly object ReservationGate = new();
-
     /// <summary>
-    /// While a reservation holds: the threads an engine's large forwards run on (the process default before it), the
-    /// default of <see cref="Generation.TorchEngineOptions.Threads"/>. Null otherwise.
+    /// Runs <paramref name="work"/> on a thread of its own with <paramref name="threads"/> intra-op threads, and waits
+    /// for it. libtorch runs parallel calls on an OpenMP team per OS thread, and a team outlives the call while its
+    /// thread lives; once the process holds more team threads than cores, libgomp makes idle ones sleep instead of spin,
+    /// and every parallel call of the engine's loop thread then waits for a wake-up. The thread that loaded the model is
+    /// enough for that on two cores (README, <c>bench generate</c>: a 256-token prefill on two threads took 19.3 ms
+    /// beside it, 12.1 ms without). So models that an engine serves load here, on one thread: the thread and anything it
+    /// started end with the load, and no thread's count or the process default changes.
     /// </summary>
-    public static int? EngineThreads { get; private set; }
-
-    /// <summary>
-    /// Gives the cores to the engines: the process default drops to one thread, so that the thread loading the model,
-    /// search workers and every other thread that touches libtorch run on one, and only an engine's loop thread (which
-    /// takes <see cref="EngineThreads"/> for its large forwards) keeps a team of several. libgomp makes idle team threads
-    /// sleep instead of spin once the process has more of them than cores, and a second team — the loading thread's —
-    /// is enough for that on two cores: every parallel call of the engine then waits for a wake-up (README, <c>bench
-    /// search</c>: 4 workers gave 1.4× the trees/min with the reservation). Commands that serve from an in-process engine
-    /// (generate, serve, serve-model, bench generate, bench search) hold one for their run; disposing it restores the
-    /// default on the calling thread and for threads that start libtorch work later.
-    /// </summary>
-    public static IDisposable ReserveForEngines()
+    public static T OnThreadOfItsOwn<T>(Func<T> work, int threads = 1)
     {
-        lock (ReservationGate)
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        T result = default!;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+        var thread = new Thread(() =>
         {
-            if (EngineThreads is not null) return new Reservation(null);
-            int previous = torch.get_num_threads();
-            EngineThreads = previous;
-            torch.set_num_threads(1);
-            return new Reservation(previous);
-        }
-    }
-
-    private sealed class Reservation(int? previous) : IDisposable
-    {
-        private bool disposed;
-
-        public void Dispose()
-        {
-            if (disposed || previous is not { } threads) return;
-            disposed = true;
-            lock (ReservationGate)
+            try
             {
-                torch.set_num_threads(threads);
-                EngineThreads = null;
+                SetForCurrentThread(threads);
+                result = work();
             }
-        }
+            catch (Exception error)
+            {
+                failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error);
+            }
+        }) { Name = "libtorch work" };
+        thread.Start();
+        thread.Join();
+        failure?.Throw();
+        return result;
     }
 
     // libtorch_cpu exports MKL's setter (MKL_Set_Num_Threads_Local takes its int by value; the lower-case names are

@@ -68,8 +68,8 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         vocabulary = model.Config.VocabSize;
         decodableVocabulary = Math.Min(vocabulary, tokenizer.VocabSize);
         batchAcrossRequests = options.BatchAcrossRequests;
-        threads = options.Threads ?? IntraOpThreads.EngineThreads;
-        smallForwardTokens = options.SmallForwardTokens ?? (IntraOpThreads.EngineThreads is null ? 64 : 16);
+        threads = options.Threads;
+        smallForwardTokens = options.SmallForwardTokens;
         sharedRow = new SharedRow(GroupedKvCache.For(model));
     }
 

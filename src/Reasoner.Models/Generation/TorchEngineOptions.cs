@@ -17,8 +17,7 @@ public sealed record TorchEngineOptions
 
     /// <summary>
     /// Intra-op threads of the forwards that feed more than <see cref="SmallForwardTokens"/> tokens (prefills, scored
-    /// continuations); null: <see cref="IntraOpThreads.EngineThreads"/> while a command has reserved the cores for its
-    /// engines, else the process default libtorch gives the engine's thread. Set on the engine's own thread only
+    /// continuations); null: the process default libtorch gives the engine's thread. Set on the engine's own thread only
     /// (<see cref="IntraOpThreads"/>), so other threads keep theirs.
     /// </summary>
     public int? Threads { get; init; }
@@ -26,11 +25,12 @@ public sealed record TorchEngineOptions
     /// <summary>
     /// Forwards feeding at most this many tokens — decoding steps of a few rows — run on one thread; 0: every forward on
     /// <see cref="Threads"/>. Each of a forward's ~200 libtorch calls hands work to the other threads and waits for them,
-    /// which a forward that small does not repay. Null: 16 while the cores are reserved for the engines
-    /// (<see cref="IntraOpThreads.ReserveForEngines"/>: the hand-offs are cheap, and 16 beat 64 in <c>bench search</c>), else
-    /// 64 (other threads' teams make every hand-off a wake-up, and one thread won up to about 64 tokens; README).
+    /// which a forward that small does not repay. 16 beat 64 in <c>bench search</c> with the engine's team alone in the
+    /// process (the model loaded on a thread of its own, <see cref="IntraOpThreads.OnThreadOfItsOwn"/>); where another
+    /// thread keeps a team (a trainer evaluating its model) every hand-off is a wake-up and one thread won up to about 64
+    /// tokens (README).
     /// </summary>
-    public int? SmallForwardTokens { get; init; }
+    public int SmallForwardTokens { get; init; } = 16;
 
     /// <summary>Keep generating past the end-of-sequence token until the token limit (benchmarks; vLLM's ignore_eos).</summary>
     public bool IgnoreEndOfSequence { get; init; }

@@ -113,7 +113,7 @@ static class DecodeProfile
         var device = model.parameters().First().device;
         double weightBytes = model.parameters().Sum(p => p.numel() * p.element_size());
         // The peak (in the weights' dtype) and the bandwidth with the same threads, on a thread whose team ends with it.
-        var (peak, bandwidth) = await DedicatedThread.Run(() => (TrainingFlops.MeasureMatmulPeak(device, dtype: model.parameters().First().dtype), MeasureCopyBandwidth(device)), threads);
+        var (peak, bandwidth) = await Task.Run(() => IntraOpThreads.OnThreadOfItsOwn(() => (TrainingFlops.MeasureMatmulPeak(device, dtype: model.parameters().First().dtype), MeasureCopyBandwidth(device)), threads));
         return new DecodeProfileResult(threads, rows, steps, perForward, peak, rows * flops, bandwidth, weightBytes);
     }
 

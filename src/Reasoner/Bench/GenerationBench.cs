@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Reasoner.Models;
 using Reasoner.Models.Backends;
 using Reasoner.Models.Generation;
 using static TorchSharp.torch;
@@ -89,8 +90,11 @@ sealed class GenerationBench(TorchEngine engine, string prompt, int k, long seed
     private async Task<int> Forked(int newTokens) =>
         (await engine.CompleteAsync(Request(k, newTokens, seed))).Sum(c => c.TokenCount);
 
-    /// <summary>Generation as it is done without a cache: the whole sequence runs through the model for every token.</summary>
-    private Task<int> FullRecompute(int newTokens) => DedicatedThread.Run(() =>
+    /// <summary>
+    /// Generation as it is done without a cache: the whole sequence runs through the model for every token. On a thread
+    /// of its own with the engine's threads, whose libtorch team ends with it (IntraOpThreads.OnThreadOfItsOwn).
+    /// </summary>
+    private Task<int> FullRecompute(int newTokens) => Task.Run(() => IntraOpThreads.OnThreadOfItsOwn(() =>
     {
         var model = engine.Model;
         var device = model.parameters().First().device;
@@ -107,5 +111,5 @@ sealed class GenerationBench(TorchEngine engine, string prompt, int k, long seed
             ids.Add(sampler.Sample(logProbs.AsSpan(0, decodable), random));
         }
         return newTokens;
-    });
+    }, threads: get_num_threads()));
 }

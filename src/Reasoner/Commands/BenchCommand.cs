@@ -253,8 +253,8 @@ static class BenchCommand
             if (profiled != 1 && !parse.GetValue(profile)) throw new UserError("--profile-rows applies to --profile only");
             var device = TorchRuntime.ParseDevice(context.Settings.Device);
             if (parse.GetValue(threads) is { } threadCount) TorchSharp.torch.set_num_threads(threadCount > 0 ? threadCount : throw new UserError($"--threads must be positive, not {threadCount}"));
-            using var cores = IntraOpThreads.ReserveForEngines(); // before the model loads (IntraOpThreads)
-            var (engineModel, tokenizer, modelId) = OpenModel(parse.GetValue(model), parse.GetValue(random), device, parse.GetValue(seed), TorchRuntime.ParseDtype(parse.GetValue(dtype)!));
+            // On a thread of its own, as generate loads its model (IntraOpThreads.OnThreadOfItsOwn).
+            var (engineModel, tokenizer, modelId) = IntraOpThreads.OnThreadOfItsOwn(() => OpenModel(parse.GetValue(model), parse.GetValue(random), device, parse.GetValue(seed), TorchRuntime.ParseDtype(parse.GetValue(dtype)!)));
             using (engineModel)
             {
                 // No prefix cache: every variant pays for its own prompts, and repeats do not get faster by reusing them.
@@ -265,7 +265,7 @@ static class BenchCommand
                 if (parse.GetValue(profile))
                 {
                     var profiles = new List<DecodeProfileResult>();
-                    foreach (var t in new[] { 1, IntraOpThreads.EngineThreads ?? TorchSharp.torch.get_num_threads() }.Distinct())
+                    foreach (var t in new[] { 1, TorchSharp.torch.get_num_threads() }.Distinct())
                         profiles.Add(await DecodeProfile.RunWithSkeletonAsync(engine, promptText, profiled, generated, repeats, t, parse.GetValue(seed)));
                     PrintProfile(context.Console, profiles);
                     return 0;
@@ -379,9 +379,9 @@ static class BenchCommand
             if (enginePaths.Count == 0) throw new UserError("--paths names no engine path");
             var set = BuiltinTasks.TestSet(parse.GetValue(task)!).Take(count).ToArray();
             TorchSharp.torch.set_num_threads(threadCount);
-            using var cores = IntraOpThreads.ReserveForEngines(); // before the model loads (IntraOpThreads)
 
-            var (engineModel, tokenizer, modelId) = OpenModel(parse.GetValue(model), random: false, TorchRuntime.ParseDevice(context.Settings.Device), 0, TorchRuntime.ParseDtype(parse.GetValue(dtype)!));
+            // On a thread of its own, as generate loads its model (IntraOpThreads.OnThreadOfItsOwn).
+            var (engineModel, tokenizer, modelId) = IntraOpThreads.OnThreadOfItsOwn(() => OpenModel(parse.GetValue(model), random: false, TorchRuntime.ParseDevice(context.Settings.Device), 0, TorchRuntime.ParseDtype(parse.GetValue(dtype)!)));
             var prompts = PromptFolder.Open(context.Settings);
             var (stepVerifier, verifierEngine) = parse.GetValue(verifier) is { } folder
                 ? SearchFactory.LoadVerifier(Models.Scoring.StepScoringModels.FullSpec(folder), prompts, context.Settings.Device)
@@ -394,7 +394,7 @@ static class BenchCommand
                     ? new[] { new SearchBenchCase(a, SearchBenchEngine.AcrossRequests, 1) }
                     : enginePaths.Distinct().Order().SelectMany(e => e == SearchBenchEngine.OneRowPerCall ? [new SearchBenchCase(a, e, 1)]
                         : workerCounts.Distinct().Select(w => new SearchBenchCase(a, e, w)))).ToArray();
-                context.Console.MarkupLineInterpolated($"model: {modelId} ({engineModel.ParameterCount() / 1e6:0.00}M parameters); {set.Length} problems of the {parse.GetValue(task)} test set; seed {parse.GetValue(seed)}; the engine's large forwards on {IntraOpThreads.EngineThreads} libtorch threads, every other thread on 1; device {context.Settings.Device}; {parse.GetValue(dtype)} weights");
+                context.Console.MarkupLineInterpolated($"model: {modelId} ({engineModel.ParameterCount() / 1e6:0.00}M parameters); {set.Length} problems of the {parse.GetValue(task)} test set; seed {parse.GetValue(seed)}; {TorchSharp.torch.get_num_threads()} libtorch threads for the engine's forwards past 16 tokens; device {context.Settings.Device}; {parse.GetValue(dtype)} weights");
 
                 int greedy = 0;
                 var results = new List<SearchBenchResult>();
@@ -544,7 +544,7 @@ static class BenchCommand
     {
         var c = engine.Model.Config;
         console.MarkupLineInterpolated($"model: {engine.ModelId} ({c.ModelType}, {c.NumHiddenLayers} layers, hidden {c.HiddenSize}, {c.NumAttentionHeads} heads / {c.NumKeyValueHeads} KV heads, vocabulary {c.VocabSize}, {engine.Model.ParameterCount() / 1e6:0.0}M parameters, {TorchRuntime.DtypeName(engine.Dtype)})");
-        console.MarkupLineInterpolated($"device: {device}, the engine's large forwards on {IntraOpThreads.EngineThreads} threads, every other thread on 1; prompt {promptTokens} tokens; {newTokens} new tokens per row (EOS ignored); k = {k}; temperature 1; median of {repeats} runs after a warm-up");
+        console.MarkupLineInterpolated($"device: {device}, {TorchSharp.torch.get_num_threads()} threads for the engine's forwards past 16 tokens; prompt {promptTokens} tokens; {newTokens} new tokens per row (EOS ignored); k = {k}; temperature 1; median of {repeats} runs after a warm-up");
     }
 
     private static string[] Row(string comparison, string variant, BenchResult result, string speedUp) =>

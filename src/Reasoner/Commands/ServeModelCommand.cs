@@ -50,8 +50,8 @@ static class ServeModelCommand
             var scorerSpec = parse.GetValue(scorer);
             // A verifier has no language-model head: named as the model, it is the scorer, and nothing generates.
             if (parse.GetResult(scorer) is null && Directory.Exists(spec) && ScorerEngine.IsScorerFolder(spec)) (spec, scorerSpec) = ("", spec);
-            using var cores = IntraOpThreads.ReserveForEngines(); // before the model loads (IntraOpThreads)
-            using var backend = spec.Length > 0 ? LanguageModelFactory.Create(spec, device, dtype: TorchRuntime.ParseDtype(parse.GetValue(dtype)!)) : null;
+            // On a thread of its own: the loading thread must not keep a team of libtorch threads beside the engine's.
+            using var backend = spec.Length > 0 ? IntraOpThreads.OnThreadOfItsOwn(() => LanguageModelFactory.Create(spec, device, dtype: TorchRuntime.ParseDtype(parse.GetValue(dtype)!))) : null;
             using var scoring = scorerSpec is null ? null : ScorerEngine.Load(scorerSpec, device);
             if (parse.GetValue(maxN) < 1 || parse.GetValue(maxQueued) < 1 || parse.GetValue(maxBody) < 1024)
                 throw new UserError("--max-n and --max-queued must be at least 1, --max-body-bytes at least 1024");

@@ -37,35 +37,20 @@ public class IntraOpThreadsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => IntraOpThreads.SetForCurrentThread(0));
 }
 
-/// <summary>A reservation changes the process default: its test runs alone.</summary>
-[CollectionDefinition(nameof(ProcessThreadDefaultCollection), DisableParallelization = true)]
-public sealed class ProcessThreadDefaultCollection;
-
-[Collection(nameof(ProcessThreadDefaultCollection))]
-public class EngineReservationTests
+public class OnThreadOfItsOwnTests
 {
-    private static int OnFreshThread()
+    [Fact]
+    public void WorkRunsOnAnotherThreadWithTheCountAskedAndTheCallerKeepsItsOwn()
     {
-        int count = 0;
-        var thread = new Thread(() => count = IntraOpThreads.ForCurrentThread);
-        thread.Start();
-        thread.Join();
-        return count;
+        int caller = IntraOpThreads.ForCurrentThread;
+        var (thread, count) = IntraOpThreads.OnThreadOfItsOwn(() => (Environment.CurrentManagedThreadId, IntraOpThreads.ForCurrentThread), threads: 3);
+        Assert.NotEqual(Environment.CurrentManagedThreadId, thread);
+        Assert.Equal(3, count);
+        Assert.Equal(caller, IntraOpThreads.ForCurrentThread);
+        Assert.Equal(1, IntraOpThreads.OnThreadOfItsOwn(() => IntraOpThreads.ForCurrentThread));
     }
 
     [Fact]
-    public void AReservationGivesTheEnginesTheDefaultAndEveryOtherThreadOneUntilDisposed()
-    {
-        int before = OnFreshThread();
-        Assert.Null(IntraOpThreads.EngineThreads);
-        using (IntraOpThreads.ReserveForEngines())
-        {
-            Assert.Equal(before, IntraOpThreads.EngineThreads);
-            Assert.Equal(1, OnFreshThread());
-            using (IntraOpThreads.ReserveForEngines()) Assert.Equal(before, IntraOpThreads.EngineThreads); // nested: the outer one holds
-            Assert.Equal(1, OnFreshThread());
-        }
-        Assert.Null(IntraOpThreads.EngineThreads);
-        Assert.Equal(before, OnFreshThread());
-    }
+    public void AFailureReachesTheCallerAsItself() =>
+        Assert.Equal("no model", Assert.Throws<DirectoryNotFoundException>(() => IntraOpThreads.OnThreadOfItsOwn<int>(() => throw new DirectoryNotFoundException("no model"))).Message);
 }
