@@ -100,6 +100,9 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
     /// <summary>Record where each forward's time goes (<see cref="StepProfiler"/>, every forward).</summary>
     public bool Profile { get; init; }
 
+    /// <summary>The engines' <see cref="TorchEngineOptions.SmallForwardTokens"/>.</summary>
+    public int SmallForwardTokens { get; init; } = new TorchEngineOptions().SmallForwardTokens;
+
     /// <summary>Greedy accuracy on the problems, with the prompt the search starts from (the baseline search must beat).</summary>
     public async Task<int> GreedyCorrectAsync(int maxTokens, Action<int> progress, CancellationToken cancel)
     {
@@ -123,6 +126,7 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
         {
             PrefixCacheTokens = c.Engine == SearchBenchEngine.OneRowPerCall ? 0 : new TorchEngineOptions().PrefixCacheTokens,
             BatchAcrossRequests = c.Engine == SearchBenchEngine.AcrossRequests,
+            SmallForwardTokens = SmallForwardTokens,
         });
         ILanguageModel backend = c.Engine == SearchBenchEngine.OneRowPerCall ? new UnbatchedModel(engine) : engine;
         var search = SearchFactory.Create(c.Algorithm, backend, prompts, seed, overrides, modelSettings, Verifier);

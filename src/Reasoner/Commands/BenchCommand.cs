@@ -339,6 +339,7 @@ static class BenchCommand
         var seed = new Option<int>("--seed") { Description = "Seed of every search.", DefaultValueFactory = _ => context.Settings.Seed };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads of the engine's forwards past 16 tokens (smaller ones, and every other thread, run on one).", DefaultValueFactory = _ => 2 };
         var dtype = Dtype();
+        var smallForward = new Option<int>("--small-forward-tokens") { Description = "Forwards feeding at most this many tokens run on one thread (the engine's setting; 0: every forward on --threads).", DefaultValueFactory = _ => new TorchEngineOptions().SmallForwardTokens };
         var yieldOnly = new Option<bool>("--yield-only") { Description = "Run only the generator's own configuration (forking and batching, 1 worker): the search yield on more problems in less time, no speed comparison." };
         var paths = new Option<string>("--paths") { Description = "Engine paths to time, comma-separated: unbatched (one row per call, no prefix cache), one-at-a-time (forking, one request at a time), batched (forking + batching across requests). The first timed is the baseline of the speed-up and same-trees columns.", DefaultValueFactory = _ => "unbatched,one-at-a-time,batched" };
         var profile = new Option<bool>("--profile") { Description = "Also record where each forward's time goes in every configuration (the engine's and the model's phases, every forward: prefills, decoding and scoring) and print milliseconds per forward by phase, side by side." };
@@ -351,7 +352,7 @@ static class BenchCommand
             "requests, each with 1 and more workers; then the share of problems whose tree holds a correct path against the model's greedy " +
             "accuracy on the same problems.")
         {
-            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads, dtype, yieldOnly, paths, profile, workers, verifier, plot,
+            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads, dtype, smallForward, yieldOnly, paths, profile, workers, verifier, plot,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -389,12 +390,13 @@ static class BenchCommand
             using (verifierEngine)
             using (engineModel)
             {
-                var bench = new SearchBench(engineModel, tokenizer, modelId, prompts, set, overrides, ModelPromptSettings.Load(modelId), parse.GetValue(seed)) { Verifier = stepVerifier, Profile = parse.GetValue(profile) };
+                var bench = new SearchBench(engineModel, tokenizer, modelId, prompts, set, overrides, ModelPromptSettings.Load(modelId), parse.GetValue(seed)) { Verifier = stepVerifier, Profile = parse.GetValue(profile),
+                    SmallForwardTokens = parse.GetValue(smallForward) >= 0 ? parse.GetValue(smallForward) : throw new UserError($"--small-forward-tokens must be at least 0, not {parse.GetValue(smallForward)}") };
                 var cases = algos.SelectMany(a => parse.GetValue(yieldOnly)
                     ? new[] { new SearchBenchCase(a, SearchBenchEngine.AcrossRequests, 1) }
                     : enginePaths.Distinct().Order().SelectMany(e => e == SearchBenchEngine.OneRowPerCall ? [new SearchBenchCase(a, e, 1)]
                         : workerCounts.Distinct().Select(w => new SearchBenchCase(a, e, w)))).ToArray();
-                context.Console.MarkupLineInterpolated($"model: {modelId} ({engineModel.ParameterCount() / 1e6:0.00}M parameters); {set.Length} problems of the {parse.GetValue(task)} test set; seed {parse.GetValue(seed)}; {TorchSharp.torch.get_num_threads()} libtorch threads for the engine's forwards past 16 tokens; device {context.Settings.Device}; {parse.GetValue(dtype)} weights");
+                context.Console.MarkupLineInterpolated($"model: {modelId} ({engineModel.ParameterCount() / 1e6:0.00}M parameters); {set.Length} problems of the {parse.GetValue(task)} test set; seed {parse.GetValue(seed)}; {TorchSharp.torch.get_num_threads()} libtorch threads for the engine's forwards past {parse.GetValue(smallForward)} tokens; device {context.Settings.Device}; {parse.GetValue(dtype)} weights");
 
                 int greedy = 0;
                 var results = new List<SearchBenchResult>();
@@ -544,7 +546,7 @@ static class BenchCommand
     {
         var c = engine.Model.Config;
         console.MarkupLineInterpolated($"model: {engine.ModelId} ({c.ModelType}, {c.NumHiddenLayers} layers, hidden {c.HiddenSize}, {c.NumAttentionHeads} heads / {c.NumKeyValueHeads} KV heads, vocabulary {c.VocabSize}, {engine.Model.ParameterCount() / 1e6:0.0}M parameters, {TorchRuntime.DtypeName(engine.Dtype)})");
-        console.MarkupLineInterpolated($"device: {device}, {TorchSharp.torch.get_num_threads()} threads for the engine's forwards past 16 tokens; prompt {promptTokens} tokens; {newTokens} new tokens per row (EOS ignored); k = {k}; temperature 1; median of {repeats} runs after a warm-up");
+        console.MarkupLineInterpolated($"device: {device}, {TorchSharp.torch.get_num_threads()} threads for the engine's forwards past {new TorchEngineOptions().SmallForwardTokens} tokens; prompt {promptTokens} tokens; {newTokens} new tokens per row (EOS ignored); k = {k}; temperature 1; median of {repeats} runs after a warm-up");
     }
 
     private static string[] Row(string comparison, string variant, BenchResult result, string speedUp) =>

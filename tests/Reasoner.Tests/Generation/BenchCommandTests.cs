@@ -32,6 +32,14 @@ public class BenchCommandTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
     }
 
     [Fact]
+    public async Task SearchRefusesANegativeSmallForwardThreshold()
+    {
+        var r = await CliRunner.Run("bench", "search", "--model", checkpoint.Path, "--problems", "1", "--small-forward-tokens", "-1");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("--small-forward-tokens must be at least 0", r.Err);
+    }
+
+    [Fact]
     public async Task StoreWritesAndReadsTypicalTreesEachWay()
     {
         var r = await CliRunner.Run("bench", "store", "--trees", "20");
