@@ -44,8 +44,7 @@ public static class IntraOpThreads
     /// for it. libtorch runs parallel calls on an OpenMP team per OS thread, and a team outlives the call while its
     /// thread lives; once the process holds more team threads than cores, libgomp makes idle ones sleep instead of spin,
     /// and every parallel call of the engine's loop thread then waits for a wake-up. The thread that loaded the model is
-    /// enough for that on two cores (README, <c>bench generate</c>: a 256-token prefill on two threads took 19.3 ms
-    /// beside it, 12.1 ms without). So models that an engine serves load here, on one thread: the thread and anything it
+    /// enough for that on two cores (README, <c>bench search</c>'s builds side by side). So models that an engine serves load here, on one thread: the thread and anything it
     /// started end with the load, and no thread's count or the process default changes.
     /// </summary>
     public static T OnThreadOfItsOwn<T>(Func<T> work, int threads = 1)

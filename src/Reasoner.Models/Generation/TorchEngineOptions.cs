@@ -25,10 +25,9 @@ public sealed record TorchEngineOptions
     /// <summary>
     /// Forwards feeding at most this many tokens — decoding steps of a few rows — run on one thread; 0: every forward on
     /// <see cref="Threads"/>. Each of a forward's ~200 libtorch calls hands work to the other threads and waits for them,
-    /// which a forward that small does not repay. 16 beat 64 in <c>bench search</c> with the engine's team alone in the
-    /// process (the model loaded on a thread of its own, <see cref="IntraOpThreads.OnThreadOfItsOwn"/>); where another
-    /// thread keeps a team (a trainer evaluating its model) every hand-off is a wake-up and one thread won up to about 64
-    /// tokens (README).
+    /// which a forward that small does not repay (<c>bench search --small-forward-tokens</c> compares thresholds; README).
+    /// Where another thread keeps a libtorch team (a trainer evaluating its model) every hand-off is a wake-up; the model
+    /// an engine serves therefore loads on a thread of its own (<see cref="IntraOpThreads.OnThreadOfItsOwn"/>).
     /// </summary>
     public int SmallForwardTokens { get; init; } = 16;
 

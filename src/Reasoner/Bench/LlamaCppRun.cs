@@ -14,9 +14,9 @@ sealed record LlamaCppRun(double PrefillMilliseconds, double DecodeMilliseconds,
     public string ToJson() => JsonSerializer.Serialize(this);
 
     /// <summary>
-    /// Times llama.cpp in a child process (<c>bench llama-cpp</c>): in the benchmark's own process, after libtorch has
-    /// run, llama.cpp's two-thread one-row decode took 1.06 ms a step against 0.22 ms alone (a throwaway harness, README),
-    /// which would make the baseline look weaker than it is.
+    /// Times llama.cpp in a child process (<c>bench llama-cpp</c>): in the benchmark's own process, after libtorch had
+    /// run, llama.cpp's best one-row rate was 1,267 tokens/s against 2,145 in a process of its own (README), which made
+    /// the baseline look weaker than it is.
     /// </summary>
     public static LlamaCppRun Measure(string gguf, IReadOnlyList<int> promptIds, int newTokens, int rows, int threads, int repeats, LlamaCppPrefill prefill)
     {
