@@ -53,6 +53,32 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
         return new TrainingSequence([.. promptIds, .. tokenizer.Encode(rule.Value[cut..]), tokenizer.EosId], promptIds.Length);
     }
 
+    /// <summary>
+    /// A reverse look-up drill: the drill's prompt, then for each of the question's statements whose predicate no other
+    /// statement shares, in a random order, a line asking for its subject ("Which is not small? tumpus."). The forward
+    /// look-up after "Every C is" needs a key at the rule's words that knows the rule's subject C, two or three tokens
+    /// back, and its polarity; only a query that finds it and a key that holds it together lower the loss, so neither
+    /// half is rewarded alone. Asking for the subject from the predicate trains the key's half by itself: the answer is
+    /// found only by attending to the predicate's last word and reading the subject bound there. Null when no statement's
+    /// predicate is unique.
+    /// </summary>
+    public TrainingSequence? EncodeReverse(Problem problem, Random random, ITextTokenizer tokenizer)
+    {
+        var statements = Statement().Matches(problem.Question).Select(m => (Subject: m.Groups[2].Value, Predicate: m.Groups[3].Value)).ToArray();
+        var lines = statements.Where(s => statements.Count(o => o.Predicate == s.Predicate) == 1).Select(ReverseLine).ToArray();
+        if (lines.Length == 0) return null;
+        random.Shuffle(lines);
+        var promptIds = tokenizer.Encode(Prompt(problem));
+        return new TrainingSequence([.. promptIds, .. tokenizer.Encode(string.Join("\n", lines)), tokenizer.EosId], promptIds.Length);
+    }
+
+    /// <summary>"Every tumpus is not small." asked backwards: "Which is not small? tumpus."</summary>
+    public static string ReverseLine((string Subject, string Predicate) statement) => $"Which {statement.Predicate}? {statement.Subject}.";
+
     [GeneratedRegex(@"[^.?]+[.?]")]
     private static partial Regex SentenceRegex();
+
+    // "Every tumpus is not small." / "Fae is a jompus.": its subject and its predicate ("is not small").
+    [GeneratedRegex(@"(Every )?(\w+) (is(?: a| not)? \w+)\.")]
+    private static partial Regex Statement();
 }

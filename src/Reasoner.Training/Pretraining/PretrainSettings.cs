@@ -142,6 +142,12 @@ public sealed record PretrainSettings : TrainingSettings
     public double RuleClozeShare { get; init; }
 
     /// <summary>
+    /// Share of look-up drills that are reverse drills instead (<see cref="LookupDrills.EncodeReverse"/>): each statement's
+    /// subject asked from its predicate. 0 keeps every run's stream as it was.
+    /// </summary>
+    public double ReverseDrillShare { get; init; }
+
+    /// <summary>
     /// Loss weight of a rule cloze's few target tokens (<see cref="Batching.TrainingSequence.LossWeight"/>): at 1 the
     /// polarity tokens stay a small share of a batch's loss beside the solutions' and drills' copied text.
     /// </summary>
@@ -234,6 +240,7 @@ public sealed record PretrainSettings : TrainingSettings
         if (OwnStepProblems < 1 || OwnStepSamples < 1 || OwnStepHeldOut < 0)
             throw new ArgumentException($"the own-step pool needs problems and samples (got {OwnStepProblems} and {OwnStepSamples}) and a held-out count of 0 or more");
         if (!(RuleClozeWeight > 0) || !double.IsFinite(RuleClozeWeight)) throw new ArgumentException($"the rule cloze weight must be a positive number, got {RuleClozeWeight}");
+        if (ReverseDrillShare is < 0 or > 1) throw new ArgumentException($"the reverse drill share must be in [0, 1], got {ReverseDrillShare}");
         if (RuleClozeShare is < 0 or > 1) throw new ArgumentException($"the rule cloze share must be in [0, 1], got {RuleClozeShare}");
         if (LookupShare is < 0 or >= 1) throw new ArgumentException($"the look-up drill share must be in [0, 1), got {LookupShare}");
         if (!(RopeTheta > 1)) throw new ArgumentException($"the RoPE base must be above 1, got {RopeTheta}");

@@ -234,8 +234,10 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                     ? selfEval.Encode(own.Problem, own.Example, tokenizer)
                 : random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)
                 : LookupDrills.Applies(p) && random.NextDouble() < settings.LookupShare
-                    // The cloze is drawn only when asked for, so that runs without clozes keep their stream.
-                    ? (settings.RuleClozeShare > 0 && random.NextDouble() < settings.RuleClozeShare ? lookups.EncodeCloze(p, random, tokenizer) : null) is { } cloze
+                    // Clozes and reverse drills are drawn only when asked for, so that runs without them keep their stream.
+                    ? (settings.ReverseDrillShare > 0 && random.NextDouble() < settings.ReverseDrillShare ? lookups.EncodeReverse(p, random, tokenizer) : null) is { } reverse
+                        ? reverse
+                    : (settings.RuleClozeShare > 0 && random.NextDouble() < settings.RuleClozeShare ? lookups.EncodeCloze(p, random, tokenizer) : null) is { } cloze
                         ? cloze with { LossWeight = (float)settings.RuleClozeWeight }
                         : lookups.Encode(p, random, tokenizer)
                 : corpus.Encode(p, tokenizer) with { LossWeight = settings.SolutionWeightOf(p.Family) })

@@ -1,0 +1,38 @@
+using Reasoner.Core.Problems;
+using Reasoner.Core.Prompts;
+using Reasoner.Core.Tasks;
+using Reasoner.Models.Checkpoints;
+using Reasoner.Training.Pretraining;
+
+namespace Reasoner.Tests.Training;
+
+public class LookupDrillsTests
+{
+    private static readonly PromptLibrary Prompts = new(PromptLibrary.FindDefaultRoot());
+
+    [Fact]
+    public void AReverseDrillAsksEveryStatementWithAUniquePredicateForItsSubject()
+    {
+        var tokenizer = CheckpointLoader.LoadTokenizer(BuiltinModel.Locate());
+        var drills = new LookupDrills(Prompts.Get(PromptLibrary.LookupBare));
+        // "is a jompus" is the predicate of two statements (Sally's and Alex's): whose subject is asked is not unique.
+        var problem = new Problem("p", BuiltinTasks.Logic,
+            "Every jompus is not shy. Sally is a jompus. Every zumpus is not big. Alex is a jompus. Every jompus is big. Every zumpus is a lorpus. Is Sally big?",
+            "yes", AnswerKind.YesNo);
+
+        var drill = drills.EncodeReverse(problem, new Random(7), tokenizer)!;
+
+        var prompt = tokenizer.Decode(drill.Tokens[..drill.PromptLength]);
+        Assert.Equal(drills.Prompt(problem), prompt);
+        Assert.Equal(tokenizer.EosId, drill.Tokens[^1]);
+        var lines = tokenizer.Decode(drill.Tokens[drill.PromptLength..^1]).Split('\n');
+        Assert.Equal(["Which is a lorpus? zumpus.", "Which is big? jompus.", "Which is not big? zumpus.", "Which is not shy? jompus."], lines.Order());
+        // The order is the seed's: another seed shuffles the same lines, the same seed gives the same drill.
+        Assert.Equal(drill.Tokens, drills.EncodeReverse(problem, new Random(7), tokenizer)!.Tokens);
+        Assert.Equal(lines.Order(), Enumerable.Range(0, 8).SelectMany(s => tokenizer.Decode(drills.EncodeReverse(problem, new Random(s), tokenizer)!.Tokens[drill.PromptLength..^1]).Split('\n')).Distinct().Order());
+
+        // No statement with a predicate of its own: nothing to ask.
+        var twins = problem with { Question = "Sally is a jompus. Alex is a jompus. Is Sally big?" };
+        Assert.Null(drills.EncodeReverse(twins, new Random(7), tokenizer));
+    }
+}
