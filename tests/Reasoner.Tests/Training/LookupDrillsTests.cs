@@ -35,4 +35,20 @@ public class LookupDrillsTests
         var twins = problem with { Question = "Sally is a jompus. Alex is a jompus. Is Sally big?" };
         Assert.Null(drills.EncodeReverse(twins, new Random(7), tokenizer));
     }
+
+    [Fact]
+    public void DrillSharesOutsideZeroToOneAreRefused()
+    {
+        var settings = new PretrainSettings { OutputDirectory = "unused", Steps = 1, Tasks = TaskMix.Parse("logic") };
+        foreach (var share in new[] { 0.0, 0.5, 1.0 })
+        {
+            (settings with { ReverseDrillShare = share }).Validate();
+            (settings with { RuleClozeShare = share }).Validate();
+        }
+        foreach (var share in new[] { -0.1, 1.5 })
+        {
+            Assert.Throws<ArgumentException>(() => (settings with { ReverseDrillShare = share }).Validate());
+            Assert.Throws<ArgumentException>(() => (settings with { RuleClozeShare = share }).Validate());
+        }
+    }
 }
