@@ -64,16 +64,24 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
     /// </summary>
     public TrainingSequence? EncodeReverse(Problem problem, Random random, ITextTokenizer tokenizer)
     {
-        var statements = Statement().Matches(problem.Question).Select(m => (Subject: m.Groups[2].Value, Predicate: m.Groups[3].Value)).ToArray();
-        var lines = statements.Where(s => statements.Count(o => o.Predicate == s.Predicate) == 1).Select(ReverseLine).ToArray();
-        if (lines.Length == 0) return null;
-        random.Shuffle(lines);
+        var lines = ReverseLines(problem, random);
+        if (lines.Count == 0) return null;
         var promptIds = tokenizer.Encode(Prompt(problem));
-        return new TrainingSequence([.. promptIds, .. tokenizer.Encode(string.Join("\n", lines)), tokenizer.EosId], promptIds.Length);
+        return new TrainingSequence([.. promptIds, .. tokenizer.Encode(ReverseTarget(lines)), tokenizer.EosId], promptIds.Length);
     }
 
-    /// <summary>"Every tumpus is not small." asked backwards: "Which is not small? tumpus."</summary>
-    public static string ReverseLine((string Subject, string Predicate) statement) => $"Which {statement.Predicate}? {statement.Subject}.";
+    /// <summary>The reverse drill's statements (those whose predicate is unique in the question), in a random order.</summary>
+    public static IReadOnlyList<(string Subject, string Predicate)> ReverseLines(Problem problem, Random random)
+    {
+        var statements = Statement().Matches(problem.Question).Select(m => (Subject: m.Groups[2].Value, Predicate: m.Groups[3].Value)).ToArray();
+        var unique = statements.Where(s => statements.Count(o => o.Predicate == s.Predicate) == 1).ToArray();
+        random.Shuffle(unique);
+        return unique;
+    }
+
+    /// <summary>The lines of a reverse drill, one per statement: "Which is not small? tumpus."</summary>
+    public static string ReverseTarget(IEnumerable<(string Subject, string Predicate)> lines) =>
+        string.Join("\n", lines.Select(s => $"Which {s.Predicate}? {s.Subject}."));
 
     [GeneratedRegex(@"[^.?]+[.?]")]
     private static partial Regex SentenceRegex();

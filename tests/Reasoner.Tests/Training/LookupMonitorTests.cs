@@ -89,5 +89,15 @@ public class LookupMonitorTests
         Assert.InRange(right, 0, asked);
         // Right padding must not move a prediction: one row at a time gives the same count.
         Assert.Equal(right, LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills, batchRows: 1).Right);
+
+        // Reverse drills: every line of every problem's drill is asked once, sorted by what it asks, and batching moves nothing.
+        var reverse = LookupMonitor.ReverseAccuracy(model, tokenizer, problems, drills, batchRows: 5);
+        Assert.Equal(problems.Sum(p => LookupDrills.ReverseLines(p, new Random(0)).Count), reverse.Values.Sum(r => r.Asked));
+        Assert.Equal(problems.Sum(p => LookupDrills.ReverseLines(p, new Random(0)).Count(l => l.Predicate.StartsWith("is not "))), reverse[ReverseKind.Negated].Asked);
+        Assert.All(reverse.Values, r => Assert.InRange(r.Right, 0, r.Asked));
+        Assert.Equal(reverse, LookupMonitor.ReverseAccuracy(model, tokenizer, problems, drills, batchRows: 1));
+        // What is scored is the subject's tokens: they decode to the subject each line asks for, in the line's order.
+        var (sequence, subjects) = LookupMonitor.ReverseQuestions(problems[0], new Random(0), drills, tokenizer)!.Value;
+        Assert.Equal(LookupDrills.ReverseLines(problems[0], new Random(0)).Select(l => " " + l.Subject), subjects.Select(s => tokenizer.Decode([.. s.Positions.Select(p => sequence.Tokens[p])])));
     }
 }
