@@ -71,7 +71,9 @@ public sealed class ScorerEngine : IStepScoringModel
         CancellationToken cancel = default)
     {
         await gate.WaitAsync(cancel);
-        try { return await Task.Run(() => Score(prompt, candidates, delimiter), cancel); }
+        // On a thread of its own with one intra-op thread: a pool thread would keep a libtorch team of its own beside
+        // the generation engine's, and more team threads than cores make every team sleep between calls (IntraOpThreads).
+        try { return await Task.Run(() => IntraOpThreads.OnThreadOfItsOwn(() => Score(prompt, candidates, delimiter)), cancel); }
         finally { gate.Release(); }
     }
 

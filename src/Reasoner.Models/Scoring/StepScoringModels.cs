@@ -16,7 +16,8 @@ public static class StepScoringModels
             // Commands open their scorer once, before any work starts, on a thread with no synchronisation context.
             return ScoringClient.ConnectAsync(new OpenAiCompletionsOptions { BaseUrl = uri, Model = model }).GetAwaiter().GetResult();
         if (!Directory.Exists(spec)) throw new DirectoryNotFoundException($"scorer folder not found: {spec} (expected a train plv or train oreo output folder, or http(s)://HOST:PORT)");
-        return ScorerEngine.Load(spec, device);
+        // Loaded as the engine's policy is, so that the loading thread keeps no libtorch team (IntraOpThreads.OnThreadOfItsOwn).
+        return IntraOpThreads.OnThreadOfItsOwn(() => ScorerEngine.Load(spec, device));
     }
 
     /// <summary>A folder spec made absolute (recorded in reports and tree settings); a server spec as it is.</summary>

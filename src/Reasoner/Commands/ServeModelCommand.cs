@@ -52,7 +52,7 @@ static class ServeModelCommand
             if (parse.GetResult(scorer) is null && Directory.Exists(spec) && ScorerEngine.IsScorerFolder(spec)) (spec, scorerSpec) = ("", spec);
             // On a thread of its own: the loading thread must not keep a team of libtorch threads beside the engine's.
             using var backend = spec.Length > 0 ? IntraOpThreads.OnThreadOfItsOwn(() => LanguageModelFactory.Create(spec, device, dtype: TorchRuntime.ParseDtype(parse.GetValue(dtype)!))) : null;
-            using var scoring = scorerSpec is null ? null : ScorerEngine.Load(scorerSpec, device);
+            using var scoring = scorerSpec is null ? null : IntraOpThreads.OnThreadOfItsOwn(() => ScorerEngine.Load(scorerSpec, device));
             if (parse.GetValue(maxN) < 1 || parse.GetValue(maxQueued) < 1 || parse.GetValue(maxBody) < 1024)
                 throw new UserError("--max-n and --max-queued must be at least 1, --max-body-bytes at least 1024");
             var key = parse.GetValue(apiKey) ?? (Environment.GetEnvironmentVariable("REASONER_API_KEY") is { Length: > 0 } k ? k : null);
