@@ -62,26 +62,57 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
     /// found only by attending to the predicate's last word and reading the subject bound there. Null when no statement's
     /// predicate is unique.
     /// </summary>
-    public TrainingSequence? EncodeReverse(Problem problem, Random random, ITextTokenizer tokenizer)
+    public TrainingSequence? EncodeReverse(Problem problem, Random random, ITextTokenizer tokenizer) => EncodeLines(problem, ReverseLines(problem, random), tokenizer);
+
+    /// <summary>
+    /// A quiz drill: the drill's prompt, then each of the question's property rules asked as a yes/no question about its
+    /// subject and property, in a random order ("Is every tumpus small? no."). The forward look-up after "Every C is"
+    /// has to go from the subject to C's property rule and read its polarity; reverse drills teach the rule's words to
+    /// hold subject and polarity, and a quiz asks for the polarity by subject (and property, which a solution has to
+    /// fetch from the question's last sentence) — the query half, with its key half in place. Null when the question has
+    /// no property rule.
+    /// </summary>
+    public TrainingSequence? EncodeQuiz(Problem problem, Random random, ITextTokenizer tokenizer) => EncodeLines(problem, QuizLines(problem, random), tokenizer);
+
+    private TrainingSequence? EncodeLines(Problem problem, IReadOnlyList<AskedLine> lines, ITextTokenizer tokenizer)
     {
-        var lines = ReverseLines(problem, random);
         if (lines.Count == 0) return null;
         var promptIds = tokenizer.Encode(Prompt(problem));
-        return new TrainingSequence([.. promptIds, .. tokenizer.Encode(ReverseTarget(lines)), tokenizer.EosId], promptIds.Length);
+        return new TrainingSequence([.. promptIds, .. tokenizer.Encode(Target(lines)), tokenizer.EosId], promptIds.Length);
     }
 
-    /// <summary>The reverse drill's statements (those whose predicate is unique in the question), in a random order.</summary>
-    public static IReadOnlyList<(string Subject, string Predicate)> ReverseLines(Problem problem, Random random)
+    /// <summary>The reverse drill's lines: the statements whose predicate is unique in the question, asked for their subject, in a random order.</summary>
+    public static IReadOnlyList<AskedLine> ReverseLines(Problem problem, Random random)
     {
-        var statements = Statement().Matches(problem.Question).Select(m => (Subject: m.Groups[2].Value, Predicate: m.Groups[3].Value)).ToArray();
-        var unique = statements.Where(s => statements.Count(o => o.Predicate == s.Predicate) == 1).ToArray();
+        var statements = Statements(problem);
+        var unique = statements.Where(s => statements.Count(o => o.Predicate == s.Predicate) == 1)
+            .Select(s => new AskedLine($"Which {s.Predicate}?", s.Subject, KindOf(s.Predicate))).ToArray();
         random.Shuffle(unique);
         return unique;
     }
 
-    /// <summary>The lines of a reverse drill, one per statement: "Which is not small? tumpus."</summary>
-    public static string ReverseTarget(IEnumerable<(string Subject, string Predicate)> lines) =>
-        string.Join("\n", lines.Select(s => $"Which {s.Predicate}? {s.Subject}."));
+    /// <summary>The quiz drill's lines: each property rule asked as "Is every C P?", answered yes or no, in a random order.</summary>
+    public static IReadOnlyList<AskedLine> QuizLines(Problem problem, Random random)
+    {
+        var rules = Statements(problem).Where(s => s.Every && !s.Predicate.StartsWith("is a ", StringComparison.Ordinal))
+            .Select(s => KindOf(s.Predicate) == AskedKind.Negated
+                ? new AskedLine($"Is every {s.Subject} {s.Predicate["is not ".Length..]}?", "no", AskedKind.Negated)
+                : new AskedLine($"Is every {s.Subject} {s.Predicate["is ".Length..]}?", "yes", AskedKind.Property))
+            .ToArray();
+        random.Shuffle(rules);
+        return rules;
+    }
+
+    /// <summary>A drill's lines as its target text, one per line: "Which is not small? tumpus."</summary>
+    public static string Target(IEnumerable<AskedLine> lines) => string.Join("\n", lines.Select(l => $"{l.Ask} {l.Answer}."));
+
+    private static (bool Every, string Subject, string Predicate)[] Statements(Problem problem) =>
+        Statement().Matches(problem.Question).Select(m => (m.Groups[1].Success, m.Groups[2].Value, m.Groups[3].Value)).ToArray();
+
+    private static AskedKind KindOf(string predicate) =>
+        predicate.StartsWith("is not ", StringComparison.Ordinal) ? AskedKind.Negated
+        : predicate.StartsWith("is a ", StringComparison.Ordinal) ? AskedKind.Link
+        : AskedKind.Property;
 
     [GeneratedRegex(@"[^.?]+[.?]")]
     private static partial Regex SentenceRegex();
@@ -90,3 +121,9 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
     [GeneratedRegex(@"(Every )?(\w+) (is(?: a| not)? \w+)\.")]
     private static partial Regex Statement();
 }
+
+/// <summary>One line of a reverse or quiz drill: what it asks ("Which is not small?"), its answer ("tumpus"), and the kind of statement it is about.</summary>
+public readonly record struct AskedLine(string Ask, string Answer, AskedKind Kind);
+
+/// <summary>What a drill line is about: a negated property rule, a property rule, or a link or fact ("is a C").</summary>
+public enum AskedKind { Negated, Property, Link }

@@ -181,18 +181,19 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
     }
 
     /// <summary>
-    /// Teacher-forced accuracy on reverse drills (<see cref="LookupDrills.EncodeReverse"/>) of <paramref name="problems"/>,
-    /// by what the asked statement is: how often every token of the subject is the model's most likely one. It says
-    /// whether a rule's words have learnt to hold its subject (the key half of the forward look-up), apart from whether
-    /// a forward look-up finds them.
+    /// Teacher-forced accuracy on drills that ask and answer line by line (<see cref="LookupDrills.ReverseLines"/>,
+    /// <see cref="LookupDrills.QuizLines"/>) on <paramref name="problems"/>, by what each line is about: how often every
+    /// token of the answer is the model's most likely one. On reverse drills it says whether a rule's words have learnt
+    /// to hold its subject (the key half of the forward look-up); on quizzes, whether the polarity is found by subject
+    /// and property (the query half).
     /// </summary>
-    public static IReadOnlyDictionary<ReverseKind, (int Right, int Asked)> ReverseAccuracy(CausalLanguageModel model, ITextTokenizer tokenizer, IReadOnlyList<Problem> problems,
-        LookupDrills drills, int batchRows = 32)
+    public static IReadOnlyDictionary<AskedKind, (int Right, int Asked)> AnswerAccuracy(CausalLanguageModel model, ITextTokenizer tokenizer, IReadOnlyList<Problem> problems,
+        LookupDrills drills, Func<Problem, Random, IReadOnlyList<AskedLine>> lines, int batchRows = 32)
     {
         using var noGrad = no_grad();
         var device = model.parameters().First().device;
-        var asked = problems.Select((p, i) => ReverseQuestions(p, new Random(i), drills, tokenizer)).Where(q => q is not null).Select(q => q!.Value).ToList();
-        var counts = new Dictionary<ReverseKind, (int Right, int Asked)>();
+        var asked = problems.Select((p, i) => AskedAnswers(p, lines(p, new Random(i)), drills, tokenizer)).Where(q => q is not null).Select(q => q!.Value).ToList();
+        var counts = new Dictionary<AskedKind, (int Right, int Asked)>();
         foreach (var chunk in asked.Chunk(batchRows))
         {
             using var batch = TokenBatch.Collate([.. chunk.Select(c => c.Sequence)], tokenizer.EosId, device);
@@ -200,7 +201,7 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
             using var predicted = logits.argmax(-1).cpu();
             var best = predicted.data<long>().ToArray();
             for (int r = 0; r < chunk.Length; r++)
-                foreach (var (kind, positions) in chunk[r].Subjects)
+                foreach (var (kind, positions) in chunk[r].Answers)
                 {
                     bool right = positions.All(p => best[r * batch.Width + p - 1] == chunk[r].Sequence.Tokens[p]);
                     var c = counts.GetValueOrDefault(kind);
@@ -211,35 +212,29 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
     }
 
     /// <summary>
-    /// A problem's reverse drill as <see cref="ReverseAccuracy"/> asks it: the sequence, and for each line what it asks and
-    /// the positions of its subject's tokens. Null when the drill has no line or its text does not decode back.
+    /// A drill's lines as <see cref="AnswerAccuracy"/> asks them: the sequence, and for each line its kind and the
+    /// positions of its answer's tokens. Null when there is no line or the text does not decode back.
     /// </summary>
-    internal static (TrainingSequence Sequence, IReadOnlyList<(ReverseKind Kind, int[] Positions)> Subjects)? ReverseQuestions(Problem problem, Random random,
+    internal static (TrainingSequence Sequence, IReadOnlyList<(AskedKind Kind, int[] Positions)> Answers)? AskedAnswers(Problem problem, IReadOnlyList<AskedLine> lines,
         LookupDrills drills, ITextTokenizer tokenizer)
     {
-        var lines = LookupDrills.ReverseLines(problem, random);
         if (lines.Count == 0) return null;
-        var target = LookupDrills.ReverseTarget(lines);
+        var target = LookupDrills.Target(lines);
         var promptIds = tokenizer.Encode(drills.Prompt(problem));
         var targetIds = tokenizer.Encode(target);
         if (tokenizer.Decode(targetIds) != target) return null;
         var ends = new int[targetIds.Length];
         for (int t = 0; t < targetIds.Length; t++) ends[t] = tokenizer.Decode(targetIds[..(t + 1)]).Length;
-        var subjects = new List<(ReverseKind, int[])>();
+        var answers = new List<(AskedKind, int[])>();
         int lineStart = 0;
-        foreach (var (subject, predicate) in lines)
+        foreach (var line in lines)
         {
-            int start = lineStart + $"Which {predicate}? ".Length, end = start + subject.Length;
+            int start = lineStart + line.Ask.Length + 1, end = start + line.Answer.Length;
             var positions = Enumerable.Range(0, targetIds.Length).Where(t => (t == 0 ? 0 : ends[t - 1]) < end && ends[t] > start).Select(t => promptIds.Length + t).ToArray();
-            subjects.Add((KindOf(predicate), positions));
+            answers.Add((line.Kind, positions));
             lineStart = end + ".\n".Length;
         }
-        return (new TrainingSequence([.. promptIds, .. targetIds, tokenizer.EosId], promptIds.Length), subjects);
-
-        static ReverseKind KindOf(string predicate) =>
-            predicate.StartsWith("is not ", StringComparison.Ordinal) ? ReverseKind.Negated
-            : predicate.StartsWith("is a ", StringComparison.Ordinal) ? ReverseKind.Link
-            : ReverseKind.Property;
+        return (new TrainingSequence([.. promptIds, .. targetIds, tokenizer.EosId], promptIds.Length), answers);
     }
 
     // By the token's text, so that a tokenizer keeping "is a" whole (its tokens " is a", " is not", " is") is read alike.
@@ -291,6 +286,3 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
     [GeneratedRegex(@"Every (\w+) is( a| not)?( \w+)\.")]
     internal static partial Regex Rule();
 }
-
-/// <summary>What a reverse drill's line asks the subject of: a negated property rule, a property rule, or a link or fact ("is a C").</summary>
-public enum ReverseKind { Negated, Property, Link }

@@ -237,6 +237,8 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                     // Clozes and reverse drills are drawn only when asked for, so that runs without them keep their stream.
                     ? (settings.ReverseDrillShare > 0 && random.NextDouble() < settings.ReverseDrillShare ? lookups.EncodeReverse(p, random, tokenizer) : null) is { } reverse
                         ? reverse
+                    : (settings.QuizDrillShare > 0 && random.NextDouble() < settings.QuizDrillShare ? lookups.EncodeQuiz(p, random, tokenizer) : null) is { } quiz
+                        ? quiz
                     : (settings.RuleClozeShare > 0 && random.NextDouble() < settings.RuleClozeShare ? lookups.EncodeCloze(p, random, tokenizer) : null) is { } cloze
                         ? cloze with { LossWeight = (float)settings.RuleClozeWeight }
                         : lookups.Encode(p, random, tokenizer)

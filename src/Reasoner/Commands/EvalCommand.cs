@@ -194,12 +194,17 @@ static class EvalCommand
         var (clozesRight, asked) = Training.Pretraining.LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills);
         context.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rule clozes (the question, then \"Every C is\" for a property rule whose subject has no other rule): the polarity right in {clozesRight} of {asked} ({(asked > 0 ? 100.0 * clozesRight / asked : 0):0.0} %, 95 % interval {Intervals.Wilson(clozesRight, asked).Format()})"));
-        var reverse = Training.Pretraining.LookupMonitor.ReverseAccuracy(model, tokenizer, problems, drills);
-        context.Console.WriteLine("reverse drills (the question, then each statement whose predicate is unique asked for its subject, \"Which is not small? tumpus.\"): the subject right");
-        foreach (var (kind, label) in new[] { (Training.Pretraining.ReverseKind.Negated, "is not P"), (Training.Pretraining.ReverseKind.Property, "is P"), (Training.Pretraining.ReverseKind.Link, "is a C") })
-            if (reverse.TryGetValue(kind, out var r))
-                context.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {label}: {r.Right} of {r.Asked} ({100.0 * r.Right / r.Asked:0.0} %, 95 % interval {Intervals.Wilson(r.Right, r.Asked).Format()})"));
+        void Answers(string what, Func<Problem, Random, IReadOnlyList<Training.Pretraining.AskedLine>> lines)
+        {
+            var counts = Training.Pretraining.LookupMonitor.AnswerAccuracy(model, tokenizer, problems, drills, lines);
+            context.Console.WriteLine(what);
+            foreach (var (kind, label) in new[] { (Training.Pretraining.AskedKind.Negated, "is not P"), (Training.Pretraining.AskedKind.Property, "is P"), (Training.Pretraining.AskedKind.Link, "is a C") })
+                if (counts.TryGetValue(kind, out var r))
+                    context.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {label}: {r.Right} of {r.Asked} ({100.0 * r.Right / r.Asked:0.0} %, 95 % interval {Intervals.Wilson(r.Right, r.Asked).Format()})"));
+        }
+        Answers("reverse drills (the question, then each statement whose predicate is unique asked for its subject, \"Which is not small? tumpus.\"): the subject right", Training.Pretraining.LookupDrills.ReverseLines);
+        Answers("quiz drills (the question, then each property rule asked by its subject and property, \"Is every tumpus small? no.\"): the answer right", Training.Pretraining.LookupDrills.QuizLines);
     }
 
     static string Describe(Training.Pretraining.RuleWord word) => word switch

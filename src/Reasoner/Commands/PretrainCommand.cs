@@ -48,6 +48,7 @@ static class PretrainCommand
         var lookupShare = new Option<double>("--lookup-share") { Description = "Share of logic problems that become look-up drills (the question's statements restated in a random order, prompts/lookup-bare.txt) instead of solutions.", DefaultValueFactory = _ => defaults.LookupShare };
         var ruleClozeShare = new Option<double>("--rule-cloze-share") { Description = "Share of look-up drills that are rule clozes instead: the question, then \"Every C is\" for one of its property rules, answered by the rest of that rule (\" not small.\"), so that the rule's polarity, which decides a logic answer, is most of the example's loss; 0 leaves the stream of sequences as before.", DefaultValueFactory = _ => defaults.RuleClozeShare };
         var reverseDrillShare = new Option<double>("--reverse-drill-share") { Description = "Share of look-up drills that are reverse drills instead: the question, then each statement whose predicate is unique asked backwards (\"Which is not small? tumpus.\"), so that a rule's words learn to hold its subject, the half of the forward look-up that is not rewarded alone; 0 leaves the stream of sequences as before.", DefaultValueFactory = _ => defaults.ReverseDrillShare };
+        var quizDrillShare = new Option<double>("--quiz-drill-share") { Description = "Share of the look-up drills left after reverse drills that are quiz drills instead: the question, then each property rule asked yes or no by its subject and property (\"Is every tumpus small? no.\"), so that the polarity is found from the subject, the query half of the forward look-up; 0 leaves the stream of sequences as before.", DefaultValueFactory = _ => defaults.QuizDrillShare };
         var ruleClozeWeight = new Option<double>("--rule-cloze-weight") { Description = "Loss weight of a rule cloze's target tokens (1: like any token; 10: each cloze's polarity counts ten times).", DefaultValueFactory = _ => defaults.RuleClozeWeight };
         var selfEvalShare = new Option<double>("--self-eval-share") { Description = "Share of training sequences that are self-evaluation examples (prompts/self-eval-bare.txt over reference and corrupted steps, answered as the gold step labels judge them); 0 for solutions only.", DefaultValueFactory = _ => defaults.SelfEvalShare };
         var ownStepsAt = new Option<int?>("--own-steps-at") { Description = "Start the own-step phase at this step: the model samples solutions to train problems, the gold step judge labels each of their steps, and from then on --own-step-share of the sequences are self-evaluation examples on those steps (the pool is saved as own-steps.jsonl in the run folder). Resuming a finished run with a larger --steps and --own-steps-at at its last step adds the phase to it." };
@@ -57,7 +58,7 @@ static class PretrainCommand
         var ownStepHeldOut = new Option<int>("--own-step-held-out") { Description = "Test problems per task whose sampled steps measure self-evaluation on the model's own steps during the phase (never trained on).", DefaultValueFactory = _ => defaults.OwnStepHeldOut };
         var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
         {
-            output, minutes, steps, scheduleSteps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, taskDifficulty, solutionWeight, seed, tasks, keepWhole, vocabSize, device, matmul, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare, ruleClozeShare, ruleClozeWeight, reverseDrillShare,
+            output, minutes, steps, scheduleSteps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, taskDifficulty, solutionWeight, seed, tasks, keepWhole, vocabSize, device, matmul, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare, ruleClozeShare, ruleClozeWeight, reverseDrillShare, quizDrillShare,
             ownStepsAt, ownStepShare, ownStepProblems, ownStepSamples, ownStepHeldOut,
         };
         command.SetAction((parse, cancel) =>
@@ -96,6 +97,7 @@ static class PretrainCommand
                 RuleClozeShare = parse.GetValue(ruleClozeShare),
                 RuleClozeWeight = parse.GetValue(ruleClozeWeight),
                 ReverseDrillShare = parse.GetValue(reverseDrillShare),
+                QuizDrillShare = parse.GetValue(quizDrillShare),
                 OwnStepsAt = parse.GetValue(ownStepsAt),
                 OwnStepShare = parse.GetValue(ownStepShare),
                 OwnStepProblems = parse.GetValue(ownStepProblems),

@@ -31,9 +31,15 @@ public class LookupDrillsTests
         Assert.Equal(drill.Tokens, drills.EncodeReverse(problem, new Random(7), tokenizer)!.Tokens);
         Assert.Equal(lines.Order(), Enumerable.Range(0, 8).SelectMany(s => tokenizer.Decode(drills.EncodeReverse(problem, new Random(s), tokenizer)!.Tokens[drill.PromptLength..^1]).Split('\n')).Distinct().Order());
 
+        // A quiz asks every property rule by subject and property; links and facts are not asked.
+        var quiz = drills.EncodeQuiz(problem, new Random(7), tokenizer)!;
+        Assert.Equal(["Is every jompus big? yes.", "Is every jompus shy? no.", "Is every zumpus big? no."],
+            tokenizer.Decode(quiz.Tokens[quiz.PromptLength..^1]).Split('\n').Order());
+
         // No statement with a predicate of its own: nothing to ask.
         var twins = problem with { Question = "Sally is a jompus. Alex is a jompus. Is Sally big?" };
         Assert.Null(drills.EncodeReverse(twins, new Random(7), tokenizer));
+        Assert.Null(drills.EncodeQuiz(twins, new Random(7), tokenizer));
     }
 
     [Fact]
@@ -43,11 +49,13 @@ public class LookupDrillsTests
         foreach (var share in new[] { 0.0, 0.5, 1.0 })
         {
             (settings with { ReverseDrillShare = share }).Validate();
+            (settings with { QuizDrillShare = share }).Validate();
             (settings with { RuleClozeShare = share }).Validate();
         }
         foreach (var share in new[] { -0.1, 1.5 })
         {
             Assert.Throws<ArgumentException>(() => (settings with { ReverseDrillShare = share }).Validate());
+            Assert.Throws<ArgumentException>(() => (settings with { QuizDrillShare = share }).Validate());
             Assert.Throws<ArgumentException>(() => (settings with { RuleClozeShare = share }).Validate());
         }
     }

@@ -90,14 +90,17 @@ public class LookupMonitorTests
         // Right padding must not move a prediction: one row at a time gives the same count.
         Assert.Equal(right, LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills, batchRows: 1).Right);
 
-        // Reverse drills: every line of every problem's drill is asked once, sorted by what it asks, and batching moves nothing.
-        var reverse = LookupMonitor.ReverseAccuracy(model, tokenizer, problems, drills, batchRows: 5);
-        Assert.Equal(problems.Sum(p => LookupDrills.ReverseLines(p, new Random(0)).Count), reverse.Values.Sum(r => r.Asked));
-        Assert.Equal(problems.Sum(p => LookupDrills.ReverseLines(p, new Random(0)).Count(l => l.Predicate.StartsWith("is not "))), reverse[ReverseKind.Negated].Asked);
-        Assert.All(reverse.Values, r => Assert.InRange(r.Right, 0, r.Asked));
-        Assert.Equal(reverse, LookupMonitor.ReverseAccuracy(model, tokenizer, problems, drills, batchRows: 1));
-        // What is scored is the subject's tokens: they decode to the subject each line asks for, in the line's order.
-        var (sequence, subjects) = LookupMonitor.ReverseQuestions(problems[0], new Random(0), drills, tokenizer)!.Value;
-        Assert.Equal(LookupDrills.ReverseLines(problems[0], new Random(0)).Select(l => " " + l.Subject), subjects.Select(s => tokenizer.Decode([.. s.Positions.Select(p => sequence.Tokens[p])])));
+        // Reverse and quiz drills: every line of every problem's drill is asked once, sorted by what it is about, and batching moves nothing.
+        foreach (var lines in new Func<Core.Problems.Problem, Random, IReadOnlyList<AskedLine>>[] { LookupDrills.ReverseLines, LookupDrills.QuizLines })
+        {
+            var answers = LookupMonitor.AnswerAccuracy(model, tokenizer, problems, drills, lines, batchRows: 5);
+            Assert.Equal(problems.Sum(p => lines(p, new Random(0)).Count), answers.Values.Sum(r => r.Asked));
+            Assert.Equal(problems.Sum(p => lines(p, new Random(0)).Count(l => l.Kind == AskedKind.Negated)), answers[AskedKind.Negated].Asked);
+            Assert.All(answers.Values, r => Assert.InRange(r.Right, 0, r.Asked));
+            Assert.Equal(answers, LookupMonitor.AnswerAccuracy(model, tokenizer, problems, drills, lines, batchRows: 1));
+            // What is scored is the answer's tokens: they decode to the answer each line asks for, in the line's order.
+            var (sequence, positions) = LookupMonitor.AskedAnswers(problems[0], lines(problems[0], new Random(0)), drills, tokenizer)!.Value;
+            Assert.Equal(lines(problems[0], new Random(0)).Select(l => " " + l.Answer), positions.Select(a => tokenizer.Decode([.. a.Positions.Select(p => sequence.Tokens[p])])));
+        }
     }
 }
