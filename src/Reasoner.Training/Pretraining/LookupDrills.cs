@@ -94,11 +94,13 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
     /// <summary>The quiz drill's lines: each property rule asked as "Is every C P?", answered yes or no, in a random order.</summary>
     public static IReadOnlyList<AskedLine> QuizLines(Problem problem, Random random)
     {
-        var rules = Statements(problem).Where(s => s.Every && !s.Predicate.StartsWith("is a ", StringComparison.Ordinal))
-            .Select(s => KindOf(s.Predicate) == AskedKind.Negated
-                ? new AskedLine($"Is every {s.Subject} {s.Predicate["is not ".Length..]}?", "no", AskedKind.Negated)
-                : new AskedLine($"Is every {s.Subject} {s.Predicate["is ".Length..]}?", "yes", AskedKind.Property))
-            .ToArray();
+        var properties = Statements(problem).Where(s => s.Every && !s.Predicate.StartsWith("is a ", StringComparison.Ordinal))
+            .Select(s => (s.Subject, Property: s.Predicate.Split(' ')[^1], Negated: KindOf(s.Predicate) == AskedKind.Negated)).ToArray();
+        // Contested: another category has a rule about the same property, so the property alone does not answer.
+        var rules = properties.Select(r => new AskedLine($"Is every {r.Subject} {r.Property}?", r.Negated ? "no" : "yes", r.Negated ? AskedKind.Negated : AskedKind.Property)
+            {
+                Contested = properties.Any(o => o.Property == r.Property && o.Subject != r.Subject),
+            }).ToArray();
         random.Shuffle(rules);
         return rules;
     }
@@ -123,7 +125,11 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
 }
 
 /// <summary>One line of a reverse or quiz drill: what it asks ("Which is not small?"), its answer ("tumpus"), and the kind of statement it is about.</summary>
-public readonly record struct AskedLine(string Ask, string Answer, AskedKind Kind);
+public readonly record struct AskedLine(string Ask, string Answer, AskedKind Kind)
+{
+    /// <summary>A quiz line whose property another category also has a rule about (the asked property always is): only the subject tells them apart.</summary>
+    public bool Contested { get; init; }
+}
 
 /// <summary>What a drill line is about: a negated property rule, a property rule, or a link or fact ("is a C").</summary>
 public enum AskedKind { Negated, Property, Link }

@@ -187,13 +187,13 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
     /// to hold its subject (the key half of the forward look-up); on quizzes, whether the polarity is found by subject
     /// and property (the query half).
     /// </summary>
-    public static IReadOnlyDictionary<AskedKind, (int Right, int Asked)> AnswerAccuracy(CausalLanguageModel model, ITextTokenizer tokenizer, IReadOnlyList<Problem> problems,
+    public static IReadOnlyDictionary<(AskedKind Kind, bool Contested), (int Right, int Asked)> AnswerAccuracy(CausalLanguageModel model, ITextTokenizer tokenizer, IReadOnlyList<Problem> problems,
         LookupDrills drills, Func<Problem, Random, IReadOnlyList<AskedLine>> lines, int batchRows = 32)
     {
         using var noGrad = no_grad();
         var device = model.parameters().First().device;
         var asked = problems.Select((p, i) => AskedAnswers(p, lines(p, new Random(i)), drills, tokenizer)).Where(q => q is not null).Select(q => q!.Value).ToList();
-        var counts = new Dictionary<AskedKind, (int Right, int Asked)>();
+        var counts = new Dictionary<(AskedKind, bool), (int Right, int Asked)>();
         foreach (var chunk in asked.Chunk(batchRows))
         {
             using var batch = TokenBatch.Collate([.. chunk.Select(c => c.Sequence)], tokenizer.EosId, device);
@@ -215,7 +215,7 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
     /// A drill's lines as <see cref="AnswerAccuracy"/> asks them: the sequence, and for each line its kind and the
     /// positions of its answer's tokens. Null when there is no line or the text does not decode back.
     /// </summary>
-    internal static (TrainingSequence Sequence, IReadOnlyList<(AskedKind Kind, int[] Positions)> Answers)? AskedAnswers(Problem problem, IReadOnlyList<AskedLine> lines,
+    internal static (TrainingSequence Sequence, IReadOnlyList<((AskedKind Kind, bool Contested) Kind, int[] Positions)> Answers)? AskedAnswers(Problem problem, IReadOnlyList<AskedLine> lines,
         LookupDrills drills, ITextTokenizer tokenizer)
     {
         if (lines.Count == 0) return null;
@@ -225,13 +225,13 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
         if (tokenizer.Decode(targetIds) != target) return null;
         var ends = new int[targetIds.Length];
         for (int t = 0; t < targetIds.Length; t++) ends[t] = tokenizer.Decode(targetIds[..(t + 1)]).Length;
-        var answers = new List<(AskedKind, int[])>();
+        var answers = new List<((AskedKind, bool), int[])>();
         int lineStart = 0;
         foreach (var line in lines)
         {
             int start = lineStart + line.Ask.Length + 1, end = start + line.Answer.Length;
             var positions = Enumerable.Range(0, targetIds.Length).Where(t => (t == 0 ? 0 : ends[t - 1]) < end && ends[t] > start).Select(t => promptIds.Length + t).ToArray();
-            answers.Add((line.Kind, positions));
+            answers.Add(((line.Kind, line.Contested), positions));
             lineStart = end + ".\n".Length;
         }
         return (new TrainingSequence([.. promptIds, .. targetIds, tokenizer.EosId], promptIds.Length), answers);

@@ -199,9 +199,10 @@ static class EvalCommand
             var counts = Training.Pretraining.LookupMonitor.AnswerAccuracy(model, tokenizer, problems, drills, lines);
             context.Console.WriteLine(what);
             foreach (var (kind, label) in new[] { (Training.Pretraining.AskedKind.Negated, "is not P"), (Training.Pretraining.AskedKind.Property, "is P"), (Training.Pretraining.AskedKind.Link, "is a C") })
-                if (counts.TryGetValue(kind, out var r))
+            foreach (var contested in new[] { false, true })
+                if (counts.TryGetValue((kind, contested), out var r))
                     context.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {label}: {r.Right} of {r.Asked} ({100.0 * r.Right / r.Asked:0.0} %, 95 % interval {Intervals.Wilson(r.Right, r.Asked).Format()})"));
+                        $"  {label}{(contested ? ", P also ruled on for another category" : "")}: {r.Right} of {r.Asked} ({100.0 * r.Right / r.Asked:0.0} %, 95 % interval {Intervals.Wilson(r.Right, r.Asked).Format()})"));
         }
         Answers("reverse drills (the question, then each statement whose predicate is unique asked for its subject, \"Which is not small? tumpus.\"): the subject right", Training.Pretraining.LookupDrills.ReverseLines);
         Answers("quiz drills (the question, then each property rule asked by its subject and property, \"Is every tumpus small? no.\"): the answer right", Training.Pretraining.LookupDrills.QuizLines);

@@ -36,6 +36,10 @@ public class LookupDrillsTests
         Assert.Equal(["Is every jompus big? yes.", "Is every jompus shy? no.", "Is every zumpus big? no."],
             tokenizer.Decode(quiz.Tokens[quiz.PromptLength..^1]).Split('\n').Order());
 
+        // "big" is ruled on for jompus and zumpus: those lines are contested; "shy" only for jompus.
+        Assert.Equal([("Is every jompus big?", true), ("Is every jompus shy?", false), ("Is every zumpus big?", true)],
+            LookupDrills.QuizLines(problem, new Random(7)).Select(l => (l.Ask, l.Contested)).Order());
+
         // No statement with a predicate of its own: nothing to ask.
         var twins = problem with { Question = "Sally is a jompus. Alex is a jompus. Is Sally big?" };
         Assert.Null(drills.EncodeReverse(twins, new Random(7), tokenizer));
