@@ -74,6 +74,15 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
     /// </summary>
     public TrainingSequence? EncodeQuiz(Problem problem, Random random, ITextTokenizer tokenizer) => EncodeLines(problem, QuizLines(problem, random), tokenizer);
 
+    /// <summary>
+    /// An asked-property drill: the drill's prompt, then, in a random order, the question's rules about the property its
+    /// last sentence asks ("Is Fae small?"), each written out as a solution cites it ("Every tumpus is not small."). After
+    /// "Every C is" the polarity of C's rule about that property is a solution's own look-up, with the property where a
+    /// solution has it, at the question's end; quizzes name it beside the subject, and models that answer them still miss
+    /// this (pilot-ax). Null when the question asks no property or has no rule about it.
+    /// </summary>
+    public TrainingSequence? EncodeAsked(Problem problem, Random random, ITextTokenizer tokenizer) => EncodeLines(problem, AskedPropertyLines(problem, random), tokenizer);
+
     private TrainingSequence? EncodeLines(Problem problem, IReadOnlyList<AskedLine> lines, ITextTokenizer tokenizer)
     {
         if (lines.Count == 0) return null;
@@ -105,6 +114,16 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
         return rules;
     }
 
+    /// <summary>The asked-property drill's lines: "Every C is" answered by the rest of C's rule about the asked property, in a random order.</summary>
+    public static IReadOnlyList<AskedLine> AskedPropertyLines(Problem problem, Random random)
+    {
+        if (AskedProperty().Match(problem.Question) is not { Success: true } asked) return [];
+        var lines = Statements(problem).Where(s => s.Every && s.Predicate.Split(' ')[^1] == asked.Groups[1].Value && !s.Predicate.StartsWith("is a ", StringComparison.Ordinal))
+            .Select(s => new AskedLine($"Every {s.Subject} is", s.Predicate["is ".Length..], KindOf(s.Predicate)) { Contested = true }).ToArray();
+        random.Shuffle(lines);
+        return lines;
+    }
+
     /// <summary>A drill's lines as its target text, one per line: "Which is not small? tumpus."</summary>
     public static string Target(IEnumerable<AskedLine> lines) => string.Join("\n", lines.Select(l => $"{l.Ask} {l.Answer}."));
 
@@ -115,6 +134,10 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
         predicate.StartsWith("is not ", StringComparison.Ordinal) ? AskedKind.Negated
         : predicate.StartsWith("is a ", StringComparison.Ordinal) ? AskedKind.Link
         : AskedKind.Property;
+
+    // "Is Fae small?" ending the question: the asked property.
+    [GeneratedRegex(@"Is \w+ (\w+)\?$")]
+    private static partial Regex AskedProperty();
 
     [GeneratedRegex(@"[^.?]+[.?]")]
     private static partial Regex SentenceRegex();

@@ -154,6 +154,12 @@ public sealed record PretrainSettings : TrainingSettings
     public double QuizDrillShare { get; init; }
 
     /// <summary>
+    /// Share of the look-up drills left after reverse and quiz drills that are asked-property drills instead
+    /// (<see cref="LookupDrills.EncodeAsked"/>): the rules about the asked property written out. 0 keeps every run's stream as it was.
+    /// </summary>
+    public double AskedDrillShare { get; init; }
+
+    /// <summary>
     /// Loss weight of a rule cloze's few target tokens (<see cref="Batching.TrainingSequence.LossWeight"/>): at 1 the
     /// polarity tokens stay a small share of a batch's loss beside the solutions' and drills' copied text.
     /// </summary>
@@ -246,6 +252,7 @@ public sealed record PretrainSettings : TrainingSettings
         if (OwnStepProblems < 1 || OwnStepSamples < 1 || OwnStepHeldOut < 0)
             throw new ArgumentException($"the own-step pool needs problems and samples (got {OwnStepProblems} and {OwnStepSamples}) and a held-out count of 0 or more");
         if (!(RuleClozeWeight > 0) || !double.IsFinite(RuleClozeWeight)) throw new ArgumentException($"the rule cloze weight must be a positive number, got {RuleClozeWeight}");
+        if (AskedDrillShare is < 0 or > 1) throw new ArgumentException($"the asked-property drill share must be in [0, 1], got {AskedDrillShare}");
         if (QuizDrillShare is < 0 or > 1) throw new ArgumentException($"the quiz drill share must be in [0, 1], got {QuizDrillShare}");
         if (ReverseDrillShare is < 0 or > 1) throw new ArgumentException($"the reverse drill share must be in [0, 1], got {ReverseDrillShare}");
         if (RuleClozeShare is < 0 or > 1) throw new ArgumentException($"the rule cloze share must be in [0, 1], got {RuleClozeShare}");

@@ -239,6 +239,8 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                         ? reverse
                     : (settings.QuizDrillShare > 0 && random.NextDouble() < settings.QuizDrillShare ? lookups.EncodeQuiz(p, random, tokenizer) : null) is { } quiz
                         ? quiz
+                    : (settings.AskedDrillShare > 0 && random.NextDouble() < settings.AskedDrillShare ? lookups.EncodeAsked(p, random, tokenizer) : null) is { } askedProperty
+                        ? askedProperty
                     : (settings.RuleClozeShare > 0 && random.NextDouble() < settings.RuleClozeShare ? lookups.EncodeCloze(p, random, tokenizer) : null) is { } cloze
                         ? cloze with { LossWeight = (float)settings.RuleClozeWeight }
                         : lookups.Encode(p, random, tokenizer)

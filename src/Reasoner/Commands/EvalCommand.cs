@@ -205,6 +205,7 @@ static class EvalCommand
                         $"  {label}{(contested ? ", P also ruled on for another category" : "")}: {r.Right} of {r.Asked} ({100.0 * r.Right / r.Asked:0.0} %, 95 % interval {Intervals.Wilson(r.Right, r.Asked).Format()})"));
         }
         Answers("reverse drills (the question, then each statement whose predicate is unique asked for its subject, \"Which is not small? tumpus.\"): the subject right", Training.Pretraining.LookupDrills.ReverseLines);
+        Answers("asked-property drills (the question, then its rules about the asked property, \"Every tumpus is | not small.\"): the rest of the rule right", Training.Pretraining.LookupDrills.AskedPropertyLines);
         Answers("quiz drills (the question, then each property rule asked by its subject and property, \"Is every tumpus small? no.\"): the answer right", Training.Pretraining.LookupDrills.QuizLines);
     }
 

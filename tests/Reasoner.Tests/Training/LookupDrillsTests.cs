@@ -40,10 +40,16 @@ public class LookupDrillsTests
         Assert.Equal([("Is every jompus big?", true), ("Is every jompus shy?", false), ("Is every zumpus big?", true)],
             LookupDrills.QuizLines(problem, new Random(7)).Select(l => (l.Ask, l.Contested)).Order());
 
+        // The asked-property drill writes out the rules about the property the question asks ("big"), and no other.
+        var asked = drills.EncodeAsked(problem, new Random(7), tokenizer)!;
+        Assert.Equal(["Every jompus is big.", "Every zumpus is not big."], tokenizer.Decode(asked.Tokens[asked.PromptLength..^1]).Split('\n').Order());
+        Assert.Equal([("Every jompus is", "big"), ("Every zumpus is", "not big")], LookupDrills.AskedPropertyLines(problem, new Random(7)).Select(l => (l.Ask, l.Answer)).Order());
+
         // No statement with a predicate of its own: nothing to ask.
         var twins = problem with { Question = "Sally is a jompus. Alex is a jompus. Is Sally big?" };
         Assert.Null(drills.EncodeReverse(twins, new Random(7), tokenizer));
         Assert.Null(drills.EncodeQuiz(twins, new Random(7), tokenizer));
+        Assert.Null(drills.EncodeAsked(twins, new Random(7), tokenizer));
     }
 
     [Fact]
@@ -54,12 +60,14 @@ public class LookupDrillsTests
         {
             (settings with { ReverseDrillShare = share }).Validate();
             (settings with { QuizDrillShare = share }).Validate();
+            (settings with { AskedDrillShare = share }).Validate();
             (settings with { RuleClozeShare = share }).Validate();
         }
         foreach (var share in new[] { -0.1, 1.5 })
         {
             Assert.Throws<ArgumentException>(() => (settings with { ReverseDrillShare = share }).Validate());
             Assert.Throws<ArgumentException>(() => (settings with { QuizDrillShare = share }).Validate());
+            Assert.Throws<ArgumentException>(() => (settings with { AskedDrillShare = share }).Validate());
             Assert.Throws<ArgumentException>(() => (settings with { RuleClozeShare = share }).Validate());
         }
     }

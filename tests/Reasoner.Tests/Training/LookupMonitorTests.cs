@@ -91,7 +91,7 @@ public class LookupMonitorTests
         Assert.Equal(right, LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills, batchRows: 1).Right);
 
         // Reverse and quiz drills: every line of every problem's drill is asked once, sorted by what it is about, and batching moves nothing.
-        foreach (var lines in new Func<Core.Problems.Problem, Random, IReadOnlyList<AskedLine>>[] { LookupDrills.ReverseLines, LookupDrills.QuizLines })
+        foreach (var lines in new Func<Core.Problems.Problem, Random, IReadOnlyList<AskedLine>>[] { LookupDrills.ReverseLines, LookupDrills.QuizLines, LookupDrills.AskedPropertyLines })
         {
             var answers = LookupMonitor.AnswerAccuracy(model, tokenizer, problems, drills, lines, batchRows: 5);
             Assert.Equal(problems.Sum(p => lines(p, new Random(0)).Count), answers.Values.Sum(r => r.Asked));
