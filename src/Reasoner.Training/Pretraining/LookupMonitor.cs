@@ -182,10 +182,11 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
 
     /// <summary>
     /// Teacher-forced accuracy on drills that ask and answer line by line (<see cref="LookupDrills.ReverseLines"/>,
-    /// <see cref="LookupDrills.QuizLines"/>) on <paramref name="problems"/>, by what each line is about: how often every
-    /// token of the answer is the model's most likely one. On reverse drills it says whether a rule's words have learnt
-    /// to hold its subject (the key half of the forward look-up); on quizzes, whether the polarity is found by subject
-    /// and property (the query half).
+    /// <see cref="LookupDrills.QuizLines"/>, <see cref="LookupDrills.AskedPropertyLines"/>) on <paramref name="problems"/>,
+    /// by what each line is about: how often every token of the answer is the model's most likely one. On reverse drills
+    /// it says whether a rule's words have learnt to hold its subject (the key half of the forward look-up); on quizzes,
+    /// whether the polarity is found by subject and property (the query half); on asked-property drills, the solution's
+    /// own look-up (whose second line follows from the first by elimination).
     /// </summary>
     public static IReadOnlyDictionary<(AskedKind Kind, bool Contested), (int Right, int Asked)> AnswerAccuracy(CausalLanguageModel model, ITextTokenizer tokenizer, IReadOnlyList<Problem> problems,
         LookupDrills drills, Func<Problem, Random, IReadOnlyList<AskedLine>> lines, int batchRows = 32)
@@ -223,8 +224,7 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
         var promptIds = tokenizer.Encode(drills.Prompt(problem));
         var targetIds = tokenizer.Encode(target);
         if (tokenizer.Decode(targetIds) != target) return null;
-        var ends = new int[targetIds.Length];
-        for (int t = 0; t < targetIds.Length; t++) ends[t] = tokenizer.Decode(targetIds[..(t + 1)]).Length;
+        var ends = TextEnds(targetIds, tokenizer);
         var answers = new List<((AskedKind, bool), int[])>();
         int lineStart = 0;
         foreach (var line in lines)
@@ -235,6 +235,14 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
             lineStart = end + ".\n".Length;
         }
         return (new TrainingSequence([.. promptIds, .. targetIds, tokenizer.EosId], promptIds.Length), answers);
+    }
+
+    /// <summary>Where each token's text ends in the decoded text: decoding one prefix at a time, since a token need not decode alone.</summary>
+    private static int[] TextEnds(int[] tokens, ITextTokenizer tokenizer)
+    {
+        var ends = new int[tokens.Length];
+        for (int i = 0; i < tokens.Length; i++) ends[i] = tokenizer.Decode(tokens[..(i + 1)]).Length;
+        return ends;
     }
 
     // By the token's text, so that a tokenizer keeping "is a" whole (its tokens " is a", " is not", " is") is read alike.
@@ -263,8 +271,7 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
         var tokens = sequence.Tokens.AsSpan(sequence.PromptLength).ToArray();
         var positions = new List<(int, LookupSpan)>();
         if (tokens.Length == 0 || !tokenizer.Decode(tokens).StartsWith(target, StringComparison.Ordinal)) return positions;
-        var ends = new int[tokens.Length];
-        for (int i = 0; i < tokens.Length; i++) ends[i] = tokenizer.Decode(tokens[..(i + 1)]).Length;
+        var ends = TextEnds(tokens, tokenizer);
         int next = 0;
         foreach (var span in LookupSpans(target, question))
             for (int t = next; t < tokens.Length; t++)

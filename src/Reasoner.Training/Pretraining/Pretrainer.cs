@@ -234,7 +234,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                     ? selfEval.Encode(own.Problem, own.Example, tokenizer)
                 : random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)
                 : LookupDrills.Applies(p) && random.NextDouble() < settings.LookupShare
-                    // Clozes and reverse drills are drawn only when asked for, so that runs without them keep their stream.
+                    // Reverse, quiz and asked-property drills and clozes are drawn only when asked for, so that runs without them keep their stream.
                     ? (settings.ReverseDrillShare > 0 && random.NextDouble() < settings.ReverseDrillShare ? lookups.EncodeReverse(p, random, tokenizer) : null) is { } reverse
                         ? reverse
                     : (settings.QuizDrillShare > 0 && random.NextDouble() < settings.QuizDrillShare ? lookups.EncodeQuiz(p, random, tokenizer) : null) is { } quiz
