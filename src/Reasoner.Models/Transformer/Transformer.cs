@@ -83,6 +83,12 @@ internal sealed class MatmulPrecision
         : linear.call(x);
 }
 
+/// <summary>The model's hook for its attention weights (<see cref="CausalLanguageModel.AttentionWeights"/>), shared by its layers.</summary>
+internal sealed class AttentionTap
+{
+    public Action<int, Tensor>? Weights { get; set; }
+}
+
 /// <summary>
 /// Rotary position embedding, non-interleaved ("rotate_half") convention: dimension i pairs with i + headDim/2.
 /// Frequencies follow HF's default / linear / llama3 rope initialisation.
@@ -158,10 +164,12 @@ public sealed class Attention : nn.Module
     private readonly RmsNorm? q_norm, k_norm; // Qwen3 normalises each head's q and k before rotary
     private readonly int heads, kvHeads, headDim;
     private readonly MatmulPrecision precision;
+    private readonly AttentionTap tap;
 
-    internal Attention(ModelConfig c, MatmulPrecision precision) : base(nameof(Attention))
+    internal Attention(ModelConfig c, MatmulPrecision precision, AttentionTap tap) : base(nameof(Attention))
     {
         this.precision = precision;
+        this.tap = tap;
         heads = c.NumAttentionHeads;
         kvHeads = c.NumKeyValueHeads;
         headDim = c.HeadDim;
@@ -213,10 +221,20 @@ public sealed class Attention : nn.Module
             k = RepeatKeyValueHeads(k);
             v = RepeatKeyValueHeads(v);
         }
+        if (tap.Weights is { } observe && cache is null) observe(layer, Weights(q, k, allowed));
         using var sdpa = StepProfiler.Measure("  of which: scaled dot-product attention");
         return allowed is null
             ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
             : nn.functional.scaled_dot_product_attention(q, k, v, allowed); // scale 1/sqrt(headDim)
+    }
+
+    // What the fused kernel computes and does not return: softmax(q·kᵀ/√d) under the causal mask or allowed, [B,H,T,S].
+    private Tensor Weights(Tensor q, Tensor k, Tensor? allowed)
+    {
+        using var scope = NewDisposeScope();
+        var scores = q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(headDim));
+        var visible = allowed ?? ones(q.shape[2], k.shape[2], ScalarType.Bool, q.device).tril();
+        return scores.masked_fill_(visible.logical_not(), double.NegativeInfinity).softmax(-1).MoveToOuterDisposeScope();
     }
 
     // [B,kvH,S,D] -> [B,H,S,D], each K/V head repeated for its group of query heads (HF repeat_kv).
@@ -257,10 +275,10 @@ public sealed class DecoderLayer : nn.Module
     private readonly Attention self_attn;
     private readonly Mlp mlp;
 
-    internal DecoderLayer(ModelConfig c, MatmulPrecision precision) : base(nameof(DecoderLayer))
+    internal DecoderLayer(ModelConfig c, MatmulPrecision precision, AttentionTap tap) : base(nameof(DecoderLayer))
     {
         input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
-        self_attn = new Attention(c, precision);
+        self_attn = new Attention(c, precision, tap);
         post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
         mlp = new Mlp(c, precision);
         RegisterComponents();
@@ -282,10 +300,10 @@ public sealed class DecoderStack : nn.Module
     private readonly ModuleList<DecoderLayer> layers;
     private readonly RmsNorm norm;
 
-    internal DecoderStack(ModelConfig c, MatmulPrecision precision) : base(nameof(DecoderStack))
+    internal DecoderStack(ModelConfig c, MatmulPrecision precision, AttentionTap tap) : base(nameof(DecoderStack))
     {
         embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize);
-        layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, c.NumHiddenLayers).Select(_ => new DecoderLayer(c, precision)).ToArray());
+        layers = new ModuleList<DecoderLayer>(Enumerable.Range(0, c.NumHiddenLayers).Select(_ => new DecoderLayer(c, precision, tap)).ToArray());
         norm = new RmsNorm(c.HiddenSize, c.RmsNormEps);
         RegisterComponents();
     }
@@ -317,6 +335,7 @@ public sealed class CausalLanguageModel : nn.Module
     private readonly RotaryEmbedding rotary;
 
     private readonly MatmulPrecision precision = new();
+    private readonly AttentionTap tap = new();
 
     public ModelConfig Config { get; }
 
@@ -333,12 +352,23 @@ public sealed class CausalLanguageModel : nn.Module
         set => precision.Dtype = value;
     }
 
+    /// <summary>
+    /// Diagnostics: when set, called with each layer's index and attention weights [B,H,T,S] (softmax over the keys each
+    /// query may see) in forwards without a KV cache or grouping, before the fused kernel computes the same attention
+    /// without returning them. The tensor lives until the forward returns. Null, the default, costs nothing.
+    /// </summary>
+    public Action<int, Tensor>? AttentionWeights
+    {
+        get => tap.Weights;
+        set => tap.Weights = value;
+    }
+
     /// <summary>A decoder with its language-model head, or, for a scorer config (<see cref="ModelConfig.IsScorer"/>), with a one-output <c>score</c> head instead (HF's …ForTokenClassification, with bias).</summary>
     public CausalLanguageModel(ModelConfig config) : base(nameof(CausalLanguageModel))
     {
         config.Validate();
         Config = config;
-        model = new DecoderStack(config, precision);
+        model = new DecoderStack(config, precision, tap);
         if (config.IsScorer) score = nn.Linear(config.HiddenSize, 1, hasBias: true);
         else if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
         rotary = new RotaryEmbedding(config);

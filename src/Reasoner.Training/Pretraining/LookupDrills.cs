@@ -18,7 +18,7 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
 
     public string Prompt(Problem problem) => prompt.Render(new Dictionary<string, string> { ["question"] = PromptLibrary.FormatQuestion(problem) });
 
-    /// <summary>The question's statements (its last sentence, the question itself, left out), shuffled, one per line.</summary>
+    /// <summary>The question's statements (the question itself left out), shuffled, one per line.</summary>
     public static string Target(Problem problem, Random random)
     {
         var statements = SentenceRegex().Matches(problem.Question).Select(m => m.Value.Trim()).Where(s => s.EndsWith('.')).ToArray();
@@ -135,9 +135,9 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
         : predicate.StartsWith("is a ", StringComparison.Ordinal) ? AskedKind.Link
         : AskedKind.Property;
 
-    // "Is Fae small?" ending the question: the asked property.
-    [GeneratedRegex(@"Is \w+ (\w+)\?$")]
-    private static partial Regex AskedProperty();
+    // "Is Fae small?", the question's own sentence: the asked property.
+    [GeneratedRegex(@"Is \w+ (\w+)\?")]
+    internal static partial Regex AskedProperty();
 
     [GeneratedRegex(@"[^.?]+[.?]")]
     private static partial Regex SentenceRegex();

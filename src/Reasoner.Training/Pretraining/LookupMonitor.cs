@@ -238,7 +238,7 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
     }
 
     /// <summary>Where each token's text ends in the decoded text: decoding one prefix at a time, since a token need not decode alone.</summary>
-    private static int[] TextEnds(int[] tokens, ITextTokenizer tokenizer)
+    internal static int[] TextEnds(int[] tokens, ITextTokenizer tokenizer)
     {
         var ends = new int[tokens.Length];
         for (int i = 0; i < tokens.Length; i++) ends[i] = tokenizer.Decode(tokens[..(i + 1)]).Length;

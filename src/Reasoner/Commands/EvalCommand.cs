@@ -52,6 +52,7 @@ static class EvalCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var lookups = new Option<bool>("--lookups") { Description = "logic only: instead of solving, the teacher-forced look-up accuracy (the tokens a logic solution finds in the question, with the reference solution as context), by the words between each looked-up word and its subject." };
+        var attention = new Option<bool>("--attention") { Description = "logic only: instead of solving, where each attention head looks when a reference solution has reached \"Every C is\" before the polarity of C's rule about the asked property: its mean share on that rule's subject and words, on the other category's rule about the property, on C's other rules, on the asked property, on the solution and on the rest." };
         var show = new Option<string?>("--show") { Description = "Print a saved report (its tables and paired differences) without evaluating anything." };
         var plot = new Option<string?>("--plot") { Description = "Where to draw the accuracies with their intervals as a PNG. Default: beside the report (its name, .png); with --show, only when given." };
         var command = new Command("eval",
@@ -59,7 +60,7 @@ static class EvalCommand
             "(Wilson for greedy and maj@k, a bootstrap over problems for pass@k and sample accuracy); on built-in tasks also the share of correct greedy " +
             "solutions whose every step is gold-sound. Saves every problem's outcome, so that --compare can pair two saved reports.")
         {
-            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, concurrency, output, compare, bestOf, verifier, aggregate, beam, value, valueOnly, lookups, show, plot,
+            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, concurrency, output, compare, bestOf, verifier, aggregate, beam, value, valueOnly, lookups, attention, show, plot,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -71,12 +72,15 @@ static class EvalCommand
                 if (parse.GetValue(plot) is { } png) DrawPlot(context, loaded, png);
                 return 0;
             }
-            if (parse.GetValue(lookups))
+            if (parse.GetValue(lookups) || parse.GetValue(attention))
             {
-                if (parse.GetValue(task) != BuiltinTasks.Logic) throw new UserError("--lookups measures the built-in logic task's look-ups: give --task logic");
+                if (parse.GetValue(task) != BuiltinTasks.Logic) throw new UserError($"{(parse.GetValue(lookups) ? "--lookups" : "--attention")} measures the built-in logic task's look-ups: give --task logic");
                 torch.set_num_threads(parse.GetValue(threads));
                 var logic = BuiltinTasks.TestSet(BuiltinTasks.Logic, parse.GetValue(difficulty));
-                PrintLookups(context, parse.GetValue(modelDir) ?? BuiltinModel.Locate(), parse.GetValue(problems) is { } count ? logic.Take(count).ToArray() : logic);
+                var chosen = parse.GetValue(problems) is { } count ? logic.Take(count).ToArray() : logic;
+                var directory = parse.GetValue(modelDir) ?? BuiltinModel.Locate();
+                if (parse.GetValue(lookups)) PrintLookups(context, directory, chosen);
+                if (parse.GetValue(attention)) PrintAttention(context, directory, chosen);
                 return 0;
             }
             if (parse.GetValue(bestOf) is not null && parse.GetValue(verifier) is null) throw new UserError("--best-of reranks with a verifier: give --verifier DIR");
@@ -164,10 +168,38 @@ static class EvalCommand
     /// <summary>Enough requests in flight to fill a forward pass on CPU without making any one problem wait long.</summary>
     const int DefaultConcurrency = 8;
 
+    static Training.Pretraining.SolutionCorpus LogicCorpus(CliContext context, string directory) =>
+        new(PromptFolder.Open(context.Settings).Get(ModelPromptSettings.Load(directory)?.Prompt ?? PromptLibrary.SolvePromptFor(BuiltinTasks.Logic)));
+
+    static void PrintAttention(CliContext context, string directory, IReadOnlyList<Problem> problems)
+    {
+        using var model = CheckpointLoader.LoadModel(directory);
+        var profile = Training.Pretraining.AttentionProbe.Measure(model, CheckpointLoader.LoadTokenizer(directory), problems, LogicCorpus(context, directory));
+        var regions = Enum.GetValues<Training.Pretraining.AttentionRegion>();
+        var table = new Table().Title($"attention at \"Every C is | not\" (the polarity look-up), mean share per head: {Markup.Escape(directory)}, {profile.Problems} problems, next word right in {profile.PolarityRight}")
+            .AddColumns(["layer.head", .. regions.Select(Describe)]);
+        foreach (var column in table.Columns.Skip(1)) column.RightAligned();
+        for (int layer = 0; layer < profile.Layers; layer++)
+            for (int head = 0; head < profile.Heads; head++)
+                table.AddRow([$"{layer}.{head}", .. regions.Select(r => string.Create(CultureInfo.InvariantCulture, $"{100 * profile.Mass[layer, head, (int)r]:0}"))]);
+        context.Console.Write(table);
+    }
+
+    static string Describe(Training.Pretraining.AttentionRegion region) => region switch
+    {
+        Training.Pretraining.AttentionRegion.AskedProperty => "asked property",
+        Training.Pretraining.AttentionRegion.RuleSubject => "C's rule: C",
+        Training.Pretraining.AttentionRegion.RuleWords => "C's rule: not P / P",
+        Training.Pretraining.AttentionRegion.RuleFrame => "C's rule: Every, is, .",
+        Training.Pretraining.AttentionRegion.ContestedRule => "other rule about P",
+        Training.Pretraining.AttentionRegion.SubjectsOtherRules => "C's other rules",
+        Training.Pretraining.AttentionRegion.Solution => "solution",
+        _ => "rest",
+    };
+
     static void PrintLookups(CliContext context, string directory, IReadOnlyList<Problem> problems)
     {
-        var promptSettings = ModelPromptSettings.Load(directory);
-        var corpus = new Training.Pretraining.SolutionCorpus(PromptFolder.Open(context.Settings).Get(promptSettings?.Prompt ?? PromptLibrary.SolvePromptFor(BuiltinTasks.Logic)));
+        var corpus = LogicCorpus(context, directory);
         using var model = CheckpointLoader.LoadModel(directory);
         var tokenizer = CheckpointLoader.LoadTokenizer(directory);
         var l = new Training.Pretraining.LookupMonitor(problems, corpus).Measure(model, tokenizer);

@@ -47,6 +47,46 @@ public class TransformerTests
         Assert.True(worst < 1e-4, $"max |difference| {worst}");
     }
 
+    /// <summary>
+    /// The attention tap (eval --attention's probe) hands over each layer's softmax weights as the plain-loop reference
+    /// computes them, grouped K/V heads and causal mask included, and the forward's logits stay what they were.
+    /// </summary>
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("qwen3")]
+    public void TheAttentionTapSeesEachHeadsWeightsAndChangesNothing(string modelType)
+    {
+        var config = TinyModels.Config(modelType);
+        using var model = TinyModels.Create(config);
+        long[] tokens = [5, 17, 42, 8, 99, 3];
+        int t = tokens.Length;
+        var expected = new double[config.NumHiddenLayers, config.NumAttentionHeads, t, t];
+        ReferenceForward(config, model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray()), tokens, expected);
+        using var noGrad = no_grad();
+        using var input = tensor(tokens, [1, t]);
+        using var plain = model.ForwardRightPadded(input);
+
+        var seen = new List<(int Layer, long[] Shape, float[] Weights)>();
+        model.AttentionWeights = (layer, weights) => seen.Add((layer, weights.shape, weights.data<float>().ToArray()));
+        using var tapped = model.ForwardRightPadded(input);
+        model.AttentionWeights = null;
+        using var untapped = model.ForwardRightPadded(input);
+
+        Assert.Equal(Enumerable.Range(0, config.NumHiddenLayers), seen.Select(s => s.Layer));
+        Assert.Equal(plain.data<float>().ToArray(), tapped.data<float>().ToArray());
+        Assert.Equal(plain.data<float>().ToArray(), untapped.data<float>().ToArray());
+        foreach (var (layer, shape, weights) in seen)
+        {
+            Assert.Equal([1L, config.NumAttentionHeads, t, t], shape);
+            for (int head = 0; head < config.NumAttentionHeads; head++)
+                for (int i = 0; i < t; i++)
+                    for (int j = 0; j < t; j++)
+                        Assert.True(Math.Abs(weights[(head * t + i) * t + j] - expected[layer, head, i, j]) < 1e-5,
+                            $"layer {layer} head {head} query {i} key {j}: {weights[(head * t + i) * t + j]} against {expected[layer, head, i, j]}");
+        }
+        Assert.True(expected[0, 0, 2, 0] > 0 && expected[0, 0, 2, 3] == 0, "the reference weighs earlier keys only");
+    }
+
     /// <summary>Training's mask-free causal forward gives real tokens of right-padded rows the logits the masked forward gives them.</summary>
     [Theory]
     [InlineData("llama")]
@@ -65,7 +105,8 @@ public class TransformerTests
         Assert.True(worstFull < 1e-5 && worstReal < 1e-5, $"{worstFull} {worstReal}");
     }
 
-    private static double[] ReferenceForward(ModelConfig c, Dictionary<string, float[]> w, long[] tokens)
+    /// <param name="attention">When given, [layer, head, query, key] receives each head's softmax weights.</param>
+    private static double[] ReferenceForward(ModelConfig c, Dictionary<string, float[]> w, long[] tokens, double[,,,]? attention = null)
     {
         int t = tokens.Length, hidden = c.HiddenSize, heads = c.NumAttentionHeads, kvHeads = c.NumKeyValueHeads, d = c.HeadDim;
         double[][] Linear(double[][] x, string name, int outSize)
@@ -123,8 +164,11 @@ public class TransformerTests
                     var weights = scores.Select(s => Math.Exp(s - max)).ToArray();
                     double total = weights.Sum();
                     for (int j = 0; j <= i; j++)
+                    {
+                        if (attention is not null) attention[l, head, i, j] = weights[j] / total;
                         for (int e = 0; e < d; e++)
                             attended[i][head * d + e] += weights[j] / total * v[j][kvHead * d + e];
+                    }
                 }
             }
             var o = Linear(attended, p + "self_attn.o_proj", hidden);
