@@ -17,7 +17,9 @@ public enum AttentionRegion
     RuleWords,
     /// <summary>"Every", "is" and the full stop of that rule.</summary>
     RuleFrame,
-    /// <summary>Every token of the other category's rule about the asked property (the opposite polarity).</summary>
+    /// <summary>The words after "is" in the other category's rule about the asked property (the opposite polarity).</summary>
+    ContestedWords,
+    /// <summary>The rest of that rule: "Every", its subject, "is", the full stop.</summary>
     ContestedRule,
     /// <summary>Every token of C's other rules (its links, its other properties).</summary>
     SubjectsOtherRules,
@@ -116,15 +118,18 @@ public static class AttentionProbe
         foreach (Match rule in rules)
         {
             int at = questionAt + rule.Index, end = at + rule.Length;
+            int subjectAt = questionAt + rule.Groups[1].Index, wordsAt = questionAt + (rule.Groups[2].Success ? rule.Groups[2].Index : rule.Groups[3].Index);
             if (rule.Value == cited.Value)
             {
-                int subjectAt = questionAt + rule.Groups[1].Index, wordsAt = questionAt + (rule.Groups[2].Success ? rule.Groups[2].Index : rule.Groups[3].Index);
                 spans.Add((subjectAt, subjectAt + rule.Groups[1].Length, AttentionRegion.RuleSubject));
                 spans.Add((wordsAt, end - 1, AttentionRegion.RuleWords));
                 spans.Add((at, end, AttentionRegion.RuleFrame));
             }
             else if (rule.Groups[3].Value == " " + property && rule.Groups[2].Value != " a")
+            {
+                spans.Add((wordsAt, end - 1, AttentionRegion.ContestedWords));
                 spans.Add((at, end, AttentionRegion.ContestedRule));
+            }
             else if (rule.Groups[1].Value == subject)
                 spans.Add((at, end, AttentionRegion.SubjectsOtherRules));
         }

@@ -52,7 +52,7 @@ static class EvalCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var lookups = new Option<bool>("--lookups") { Description = "logic only: instead of solving, the teacher-forced look-up accuracy (the tokens a logic solution finds in the question, with the reference solution as context), by the words between each looked-up word and its subject." };
-        var attention = new Option<bool>("--attention") { Description = "logic only: instead of solving, where each attention head looks when a reference solution has reached \"Every C is\" before the polarity of C's rule about the asked property: its mean share on that rule's subject and words, on the other category's rule about the property, on C's other rules, on the asked property, on the solution and on the rest." };
+        var attention = new Option<bool>("--attention") { Description = "logic only: instead of solving, where each attention head looks when a reference solution has reached \"Every C is\" before the polarity of C's rule about the asked property: its mean share on that rule's subject and words, on the other category's rule about the property (its words, the rest), on C's other rules, on the asked property, on the solution and on the rest." };
         var show = new Option<string?>("--show") { Description = "Print a saved report (its tables and paired differences) without evaluating anything." };
         var plot = new Option<string?>("--plot") { Description = "Where to draw the accuracies with their intervals as a PNG. Default: beside the report (its name, .png); with --show, only when given." };
         var command = new Command("eval",
@@ -191,7 +191,8 @@ static class EvalCommand
         Training.Pretraining.AttentionRegion.RuleSubject => "C's rule: C",
         Training.Pretraining.AttentionRegion.RuleWords => "C's rule: not P / P",
         Training.Pretraining.AttentionRegion.RuleFrame => "C's rule: Every, is, .",
-        Training.Pretraining.AttentionRegion.ContestedRule => "other rule about P",
+        Training.Pretraining.AttentionRegion.ContestedWords => "other rule about P: not P / P",
+        Training.Pretraining.AttentionRegion.ContestedRule => "other rule: the rest",
         Training.Pretraining.AttentionRegion.SubjectsOtherRules => "C's other rules",
         Training.Pretraining.AttentionRegion.Solution => "solution",
         _ => "rest",

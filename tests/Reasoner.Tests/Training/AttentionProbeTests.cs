@@ -41,7 +41,8 @@ public class AttentionProbeTests
         Assert.Equal(" fompus", Words(AttentionRegion.RuleSubject));
         Assert.Equal(" not small", Words(AttentionRegion.RuleWords));
         Assert.Equal(" Every is.", Words(AttentionRegion.RuleFrame));
-        Assert.Equal(" Every bompus is small.", Words(AttentionRegion.ContestedRule));
+        Assert.Equal(" small", Words(AttentionRegion.ContestedWords));
+        Assert.Equal(" Every bompus is.", Words(AttentionRegion.ContestedRule));
         // fompus's link to zumpus, whose full stop shares a token with the line break ending the question; "Every lorpus
         // is a fompus." is lorpus's rule, not fompus's.
         Assert.Equal(" Every fompus is a zumpus.\n", Words(AttentionRegion.SubjectsOtherRules));
