@@ -31,9 +31,11 @@ public enum AttentionRegion
 
 /// <summary>
 /// Each head's mean attention by region at the polarity look-up, over <see cref="Problems"/> problems (Mass[layer, head,
-/// region] sums to 1 over regions), and how often the model's next token there was the solution's.
+/// region] sums to 1 over regions), how often the model's next token there was the solution's, and each head's mean
+/// share on C at the property word of C's rule in the question (SubjectAtRule[layer, head]): the key half of the look-up,
+/// a rule's last word gathering its subject.
 /// </summary>
-public sealed record AttentionProfile(double[,,] Mass, int Problems, int PolarityRight)
+public sealed record AttentionProfile(double[,,] Mass, double[,] SubjectAtRule, int Problems, int PolarityRight)
 {
     public int Layers => Mass.GetLength(0);
 
@@ -54,16 +56,21 @@ public static class AttentionProbe
         var device = model.parameters().First().device;
         int layers = model.Config.NumHiddenLayers, heads = model.Config.NumAttentionHeads, regions = Enum.GetValues<AttentionRegion>().Length;
         var mass = new double[layers, heads, regions];
+        var subjectAtRule = new double[layers, heads];
         int measured = 0, right = 0;
         foreach (var problem in problems)
         {
             if (Locate(problem, corpus.Encode(problem, tokenizer), tokenizer) is not { } located) continue;
             var (tokens, query, regionOf) = located;
+            int ruleEnd = Array.LastIndexOf(regionOf, AttentionRegion.RuleWords);
             var rows = new float[layers][];
+            var ruleRows = new float[layers][];
             model.AttentionWeights = (layer, weights) =>
             {
                 using var row = weights[0, TensorIndex.Colon, query, TensorIndex.Slice(0, query + 1)].to(ScalarType.Float32).cpu();
                 rows[layer] = row.data<float>().ToArray();
+                using var ruleRow = weights[0, TensorIndex.Colon, ruleEnd, TensorIndex.Slice(0, ruleEnd + 1)].to(ScalarType.Float32).cpu();
+                ruleRows[layer] = ruleRow.data<float>().ToArray();
             };
             try
             {
@@ -78,16 +85,23 @@ public static class AttentionProbe
             }
             for (int layer = 0; layer < layers; layer++)
                 for (int head = 0; head < heads; head++)
+                {
                     for (int key = 0; key <= query; key++)
                         mass[layer, head, (int)regionOf[key]] += rows[layer][head * (query + 1) + key];
+                    for (int key = 0; key <= ruleEnd; key++)
+                        if (regionOf[key] == AttentionRegion.RuleSubject) subjectAtRule[layer, head] += ruleRows[layer][head * (ruleEnd + 1) + key];
+                }
             measured++;
         }
         if (measured > 0)
             for (int layer = 0; layer < layers; layer++)
                 for (int head = 0; head < heads; head++)
+                {
                     for (int r = 0; r < regions; r++)
                         mass[layer, head, r] /= measured;
-        return new AttentionProfile(mass, measured, right);
+                    subjectAtRule[layer, head] /= measured;
+                }
+        return new AttentionProfile(mass, subjectAtRule, measured, right);
     }
 
     /// <summary>

@@ -52,7 +52,7 @@ static class EvalCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var lookups = new Option<bool>("--lookups") { Description = "logic only: instead of solving, the teacher-forced look-up accuracy (the tokens a logic solution finds in the question, with the reference solution as context), by the words between each looked-up word and its subject." };
-        var attention = new Option<bool>("--attention") { Description = "logic only: instead of solving, where each attention head looks when a reference solution has reached \"Every C is\" before the polarity of C's rule about the asked property: its mean share on that rule's subject and words, on the other category's rule about the property (its words, the rest), on C's other rules, on the asked property, on the solution and on the rest." };
+        var attention = new Option<bool>("--attention") { Description = "logic only: instead of solving, where each attention head looks when a reference solution has reached \"Every C is\" before the polarity of C's rule about the asked property: its mean share on that rule's subject and words, on the other category's rule about the property (its words, the rest), on C's other rules, on the asked property, on the solution and on the rest; and at the last word of C's rule in the question, its share on C (the rule's words gathering their subject, the key half of the look-up)." };
         var show = new Option<string?>("--show") { Description = "Print a saved report (its tables and paired differences) without evaluating anything." };
         var plot = new Option<string?>("--plot") { Description = "Where to draw the accuracies with their intervals as a PNG. Default: beside the report (its name, .png); with --show, only when given." };
         var command = new Command("eval",
@@ -177,11 +177,12 @@ static class EvalCommand
         var profile = Training.Pretraining.AttentionProbe.Measure(model, CheckpointLoader.LoadTokenizer(directory), problems, LogicCorpus(context, directory));
         var regions = Enum.GetValues<Training.Pretraining.AttentionRegion>();
         var table = new Table().Title($"attention at \"Every C is | not\" (the polarity look-up), mean share per head: {Markup.Escape(directory)}, {profile.Problems} problems, next word right in {profile.PolarityRight}")
-            .AddColumns(["layer.head", .. regions.Select(Describe)]);
+            .AddColumns(["layer.head", .. regions.Select(Describe), "at C's rule's last word: on C"]);
         foreach (var column in table.Columns.Skip(1)) column.RightAligned();
         for (int layer = 0; layer < profile.Layers; layer++)
             for (int head = 0; head < profile.Heads; head++)
-                table.AddRow([$"{layer}.{head}", .. regions.Select(r => string.Create(CultureInfo.InvariantCulture, $"{100 * profile.Mass[layer, head, (int)r]:0}"))]);
+                table.AddRow([$"{layer}.{head}", .. regions.Select(r => string.Create(CultureInfo.InvariantCulture, $"{100 * profile.Mass[layer, head, (int)r]:0}")),
+                    string.Create(CultureInfo.InvariantCulture, $"{100 * profile.SubjectAtRule[layer, head]:0}")]);
         context.Console.Write(table);
     }
 

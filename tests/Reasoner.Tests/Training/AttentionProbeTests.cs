@@ -72,6 +72,7 @@ public class AttentionProbeTests
                 var shares = Enumerable.Range(0, Enum.GetValues<AttentionRegion>().Length).Select(r => profile.Mass[layer, head, r]).ToArray();
                 Assert.InRange(shares.Sum(), 1 - 1e-4, 1 + 1e-4);
                 Assert.All(shares, s => Assert.InRange(s, 0, 1));
+                Assert.InRange(profile.SubjectAtRule[layer, head], 0, 1 + 1e-4);
             }
         // The query itself is in the solution, so every head can put weight there; some head looks at the question too.
         Assert.Contains(Enumerable.Range(0, profile.Layers * profile.Heads), i => profile.Mass[i / profile.Heads, i % profile.Heads, (int)AttentionRegion.Rest] > 0.1);
