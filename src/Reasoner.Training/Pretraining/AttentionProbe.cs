@@ -106,7 +106,8 @@ public static class AttentionProbe
 
     /// <summary>
     /// The query position (the token before the property rule's word in the reference solution) and every earlier
-    /// position's region; null when the solution cites no property rule or its tokens do not decode to its text.
+    /// position's region; null when the solution cites no property rule, the question does not hold the rule it cites, or
+    /// the tokens do not decode to the text.
     /// </summary>
     internal static (int[] Tokens, int Query, AttentionRegion[] RegionOf)? Locate(Problem problem, Batching.TrainingSequence sequence, ITextTokenizer tokenizer)
     {
@@ -161,6 +162,7 @@ public static class AttentionProbe
             regionOf[t] = t >= sequence.PromptLength ? AttentionRegion.Solution
                 : spans.FirstOrDefault(s => first >= s.Start && first < s.End, (Start: 0, End: 0, Region: AttentionRegion.Rest)).Region;
         }
-        return (tokens, query, regionOf);
+        // The question must hold the rule the solution cites: its words are where the look-up should land.
+        return regionOf.Contains(AttentionRegion.RuleWords) ? (tokens, query, regionOf) : null;
     }
 }

@@ -49,7 +49,9 @@ public class AttentionProbeTests
         Assert.StartsWith("Fae is a jompus.", Words(AttentionRegion.Solution));
         Assert.EndsWith("Every fompus is", Words(AttentionRegion.Solution));
 
-        // A solution citing no property rule has nothing to probe.
+        // A solution citing a rule the question does not hold, or no property rule at all, has nothing to probe.
+        var invented = Fae with { ReferenceSteps = ["Fae is a jompus. Every jompus is not small. So Fae is not small.", "The answer is no."] };
+        Assert.Null(AttentionProbe.Locate(invented, corpus.Encode(invented, tokenizer), tokenizer));
         Assert.Null(AttentionProbe.Locate(Fae with { ReferenceSteps = ["The answer is no."] }, corpus.Encode(Fae with { ReferenceSteps = ["The answer is no."] }, tokenizer), tokenizer));
     }
 
