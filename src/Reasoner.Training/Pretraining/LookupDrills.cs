@@ -147,10 +147,10 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
     private static partial Regex Statement();
 }
 
-/// <summary>One line of a reverse or quiz drill: what it asks ("Which is not small?"), its answer ("tumpus"), and the kind of statement it is about.</summary>
+/// <summary>One line of a reverse, quiz or asked-property drill: what it asks ("Which is not small?"), its answer ("tumpus"), and the kind of statement it is about.</summary>
 public readonly record struct AskedLine(string Ask, string Answer, AskedKind Kind)
 {
-    /// <summary>A quiz line whose property another category also has a rule about (the asked property always is): only the subject tells them apart.</summary>
+    /// <summary>A line about a property another category also has a rule about (the asked property always is): only the subject tells them apart.</summary>
     public bool Contested { get; init; }
 }
 
