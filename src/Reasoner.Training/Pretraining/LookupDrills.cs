@@ -53,6 +53,14 @@ public sealed partial class LookupDrills(PromptTemplate prompt)
         return new TrainingSequence([.. promptIds, .. tokenizer.Encode(rule.Value[cut..]), tokenizer.EosId], promptIds.Length);
     }
 
+    /// <summary>The first token of a rule cloze's answer with the other polarity (" small." for " not small.", and back).</summary>
+    internal static int OtherPolarityFirstToken(TrainingSequence cloze, ITextTokenizer tokenizer)
+    {
+        var answer = tokenizer.Decode(cloze.Tokens.Skip(cloze.PromptLength), skipSpecialTokens: true);
+        var other = answer.StartsWith(" not ", StringComparison.Ordinal) ? answer[" not".Length..] : " not" + answer;
+        return tokenizer.Encode(other)[0];
+    }
+
     /// <summary>
     /// A reverse look-up drill: the drill's prompt, then for each of the question's statements whose predicate no other
     /// statement shares, in a random order, a line asking for its subject ("Which is not small? tumpus."). The forward

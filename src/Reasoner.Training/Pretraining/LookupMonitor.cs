@@ -52,6 +52,9 @@ public enum RuleWord
 /// "a", "Every jompus is a | lorpus" and "Fae is a | jompus" have 2. The question holds the same words in the same order,
 /// so a model finds the word by matching the subject that many words back.
 /// </summary>
+/// <summary>Rule clozes asked, answered with the right polarity, and answered with either polarity.</summary>
+public sealed record ClozeAccuracy(int Right, int Polar, int Asked);
+
 public sealed record LookupSpan(int Start, int Length, int Gap, LookupKind Kind);
 
 /// <summary>
@@ -159,15 +162,18 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
 
     /// <summary>
     /// Teacher-forced accuracy on rule clozes (<see cref="LookupDrills.EncodeCloze"/>) of <paramref name="problems"/>: how
-    /// often the model's most likely token after "Every C is" is the rule's first word, its polarity. Told apart from the
-    /// solutions' look-ups, it says whether a model that fails the polarity in solutions has learnt it in the drill's form.
+    /// often the model's most likely token after "Every C is" is the rule's first word, its polarity, and how often it is
+    /// one of the two polarities at all (" not" or the property's first token, not " a" or anything else). Right among
+    /// those is the two-way figure that compares with the solutions' polarity row; a model never trained on clozes often
+    /// says " a" there, which only the first figure counts against it. Told apart from the solutions' look-ups, it says
+    /// whether a model that fails the polarity in solutions has learnt it in the drill's form.
     /// </summary>
-    public static (int Right, int Asked) ClozeAccuracy(CausalLanguageModel model, ITextTokenizer tokenizer, IReadOnlyList<Problem> problems, LookupDrills drills, int batchRows = 32)
+    public static ClozeAccuracy ClozeAccuracy(CausalLanguageModel model, ITextTokenizer tokenizer, IReadOnlyList<Problem> problems, LookupDrills drills, int batchRows = 32)
     {
         using var noGrad = no_grad();
         var device = model.parameters().First().device;
         var clozes = problems.Select((p, i) => drills.EncodeCloze(p, new Random(i), tokenizer)).OfType<TrainingSequence>().ToList();
-        int right = 0;
+        int right = 0, polar = 0;
         foreach (var chunk in clozes.Chunk(batchRows))
         {
             using var batch = TokenBatch.Collate(chunk, tokenizer.EosId, device);
@@ -175,9 +181,13 @@ public sealed partial class LookupMonitor(IReadOnlyList<Problem> problems, Solut
             using var predicted = logits.argmax(-1).cpu();
             var best = predicted.data<long>().ToArray();
             for (int i = 0; i < chunk.Length; i++)
-                if (best[i * batch.Width + chunk[i].PromptLength - 1] == chunk[i].Tokens[chunk[i].PromptLength]) right++;
+            {
+                long said = best[i * batch.Width + chunk[i].PromptLength - 1];
+                if (said == chunk[i].Tokens[chunk[i].PromptLength]) (right, polar) = (right + 1, polar + 1);
+                else if (said == LookupDrills.OtherPolarityFirstToken(chunk[i], tokenizer)) polar++;
+            }
         }
-        return (right, clozes.Count);
+        return new ClozeAccuracy(right, polar, clozes.Count);
     }
 
     /// <summary>

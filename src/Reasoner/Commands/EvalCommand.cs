@@ -225,9 +225,9 @@ static class EvalCommand
             forms.AddRow([Describe(right), .. words.Select(p => l.Forms.GetValueOrDefault((right, p)).ToString(CultureInfo.InvariantCulture))]);
         context.Console.Write(forms);
         var drills = new Training.Pretraining.LookupDrills(PromptFolder.Open(context.Settings).Get(PromptLibrary.LookupBare));
-        var (clozesRight, asked) = Training.Pretraining.LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills);
+        var (clozesRight, polar, asked) = Training.Pretraining.LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills);
         context.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"rule clozes (the question, then \"Every C is\" for a property rule whose subject has no other rule): the polarity right in {clozesRight} of {asked} ({(asked > 0 ? 100.0 * clozesRight / asked : 0):0.0} %, 95 % interval {Intervals.Wilson(clozesRight, asked).Format()})"));
+            $"rule clozes (the question, then \"Every C is\" for a property rule whose subject has no other rule): the polarity right in {clozesRight} of {asked} ({(asked > 0 ? 100.0 * clozesRight / asked : 0):0.0} %, 95 % interval {Intervals.Wilson(clozesRight, asked).Format()}); a polarity at all in {polar}, right in {(polar > 0 ? 100.0 * clozesRight / polar : 0):0.0} % of those ({Intervals.Wilson(clozesRight, polar).Format()})"));
         void Answers(string what, Func<Problem, Random, IReadOnlyList<Training.Pretraining.AskedLine>> lines)
         {
             var counts = Training.Pretraining.LookupMonitor.AnswerAccuracy(model, tokenizer, problems, drills, lines);

@@ -84,11 +84,12 @@ public class LookupMonitorTests
 
         // Rule clozes: one per problem that has one, and the count of right ones agrees with one problem at a time.
         var drills = new LookupDrills(Prompts.Get(PromptLibrary.LookupBare));
-        var (right, asked) = LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills, batchRows: 5);
-        Assert.Equal(problems.Select((p, i) => drills.EncodeCloze(p, new Random(i), tokenizer)).Count(c => c is not null), asked);
-        Assert.InRange(right, 0, asked);
-        // Right padding must not move a prediction: one row at a time gives the same count.
-        Assert.Equal(right, LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills, batchRows: 1).Right);
+        var clozes = LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills, batchRows: 5);
+        Assert.Equal(problems.Select((p, i) => drills.EncodeCloze(p, new Random(i), tokenizer)).Count(c => c is not null), clozes.Asked);
+        Assert.InRange(clozes.Right, 0, clozes.Polar);
+        Assert.InRange(clozes.Polar, 0, clozes.Asked);
+        // Right padding must not move a prediction: one row at a time gives the same counts.
+        Assert.Equal(clozes, LookupMonitor.ClozeAccuracy(model, tokenizer, problems, drills, batchRows: 1));
 
         // Reverse and quiz drills: every line of every problem's drill is asked once, sorted by what it is about, and batching moves nothing.
         foreach (var lines in new Func<Core.Problems.Problem, Random, IReadOnlyList<AskedLine>>[] { LookupDrills.ReverseLines, LookupDrills.QuizLines, LookupDrills.AskedPropertyLines })

@@ -105,6 +105,10 @@ public class LookupDrillTests
             // No other rule has that subject, so the continuation is the only right one.
             Assert.Single(System.Text.RegularExpressions.Regex.Matches(problem.Question, $@"Every {subject} is"));
             if (target.StartsWith(" not")) negated++;
+            // The other polarity's first token: " not" for a rule without it, the property's first token for one with it.
+            var other = target.StartsWith(" not") ? target[" not".Length..] : " not" + target;
+            Assert.Equal(tokenizer.Encode(other)[0], LookupDrills.OtherPolarityFirstToken(cloze, tokenizer));
+            Assert.NotEqual(cloze.Tokens[cloze.PromptLength], LookupDrills.OtherPolarityFirstToken(cloze, tokenizer));
         }
         Assert.InRange(asked, 80, 100);
         Assert.InRange(negated, asked / 4, 3 * asked / 4);
