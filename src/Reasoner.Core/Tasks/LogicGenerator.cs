@@ -49,7 +49,7 @@ internal sealed class LogicGenerator(LogicOptions options) : IProblemGenerator
         for (var attempt = 0; world.Statements.Count < wanted; attempt++)
         {
             if (attempt == DistractorAttempts) return null;
-            var isFirst = world.Statements.Count == hops + 1;
+            var isFirst = options.Contested && world.Statements.Count == hops + 1;
             var candidate = isFirst
                 ? new EveryHas(unused.Peek(), property, !holds)
                 : Distractor(random, world, person, property, unused);

@@ -17,6 +17,14 @@ public sealed record LogicOptions
     /// </summary>
     public int Distractors { get; init; } = 4;
 
+    /// <summary>
+    /// Whether the first distractor gives the asked property the opposite value for another category (the default, and
+    /// every test set). Without it no other rule names the asked property, so the polarity can be read from any rule about
+    /// the property: training problems of that kind make a head that finds those rules useful before it can tell C's from
+    /// another's (pretrain --uncontested-share).
+    /// </summary>
+    public bool Contested { get; init; } = true;
+
     /// <summary>1: 1-2 hops, 2 distractors. 2: the defaults. 3: 2-5 hops, 6 distractors.</summary>
     public static LogicOptions ForDifficulty(int difficulty) => difficulty switch
     {

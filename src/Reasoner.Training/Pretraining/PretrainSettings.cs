@@ -160,6 +160,14 @@ public sealed record PretrainSettings : TrainingSettings
     public double AskedDrillShare { get; init; }
 
     /// <summary>
+    /// Share of logic training problems drawn without the contested distractor (<see cref="Core.Tasks.LogicOptions.Contested"/>):
+    /// no other category's rule names the asked property, so a head that finds the rules about it reads the polarity
+    /// right and is rewarded for it; on the contested rest it then has only to learn to prefer C's rule. 0 keeps every
+    /// run's stream as it was; the test sets are always contested.
+    /// </summary>
+    public double UncontestedShare { get; init; }
+
+    /// <summary>
     /// Loss weight of a rule cloze's few target tokens (<see cref="Batching.TrainingSequence.LossWeight"/>): at 1 the
     /// polarity tokens stay a small share of a batch's loss beside the solutions' and drills' copied text.
     /// </summary>
@@ -252,6 +260,7 @@ public sealed record PretrainSettings : TrainingSettings
         if (OwnStepProblems < 1 || OwnStepSamples < 1 || OwnStepHeldOut < 0)
             throw new ArgumentException($"the own-step pool needs problems and samples (got {OwnStepProblems} and {OwnStepSamples}) and a held-out count of 0 or more");
         if (!(RuleClozeWeight > 0) || !double.IsFinite(RuleClozeWeight)) throw new ArgumentException($"the rule cloze weight must be a positive number, got {RuleClozeWeight}");
+        if (UncontestedShare is < 0 or >= 1) throw new ArgumentException($"the uncontested share must be in [0, 1), got {UncontestedShare}");
         if (AskedDrillShare is < 0 or > 1) throw new ArgumentException($"the asked-property drill share must be in [0, 1], got {AskedDrillShare}");
         if (QuizDrillShare is < 0 or > 1) throw new ArgumentException($"the quiz drill share must be in [0, 1], got {QuizDrillShare}");
         if (ReverseDrillShare is < 0 or > 1) throw new ArgumentException($"the reverse drill share must be in [0, 1], got {ReverseDrillShare}");

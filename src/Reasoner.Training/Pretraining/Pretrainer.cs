@@ -229,7 +229,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         int seed = ownSteps is null ? settings.Seed : settings.Seed + OwnStepSeed;
         var random = new Random(seed + 1);
         var lookups = new LookupDrills(lookupPrompt);
-        var sequences = SolutionCorpus.TrainProblems(settings.Tasks, settings.DifficultiesOf, seed)
+        var sequences = SolutionCorpus.TrainProblems(settings.Tasks, settings.DifficultiesOf, seed, settings.UncontestedShare)
             .Select(p => ownSteps is not null && random.NextDouble() < settings.OwnStepShare && ownSteps.Draw(p.Family, random) is { } own
                     ? selfEval.Encode(own.Problem, own.Example, tokenizer)
                 : random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)

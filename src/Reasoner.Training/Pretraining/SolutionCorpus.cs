@@ -28,27 +28,33 @@ public sealed class SolutionCorpus(PromptTemplate prompt)
     /// <summary>
     /// The endless training stream: each problem's task drawn from <paramref name="tasks"/>, then its difficulty from that
     /// task's mix (<paramref name="difficultiesOf"/>), each (task, difficulty) its own seeded train stream. With one
-    /// difficulty nothing is drawn for it, so the stream is the one a single <c>--difficulty</c> always gave.
+    /// difficulty nothing is drawn for it, so the stream is the one a single <c>--difficulty</c> always gave. A logic
+    /// problem is drawn with <paramref name="uncontestedShare"/>'s chance from a stream of its level without the contested
+    /// distractor (<see cref="LogicOptions.Contested"/>); at 0 nothing is drawn for it.
     /// </summary>
-    public static IEnumerable<Problem> TrainProblems(TaskMix tasks, Func<string, DifficultyMix> difficultiesOf, int seed)
+    public static IEnumerable<Problem> TrainProblems(TaskMix tasks, Func<string, DifficultyMix> difficultiesOf, int seed, double uncontestedShare = 0)
     {
         var mixes = tasks.Names.Select(difficultiesOf).ToArray();
         var streams = tasks.Names.Select((t, i) => mixes[i].Levels
             .Select((level, j) => BuiltinTasks.Generate(t, Split.Train, seed + i + 7919 * j, level).GetEnumerator()).ToArray()).ToArray();
+        var uncontested = tasks.Names.Select((t, i) => t == BuiltinTasks.Logic && uncontestedShare > 0
+            ? mixes[i].Levels.Select((level, j) => BuiltinTasks.Generate(LogicOptions.ForDifficulty(level) with { Contested = false }, Split.Train, seed + i + 7919 * j + 104729).GetEnumerator()).ToArray()
+            : null).ToArray();
         var random = new Random(seed);
         try
         {
             while (true)
             {
                 var task = tasks.Draw(random);
-                var stream = streams[task][mixes[task].Draw(random)];
+                int level = mixes[task].Draw(random);
+                var stream = uncontested[task] is { } easier && random.NextDouble() < uncontestedShare ? easier[level] : streams[task][level];
                 stream.MoveNext();
                 yield return stream.Current;
             }
         }
         finally
         {
-            foreach (var s in streams.SelectMany(s => s)) s.Dispose();
+            foreach (var s in streams.SelectMany(s => s).Concat(uncontested.OfType<IEnumerator<Problem>[]>().SelectMany(s => s))) s.Dispose();
         }
     }
 

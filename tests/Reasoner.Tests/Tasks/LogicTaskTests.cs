@@ -76,6 +76,19 @@ public partial class LogicTaskTests
         });
     }
 
+    [Fact]
+    public void WithoutTheContestedDistractorOnlyTheChainsRuleNamesTheAskedProperty()
+    {
+        var options = LogicOptions.ForDifficulty(2) with { Contested = false };
+        Assert.All(BuiltinTasks.Generate(options, Split.Train, seed: 8).Take(300), problem =>
+        {
+            var world = Parse(problem);
+            var rule = Assert.Single(world.PropertyRules, r => r.Property == world.Property);
+            Assert.Equal(problem.Answer == "yes", rule.Holds);
+            Assert.Equal(options.Distractors, world.Statements.Count - (problem.ReferenceSteps!.Count - 1) - 1);
+        });
+    }
+
     private sealed record Fact(string Person, string Category);
     private sealed record Rule(string Category, string Parent);
     private sealed record PropertyRule(string Category, string Property, bool Holds);

@@ -63,6 +63,27 @@ public class DifficultyMixTests
     }
 
     [Fact]
+    public void AnUncontestedShareDrawsThatShareOfLogicProblemsWithoutTheContestedDistractorAndLeavesArithAlone()
+    {
+        static bool Contested(Reasoner.Core.Problems.Problem p)
+        {
+            // The asked property named by a rule of the question's other than the chain's: "Is Fae small?" and two rules ending "small.".
+            var property = System.Text.RegularExpressions.Regex.Match(p.Question, @"Is \w+ (\w+)\?$").Groups[1].Value;
+            return System.Text.RegularExpressions.Regex.Matches(p.Question, $@"Every \w+ is (not )?{property}\.").Count > 1;
+        }
+        var tasks = TaskMix.Parse("arith,logic:3");
+        var problems = SolutionCorpus.TrainProblems(tasks, _ => DifficultyMix.Parse("1,2"), 7, uncontestedShare: 0.3).Take(2000).ToList();
+        var logic = problems.Where(p => p.Family == "logic").ToList();
+        Assert.InRange(logic.Count(p => !Contested(p)) / (double)logic.Count, 0.25, 0.35);
+        Assert.InRange(problems.Count(p => p.Family == "arith"), 400, 600);
+        // The share at 0 draws nothing more: the stream without the option.
+        Assert.Equal(SolutionCorpus.TrainProblems(tasks, _ => DifficultyMix.Parse("1,2"), 7).Take(200).Select(p => p.Id),
+            SolutionCorpus.TrainProblems(tasks, _ => DifficultyMix.Parse("1,2"), 7, uncontestedShare: 0).Take(200).Select(p => p.Id));
+        Assert.All(SolutionCorpus.TrainProblems(tasks, _ => DifficultyMix.Parse("1,2"), 7).Where(p => p.Family == "logic").Take(200), p => Assert.True(Contested(p)));
+        Assert.Throws<ArgumentException>(() => new PretrainSettings { OutputDirectory = "unused", Steps = 1, UncontestedShare = 1 }.Validate());
+    }
+
+    [Fact]
     public void ATasksOwnDifficultyMixOverridesTheSharedOneForThatTaskAlone()
     {
         var perTask = DifficultyMix.ParsePerTask(["arith=1", " logic = 1:1,2:3 "]);
