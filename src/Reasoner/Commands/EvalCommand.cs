@@ -52,6 +52,7 @@ static class EvalCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var lookups = new Option<bool>("--lookups") { Description = "logic only: instead of solving, the teacher-forced look-up accuracy (the tokens a logic solution finds in the question, with the reference solution as context), by the words between each looked-up word and its subject." };
+        var uncontested = new Option<bool>("--uncontested") { Description = "With --lookups: measure on test problems drawn without the contested distractor (no other category's rule about the asked property; pretrain --uncontested-share), the first of a stream from the test sets' seed, instead of the test set: whether the model reads a property rule's polarity where finding the rule by its property is enough." };
         var attention = new Option<bool>("--attention") { Description = "logic only: instead of solving, where each attention head looks when a reference solution has reached \"Every C is\" before the polarity of C's rule about the asked property: its mean share on that rule's subject and words, on the other category's rule about the property (its words, the rest), on C's other rules, on the asked property, on the solution and on the rest; and at the last word of C's rule in the question, its share on C (the rule's words gathering their subject, the key half of the look-up)." };
         var show = new Option<string?>("--show") { Description = "Print a saved report (its tables and paired differences) without evaluating anything." };
         var plot = new Option<string?>("--plot") { Description = "Where to draw the accuracies with their intervals as a PNG. Default: beside the report (its name, .png); with --show, only when given." };
@@ -60,7 +61,7 @@ static class EvalCommand
             "(Wilson for greedy and maj@k, a bootstrap over problems for pass@k and sample accuracy); on built-in tasks also the share of correct greedy " +
             "solutions whose every step is gold-sound. Saves every problem's outcome, so that --compare can pair two saved reports.")
         {
-            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, concurrency, output, compare, bestOf, verifier, aggregate, beam, value, valueOnly, lookups, attention, show, plot,
+            task, modelDir, difficulty, problems, data, k, samples, temperature, topP, maxTokens, seed, device, threads, concurrency, output, compare, bestOf, verifier, aggregate, beam, value, valueOnly, lookups, uncontested, attention, show, plot,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -76,7 +77,10 @@ static class EvalCommand
             {
                 if (parse.GetValue(task) != BuiltinTasks.Logic) throw new UserError($"{(parse.GetValue(lookups) ? "--lookups" : "--attention")} measures the built-in logic task's look-ups: give --task logic");
                 torch.set_num_threads(parse.GetValue(threads));
-                var logic = BuiltinTasks.TestSet(BuiltinTasks.Logic, parse.GetValue(difficulty));
+                if (parse.GetValue(uncontested) && !parse.GetValue(lookups)) throw new UserError("--uncontested measures look-ups on uncontested problems: give --lookups");
+                var logic = parse.GetValue(uncontested)
+                    ? BuiltinTasks.Generate(LogicOptions.ForDifficulty(parse.GetValue(difficulty)) with { Contested = false }, Split.Test, BuiltinTasks.TestSetSeed).Take(BuiltinTasks.TestSetSize).ToArray()
+                    : BuiltinTasks.TestSet(BuiltinTasks.Logic, parse.GetValue(difficulty));
                 var chosen = parse.GetValue(problems) is { } count ? logic.Take(count).ToArray() : logic;
                 var directory = parse.GetValue(modelDir) ?? BuiltinModel.Locate();
                 if (parse.GetValue(lookups)) PrintLookups(context, directory, chosen);

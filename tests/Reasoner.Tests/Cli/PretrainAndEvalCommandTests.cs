@@ -120,6 +120,12 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
         foreach (var expected in new[] { "1 word after the subject", "2 words after the subject", "the person's category", "problems with every look-up right", "3 problems" })
             Assert.Contains(expected, r.Out);
         Assert.Matches(@"│ all\s+│\s+\d+ / \d+ │", r.Out);
+
+        // On uncontested problems: other problems, so (with 3 of them) other look-up counts.
+        var uncontested = await CliRunner.Run("eval", "--task", "logic", "--lookups", "--uncontested", "--problems", "3", "--threads", "1");
+        Assert.True(uncontested.ExitCode == 0, uncontested.Err + uncontested.Out);
+        Assert.NotEqual(System.Text.RegularExpressions.Regex.Match(r.Out, @"│ all\s+│\s+\d+ / \d+ │").Value,
+            System.Text.RegularExpressions.Regex.Match(uncontested.Out, @"│ all\s+│\s+\d+ / \d+ │").Value);
     }
 
     [Theory]
@@ -137,6 +143,7 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--tasks", "logic", "--task-difficulty", "arith=1")]
     [InlineData("eval", "--task", "arith", "--k", "4", "--samples", "2")]
     [InlineData("eval", "--task", "arith", "--lookups")]
+    [InlineData("eval", "--task", "logic", "--attention", "--uncontested")]
     public async Task BadSettingsAreUserErrors(params string[] args)
     {
         var r = await CliRunner.Run(new Dictionary<string, string?> { ["RunsDir"] = _runs }, args);
