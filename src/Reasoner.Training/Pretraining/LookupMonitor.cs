@@ -46,15 +46,15 @@ public enum RuleWord
     Other,
 }
 
+/// <summary>Rule clozes asked, answered with the right polarity, and answered with either polarity.</summary>
+public sealed record ClozeAccuracy(int Right, int Polar, int Asked);
+
 /// <summary>
 /// One looked-up word of a logic solution (with the space before it) and <see cref="Gap"/>, the words between it and the
 /// subject it is looked up by: "Every jompus is | small" and "Every jompus is | a lorpus" have 1 ("is") before "small" and
 /// "a", "Every jompus is a | lorpus" and "Fae is a | jompus" have 2. The question holds the same words in the same order,
 /// so a model finds the word by matching the subject that many words back.
 /// </summary>
-/// <summary>Rule clozes asked, answered with the right polarity, and answered with either polarity.</summary>
-public sealed record ClozeAccuracy(int Right, int Polar, int Asked);
-
 public sealed record LookupSpan(int Start, int Length, int Gap, LookupKind Kind);
 
 /// <summary>
