@@ -64,6 +64,14 @@ public static class BuiltinTasks
             ? TestSets.GetOrAdd((task, difficulty), key => Generate(key.Task, Split.Test, TestSetSeed, key.Difficulty).Take(TestSetSize).ToArray())
             : throw UnknownTask(task);
 
+    /// <summary>
+    /// The first <see cref="TestSetSize"/> test problems of the logic stream from <see cref="TestSetSeed"/> without the
+    /// contested distractor (<see cref="LogicOptions.Contested"/>): the test set's counterpart for measuring whether a
+    /// model reads a property rule where finding it by its property is enough. Not cached; not an evaluation set.
+    /// </summary>
+    public static IReadOnlyList<Problem> UncontestedLogicTestProblems(int difficulty = DefaultDifficulty) =>
+        Generate(LogicOptions.ForDifficulty(difficulty) with { Contested = false }, Split.Test, TestSetSeed).Take(TestSetSize).ToArray();
+
     /// <summary>The split a problem with this canonical content belongs to.</summary>
     internal static Split SplitOf(ulong contentHash) => contentHash % TestShare == 0 ? Split.Test : Split.Train;
 

@@ -79,7 +79,7 @@ static class EvalCommand
                 torch.set_num_threads(parse.GetValue(threads));
                 if (parse.GetValue(uncontested) && !parse.GetValue(lookups)) throw new UserError("--uncontested measures look-ups on uncontested problems: give --lookups");
                 var logic = parse.GetValue(uncontested)
-                    ? BuiltinTasks.Generate(LogicOptions.ForDifficulty(parse.GetValue(difficulty)) with { Contested = false }, Split.Test, BuiltinTasks.TestSetSeed).Take(BuiltinTasks.TestSetSize).ToArray()
+                    ? BuiltinTasks.UncontestedLogicTestProblems(parse.GetValue(difficulty))
                     : BuiltinTasks.TestSet(BuiltinTasks.Logic, parse.GetValue(difficulty));
                 var chosen = parse.GetValue(problems) is { } count ? logic.Take(count).ToArray() : logic;
                 var directory = parse.GetValue(modelDir) ?? BuiltinModel.Locate();

@@ -87,6 +87,11 @@ public partial class LogicTaskTests
             Assert.Equal(problem.Answer == "yes", rule.Holds);
             Assert.Equal(options.Distractors, world.Statements.Count - (problem.ReferenceSteps!.Count - 1) - 1);
         });
+        // Their test-split counterpart of the test set: test problems, uncontested, none of them in the test set.
+        var uncontested = BuiltinTasks.UncontestedLogicTestProblems();
+        Assert.Equal(BuiltinTasks.TestSetSize, uncontested.Count);
+        Assert.All(uncontested.Take(100), p => Assert.Single(Parse(p).PropertyRules, r => r.Property == Parse(p).Property));
+        Assert.Empty(uncontested.Select(p => p.Id).Intersect(BuiltinTasks.TestSet("logic").Select(p => p.Id)));
     }
 
     private sealed record Fact(string Person, string Category);
