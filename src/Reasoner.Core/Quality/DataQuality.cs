@@ -65,9 +65,12 @@ public static class DataQuality
     private static readonly NodeValueKind[] RankingKinds =
         [NodeValueKind.Q, NodeValueKind.MonteCarloValue, NodeValueKind.SelfEval, NodeValueKind.Outcome, NodeValueKind.StepValue, NodeValueKind.VerifierScore];
 
-    /// <summary>The values whose AUC against step validity is measured, where the run has them.</summary>
+    /// <summary>
+    /// The values whose AUC against step validity is measured, where the run has them; the policy's own log-probability
+    /// of a step is there as the baseline that self-evaluation, a one-token judgement by the same model, is read against.
+    /// </summary>
     private static readonly NodeValueKind[] AucKinds =
-        [NodeValueKind.SelfEval, NodeValueKind.MonteCarloValue, NodeValueKind.VerifierScore, NodeValueKind.Q, NodeValueKind.StepValue];
+        [NodeValueKind.SelfEval, NodeValueKind.PolicyLogProb, NodeValueKind.MonteCarloValue, NodeValueKind.VerifierScore, NodeValueKind.Q, NodeValueKind.StepValue];
 
     public static DataQualityReport Measure(IReadOnlyList<PreferenceTree> trees)
     {

@@ -81,6 +81,7 @@ public static class TreePageData
         NodeValueKind.Outcome => "outcome",
         NodeValueKind.StepValue => "stepValue",
         NodeValueKind.VerifierScore => "verifier",
+        NodeValueKind.PolicyLogProb => "policyLogProb",
         _ => kind.ToString(),
     };
 

@@ -106,6 +106,21 @@ public class DataQualityTests
     }
 
     [Fact]
+    public void ThePolicysOwnLogProbabilityPerTokenIsGradedWhereStepsRecordTheirTokens()
+    {
+        var tree = Tree();
+        Assert.DoesNotContain(Assert.Single(DataQuality.Measure([tree]).Families).Auc, a => a.Value == NodeValueKind.PolicyLogProb);
+
+        // Per token: valid A -.1, A1 -.2, A1a -.5; invalid A2 -.3, B -1, B1 -.4, B2 -2 (terminals are not graded).
+        foreach (var (index, logProb, tokens) in new[] { (1, -0.3, 3), (2, -0.4, 2), (3, -2.0, 4), (4, -0.1, 1), (5, -1.5, 5), (6, -0.1, 1), (7, -4.0, 4), (8, -0.8, 2), (9, -2.0, 1) })
+            (tree.Nodes[index].LogProb, tree.Nodes[index].TokenCount) = (logProb, tokens);
+        var policy = Assert.Single(DataQuality.Measure([tree]).Families).Auc.Single(a => a.Value == NodeValueKind.PolicyLogProb);
+        Assert.Equal((3, 4), (policy.Valid, policy.Invalid));
+        // A and A1 rank above every invalid step, A1a only above B and B2: 10 of 12 pairs.
+        Assert.Equal(10.0 / 12, policy.Auc!.Value, 12);
+    }
+
+    [Fact]
     public void TreesOfOtherFamiliesAreCountedNotGraded()
     {
         var other = SampleTrees.Arithmetic();
