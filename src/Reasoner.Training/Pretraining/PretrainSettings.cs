@@ -173,6 +173,14 @@ public sealed record PretrainSettings : TrainingSettings
     /// </summary>
     public double RuleClozeWeight { get; init; } = 1;
 
+    /// <summary>
+    /// Loss weight of a self-evaluation example's one target token, the answer letter, on reference steps and on the
+    /// model's own alike (<see cref="Batching.TrainingSequence.LossWeight"/>): at 1 the judgements are under 1 % of a
+    /// batch's target tokens beside the solutions' tens of tokens each, so they move the weights little. Weights only;
+    /// every sequence of the run stays as it was.
+    /// </summary>
+    public double SelfEvalWeight { get; init; } = 1;
+
     /// <summary>Held-out self-evaluation examples per task (from the fixed test sets' first problems) for the AUC monitor.</summary>
     public int SelfEvalProblems { get; init; } = 200;
 
@@ -259,6 +267,7 @@ public sealed record PretrainSettings : TrainingSettings
         if (OwnStepShare is <= 0 or >= 1) throw new ArgumentException($"the own-step share must be in (0, 1), got {OwnStepShare}");
         if (OwnStepProblems < 1 || OwnStepSamples < 1 || OwnStepHeldOut < 0)
             throw new ArgumentException($"the own-step pool needs problems and samples (got {OwnStepProblems} and {OwnStepSamples}) and a held-out count of 0 or more");
+        if (!(SelfEvalWeight > 0) || !double.IsFinite(SelfEvalWeight)) throw new ArgumentException($"the self-evaluation weight must be a positive number, got {SelfEvalWeight}");
         if (!(RuleClozeWeight > 0) || !double.IsFinite(RuleClozeWeight)) throw new ArgumentException($"the rule cloze weight must be a positive number, got {RuleClozeWeight}");
         if (UncontestedShare is < 0 or >= 1) throw new ArgumentException($"the uncontested share must be in [0, 1), got {UncontestedShare}");
         if (AskedDrillShare is < 0 or > 1) throw new ArgumentException($"the asked-property drill share must be in [0, 1], got {AskedDrillShare}");

@@ -53,6 +53,7 @@ static class PretrainCommand
         var askedDrillShare = new Option<double>("--asked-drill-share") { Description = "Share of the look-up drills left after reverse and quiz drills that are asked-property drills instead: the question, then its rules about the property its last sentence asks, written out as a solution cites them (\"Every tumpus is not small.\"), so that the polarity is found from the subject with the property where a solution has it; 0 leaves the stream of sequences as before.", DefaultValueFactory = _ => defaults.AskedDrillShare };
         var ruleClozeWeight = new Option<double>("--rule-cloze-weight") { Description = "Loss weight of a rule cloze's target tokens (1: like any token; 10: each cloze's polarity counts ten times).", DefaultValueFactory = _ => defaults.RuleClozeWeight };
         var selfEvalShare = new Option<double>("--self-eval-share") { Description = "Share of training sequences that are self-evaluation examples (prompts/self-eval-bare.txt over reference and corrupted steps, answered as the gold step labels judge them); 0 for solutions only.", DefaultValueFactory = _ => defaults.SelfEvalShare };
+        var selfEvalWeight = new Option<double>("--self-eval-weight") { Description = "Loss weight of a self-evaluation example's answer letter, its only target token (1: like any token, under 1 % of a batch's loss; 20: each judgement counts twenty times); on reference and own steps alike, every sequence of the run unchanged.", DefaultValueFactory = _ => defaults.SelfEvalWeight };
         var ownStepsAt = new Option<int?>("--own-steps-at") { Description = "Start the own-step phase at this step: the model samples solutions to train problems, the gold step judge labels each of their steps, and from then on --own-step-share of the sequences are self-evaluation examples on those steps (the pool is saved as own-steps.jsonl in the run folder). Resuming a finished run with a larger --steps and --own-steps-at at its last step adds the phase to it." };
         var ownStepShare = new Option<double>("--own-step-share") { Description = "Share of the own-step phase's sequences that are self-evaluation examples on the model's own steps (sound and unsound drawn evenly).", DefaultValueFactory = _ => defaults.OwnStepShare };
         var ownStepProblems = new Option<int>("--own-step-problems") { Description = "Train problems per task the own-step pool samples solutions for.", DefaultValueFactory = _ => defaults.OwnStepProblems };
@@ -60,7 +61,7 @@ static class PretrainCommand
         var ownStepHeldOut = new Option<int>("--own-step-held-out") { Description = "Test problems per task whose sampled steps measure self-evaluation on the model's own steps during the phase (never trained on).", DefaultValueFactory = _ => defaults.OwnStepHeldOut };
         var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
         {
-            output, minutes, steps, scheduleSteps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, taskDifficulty, solutionWeight, seed, tasks, keepWhole, vocabSize, device, matmul, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, lookupShare, ruleClozeShare, ruleClozeWeight, reverseDrillShare, quizDrillShare, askedDrillShare, uncontestedShare,
+            output, minutes, steps, scheduleSteps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, taskDifficulty, solutionWeight, seed, tasks, keepWhole, vocabSize, device, matmul, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, selfEvalWeight, lookupShare, ruleClozeShare, ruleClozeWeight, reverseDrillShare, quizDrillShare, askedDrillShare, uncontestedShare,
             ownStepsAt, ownStepShare, ownStepProblems, ownStepSamples, ownStepHeldOut,
         };
         command.SetAction((parse, cancel) =>
@@ -98,6 +99,7 @@ static class PretrainCommand
                 LookupShare = parse.GetValue(lookupShare),
                 RuleClozeShare = parse.GetValue(ruleClozeShare),
                 RuleClozeWeight = parse.GetValue(ruleClozeWeight),
+                SelfEvalWeight = parse.GetValue(selfEvalWeight),
                 ReverseDrillShare = parse.GetValue(reverseDrillShare),
                 QuizDrillShare = parse.GetValue(quizDrillShare),
                 AskedDrillShare = parse.GetValue(askedDrillShare),
