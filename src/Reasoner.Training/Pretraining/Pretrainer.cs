@@ -83,7 +83,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         torch.manual_seed(settings.Seed);
         var device = TorchRuntime.ParseDevice(settings.Device);
         var corpus = new SolutionCorpus(prompt);
-        var selfEval = new SelfEvalCorpus(selfEvalPrompt);
+        var selfEval = new SelfEvalCorpus(selfEvalPrompt, (float)settings.SelfEvalWeight);
         var run = TrainingRun.Open(settings.OutputDirectory, ProvenanceFile, settings.Resume, settings.Force);
         bool resuming = run.Resuming;
 
@@ -239,8 +239,8 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         var lookups = new LookupDrills(lookupPrompt);
         var sequences = SolutionCorpus.TrainProblems(settings.Tasks, settings.DifficultiesOf, seed, settings.UncontestedShare)
             .Select(p => ownSteps is not null && random.NextDouble() < settings.OwnStepShare && ownSteps.Draw(p.Family, random) is { } own
-                    ? selfEval.Encode(own.Problem, own.Example, tokenizer) with { LossWeight = (float)settings.SelfEvalWeight }
-                : random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer) with { LossWeight = (float)settings.SelfEvalWeight }
+                    ? selfEval.Encode(own.Problem, own.Example, tokenizer)
+                : random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)
                 : LookupDrills.Applies(p) && random.NextDouble() < settings.LookupShare
                     // Reverse, quiz and asked-property drills and clozes are drawn only when asked for, so that runs without them keep their stream.
                     ? (settings.ReverseDrillShare > 0 && random.NextDouble() < settings.ReverseDrillShare ? lookups.EncodeReverse(p, random, tokenizer) : null) is { } reverse

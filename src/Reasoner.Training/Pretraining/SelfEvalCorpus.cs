@@ -16,9 +16,10 @@ public sealed record SelfEvalExample(string ProblemId, IReadOnlyList<string> Pre
 /// too, and as the latest step the reference's next step or a corruption of it (<see cref="StepCorruptor"/>). The step
 /// judge labels it, in the context of the prefix: (A) when sound, (B) when not. The text is tokenized exactly as
 /// <c>SelfEvaluationScorer</c> scores it (prompt up to the step, then step + rest of the prompt + letter), and only the
-/// last token, the answer letter, is a target.
+/// last token, the answer letter, is a target, at <paramref name="answerWeight"/> (pretrain --self-eval-weight: one token
+/// of a batch's thousands counts little at 1).
 /// </summary>
-public sealed class SelfEvalCorpus(PromptTemplate template)
+public sealed class SelfEvalCorpus(PromptTemplate template, float answerWeight = 1)
 {
     /// <summary>Share of examples whose prefix holds a corrupted step.</summary>
     private const double CorruptedPrefixShare = 0.25;
@@ -63,7 +64,7 @@ public sealed class SelfEvalCorpus(PromptTemplate template)
         var prompt = tokenizer.Encode(before);
         var continuation = tokenizer.Encode(example.Step + after + (example.Sound ? CorrectLabel : IncorrectLabel));
         int[] tokens = [.. prompt, .. continuation];
-        return new TrainingSequence(tokens, tokens.Length - 1);
+        return new TrainingSequence(tokens, tokens.Length - 1) { LossWeight = answerWeight };
     }
 
     /// <summary>Text for the tokenizer to learn from: the frame around a step, as examples render it.</summary>

@@ -51,6 +51,15 @@ public class SelfEvalCorpusTests
         }) + "A";
         Assert.Equal(expected, tokenizer.Decode(sequence.Tokens));
         Assert.EndsWith("(B", tokenizer.Decode(corpus.Encode(problem, example with { Sound = false }, tokenizer).Tokens));
+        Assert.Equal(1f, sequence.LossWeight);
+
+        // --self-eval-weight weighs the letter, and nothing else about the example changes.
+        var weighted = new SelfEvalCorpus(Prompts.Get(PromptLibrary.SelfEvalBare), answerWeight: 20).Encode(problem, example, tokenizer);
+        Assert.Equal(20f, weighted.LossWeight);
+        Assert.Equal(sequence.Tokens, weighted.Tokens);
+        Assert.Equal(sequence.PromptLength, weighted.PromptLength);
+        Assert.Throws<ArgumentException>(() => new PretrainSettings { OutputDirectory = "unused", Steps = 1, SelfEvalWeight = 0 }.Validate());
+        Assert.Throws<ArgumentException>(() => new PretrainSettings { OutputDirectory = "unused", Steps = 1, SelfEvalWeight = double.NaN }.Validate());
     }
 
     [Fact]
