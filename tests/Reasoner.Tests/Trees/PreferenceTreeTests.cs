@@ -72,8 +72,10 @@ public class PreferenceTreeTests
     [Fact]
     public void NodeValueSelectorsReadTheNamedScore()
     {
-        var node = new TreeNode { Q = 1, MonteCarloValue = 2, SelfEval = 3, Outcome = 4, StepValue = 5, VerifierScore = 6 };
-        Assert.Equal([1.0, 2, 3, 4, 5, 6], Enum.GetValues<NodeValueKind>().Where(k => k != NodeValueKind.Gold).Select(k => NodeValues.Of(k)(node)!.Value));
+        var node = new TreeNode { Q = 1, MonteCarloValue = 2, SelfEval = 3, Outcome = 4, StepValue = 5, VerifierScore = 6, LogProb = -14, TokenCount = 2 };
+        Assert.Equal([1.0, 2, 3, 4, 5, 6, -7], Enum.GetValues<NodeValueKind>().Where(k => k != NodeValueKind.Gold).Select(k => NodeValues.Of(k)(node)!.Value));
+        // A step without recorded tokens has no log-probability per token, rather than a division by zero.
+        Assert.Null(NodeValues.PolicyLogProb(new TreeNode { LogProb = -3 }));
         // Gold is no stored score: it is judged per tree (GoldValues).
         Assert.Throws<ArgumentException>(() => NodeValues.Of(NodeValueKind.Gold));
     }
