@@ -42,8 +42,22 @@ public sealed record PretrainSettings : TrainingSettings
 
     public float SolutionWeightOf(string task) => (float)SolutionWeights.GetValueOrDefault(task, 1.0);
 
-    /// <summary>The hardest level any task trains at, what the model is said to be trained for.</summary>
-    public int HardestDifficulty => Tasks.Names.Max(t => DifficultiesOf(t).Hardest);
+    /// <summary>The hardest level any task trains at in either mix, what the model is said to be trained for.</summary>
+    public int HardestDifficulty => Math.Max(Tasks.Names.Max(t => DifficultiesOf(t).Hardest), Switch is null ? 0 : MixAt(Switch.AtStep).HardestDifficulty);
+
+    /// <summary>
+    /// A second mix of problems from a step on (pretrain --switch-at 2500 --switch-tasks arith:1,logic:5 ...): from then the
+    /// run draws what a run started on that mix draws from that step, so it equals stopping at the step and resuming with
+    /// the other mix. One stream can lay down what another cannot (pilot-ae's first 3,500 steps, which the logic
+    /// break-through needs) and a later one slow what the first makes too good (arithmetic past its band);
+    /// docs/pretraining-experiments.md, pilot-bl and after. Null: one mix throughout.
+    /// </summary>
+    public MixSwitch? Switch { get; init; }
+
+    /// <summary>The settings whose task and difficulty mixes are in force at <paramref name="step"/>.</summary>
+    public PretrainSettings MixAt(int step) => Switch is { } s && step >= s.AtStep
+        ? this with { Tasks = s.Tasks, Difficulties = s.Difficulties, TaskDifficulties = s.TaskDifficulties, Switch = null }
+        : this;
 
     /// <summary>
     /// "llama", or "qwen3": the same decoder with each head's queries and keys RMS-normalised before rotary (QK-norm,
@@ -248,6 +262,15 @@ public sealed record PretrainSettings : TrainingSettings
             if (!Tasks.Names.Contains(task)) throw new ArgumentException($"a difficulty is given for '{task}', which is not among the tasks trained on ({Tasks})");
             mix.Validate();
         }
+        if (Switch is { } second)
+        {
+            if (second.AtStep < 1 || (Steps is { } last && second.AtStep >= last))
+                throw new ArgumentException($"the mix switch must come after the first step and before the last, got {second.AtStep} of {Steps?.ToString() ?? "a time budget"}");
+            // The monitors measure each task trained on, so both mixes must train the same tasks.
+            if (!second.Tasks.Names.Order().SequenceEqual(Tasks.Names.Order()))
+                throw new ArgumentException($"the mix after the switch must train the same tasks as before it ({Tasks}), got {second.Tasks}");
+            MixAt(second.AtStep).Validate();
+        }
         foreach (var (task, weight) in SolutionWeights)
         {
             if (!Tasks.Names.Contains(task)) throw new ArgumentException($"a solution weight is given for '{task}', which is not among the tasks trained on ({Tasks})");
@@ -282,3 +305,6 @@ public sealed record PretrainSettings : TrainingSettings
         if (SeqLen < 16 || Threads < 1) throw new ArgumentException($"need at least 16 tokens of sequence and one thread, got {SeqLen} and {Threads}");
     }
 }
+
+/// <summary>The task and difficulty mixes a run switches to at <see cref="AtStep"/> (<see cref="PretrainSettings.Switch"/>).</summary>
+public sealed record MixSwitch(int AtStep, TaskMix Tasks, DifficultyMix Difficulties, IReadOnlyDictionary<string, DifficultyMix> TaskDifficulties);

@@ -114,10 +114,12 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         OwnStepPool? ownSteps = null;
         SelfEvalMonitor? ownStepMonitor = null;
         // Deterministic streams: a resumed run skips exactly the micro-batches it has already trained on. The own-step
-        // phase has a stream of its own, counted from the step it starts at.
+        // phase has a stream of its own, counted from the step it starts at; a mix switch reopens the stream in force on
+        // the other mix, skipped to the same place.
+        var mix = settings.MixAt(progress.Step);
         IEnumerator<IReadOnlyList<TrainingSequence>> Stream() => (ownSteps is null
-            ? Batches(corpus, selfEval, tokenizer, null).Skip(progress.Step * settings.Accumulation)
-            : Batches(corpus, selfEval, tokenizer, ownSteps).Skip((progress.Step - settings.OwnStepsAt!.Value) * settings.Accumulation)).GetEnumerator();
+            ? Batches(mix, corpus, selfEval, tokenizer, null).Skip(progress.Step * settings.Accumulation)
+            : Batches(mix, corpus, selfEval, tokenizer, ownSteps).Skip((progress.Step - settings.OwnStepsAt!.Value) * settings.Accumulation)).GetEnumerator();
         var batches = Stream();
         long parameters = model.ParameterCount();
         // Throughput counts this invocation's training time only: evaluation and checkpoints are timed out of it.
@@ -132,6 +134,13 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         while (trainer.Step < LastStep() && !cancel.IsCancellationRequested)
         {
             if (settings.Minutes is { } budget && progress.Seconds >= budget * 60) break;
+            if (settings.Switch is { } second && trainer.Step >= second.AtStep && mix.Switch is not null)
+            {
+                mix = settings.MixAt(trainer.Step);
+                batches.Dispose();
+                batches = Stream();
+                OnMessage?.Invoke($"step {trainer.Step}: problems drawn from now on as tasks {mix.Tasks}, difficulty {mix.Difficulties}{string.Concat(mix.TaskDifficulties.Select(t => $", {t.Key} at {t.Value}"))}");
+            }
             if (ownSteps is null && settings.OwnStepsAt is { } start && trainer.Step >= start)
             {
                 ownSteps = OwnSteps(poolPath, model, tokenizer, corpus);
@@ -229,7 +238,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         return tokenizer;
     }
 
-    private IEnumerable<IReadOnlyList<TrainingSequence>> Batches(SolutionCorpus corpus, SelfEvalCorpus selfEval, HfTokenizer tokenizer, OwnStepPool? ownSteps)
+    private IEnumerable<IReadOnlyList<TrainingSequence>> Batches(PretrainSettings mix, SolutionCorpus corpus, SelfEvalCorpus selfEval, HfTokenizer tokenizer, OwnStepPool? ownSteps)
     {
         // Each drawn problem becomes its solution, or with SelfEvalShare's chance a self-evaluation example on it, or (logic,
         // with LookupShare's chance) a look-up drill. In the own-step phase (its own seeds, so its problems are new ones),
@@ -237,7 +246,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         int seed = ownSteps is null ? settings.Seed : settings.Seed + OwnStepSeed;
         var random = new Random(seed + 1);
         var lookups = new LookupDrills(lookupPrompt);
-        var sequences = SolutionCorpus.TrainProblems(settings.Tasks, settings.DifficultiesOf, seed, settings.UncontestedShare)
+        var sequences = SolutionCorpus.TrainProblems(mix.Tasks, mix.DifficultiesOf, seed, settings.UncontestedShare)
             .Select(p => ownSteps is not null && random.NextDouble() < settings.OwnStepShare && ownSteps.Draw(p.Family, random) is { } own
                     ? selfEval.Encode(own.Problem, own.Example, tokenizer)
                 : random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)
@@ -260,10 +269,10 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
     /// <summary>Seed offset of the own-step phase's problems, data order and pool.</summary>
     private const int OwnStepSeed = 5000;
 
-    /// <summary>The problems the own-step pool samples on: train problems per task at the training difficulties, and the first test problems.</summary>
+    /// <summary>The problems the own-step pool samples on: train problems per task at the difficulties in force when the phase starts, and the first test problems.</summary>
     private IReadOnlyList<(string Split, Problem Problem)> OwnStepProblems() =>
     [
-        .. settings.Tasks.Names.SelectMany((t, i) => SolutionCorpus.TrainProblems(TaskMix.Equal([t]), settings.DifficultiesOf, settings.Seed + OwnStepSeed + 100 + i)
+        .. settings.Tasks.Names.SelectMany((t, i) => SolutionCorpus.TrainProblems(TaskMix.Equal([t]), settings.MixAt(settings.OwnStepsAt!.Value).DifficultiesOf, settings.Seed + OwnStepSeed + 100 + i)
             .Take(settings.OwnStepProblems).Select(p => (OwnStepPool.TrainSplit, p))),
         .. settings.Tasks.Names.SelectMany(t => BuiltinTasks.TestSet(t).Take(settings.OwnStepHeldOut).Select(p => (OwnStepPool.TestSplit, p))),
     ];

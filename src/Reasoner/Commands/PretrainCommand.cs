@@ -32,6 +32,10 @@ static class PretrainCommand
         var seqLen = new Option<int>("--seq-len") { Description = "Longest training sequence in tokens; longer problems are skipped.", DefaultValueFactory = _ => defaults.SeqLen };
         var difficulty = new Option<string>("--difficulty") { Description = "Difficulty of the training problems (1-3; the fixed test sets are difficulty 2), or a mix drawn per problem: 1:1,2:3 draws a quarter at difficulty 1.", DefaultValueFactory = _ => BuiltinTasks.DefaultDifficulty.ToString(CultureInfo.InvariantCulture) };
         var taskDifficulty = new Option<string[]>("--task-difficulty") { Description = "One task's own difficulty mix instead of --difficulty, as TASK=MIX (arith=1:3,2:1); repeat for more tasks.", AllowMultipleArgumentsPerToken = false };
+        var switchAt = new Option<int?>("--switch-at") { Description = "Draw problems from a second mix from this step on (the --switch-* options; each one not given keeps the first mix's): the run then equals one stopped at this step and resumed with the second mix. One mix can lay down what the logic break-through needs and another slow arithmetic into its band." };
+        var switchTasks = new Option<string?>("--switch-tasks") { Description = "The tasks' weights after --switch-at (the same tasks as --tasks): arith:1,logic:5." };
+        var switchDifficulty = new Option<string?>("--switch-difficulty") { Description = "The difficulty mix after --switch-at." };
+        var switchTaskDifficulty = new Option<string[]>("--switch-task-difficulty") { Description = "A task's own difficulty mix after --switch-at, as TASK=MIX; repeat for more tasks. Given once, it replaces every --task-difficulty.", AllowMultipleArgumentsPerToken = false };
         var solutionWeight = new Option<string[]>("--solution-weight") { Description = "A task's solutions counted at this weight in the loss, as TASK=WEIGHT (arith=0.25: arithmetic learnt more slowly, every sequence of the run unchanged); repeat for more tasks.", AllowMultipleArgumentsPerToken = false };
         var seed = new Option<int>("--seed") { Description = "Seed for the tokenizer corpus, initial weights and data order.", DefaultValueFactory = _ => context.Settings.Seed };
         var tasks = new Option<string>("--tasks") { Description = "Built-in tasks to train on, comma-separated, each optionally with a sampling weight: arith,logic or arith:1,logic:3.", DefaultValueFactory = _ => string.Join(",", BuiltinTasks.Names) };
@@ -61,7 +65,7 @@ static class PretrainCommand
         var ownStepHeldOut = new Option<int>("--own-step-held-out") { Description = "Test problems per task whose sampled steps measure self-evaluation on the model's own steps during the phase (never trained on).", DefaultValueFactory = _ => defaults.OwnStepHeldOut };
         var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
         {
-            output, minutes, steps, scheduleSteps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, taskDifficulty, solutionWeight, seed, tasks, keepWhole, vocabSize, device, matmul, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, selfEvalWeight, lookupShare, ruleClozeShare, ruleClozeWeight, reverseDrillShare, quizDrillShare, askedDrillShare, uncontestedShare,
+            output, minutes, steps, scheduleSteps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, taskDifficulty, switchAt, switchTasks, switchDifficulty, switchTaskDifficulty, solutionWeight, seed, tasks, keepWhole, vocabSize, device, matmul, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, selfEvalWeight, lookupShare, ruleClozeShare, ruleClozeWeight, reverseDrillShare, quizDrillShare, askedDrillShare, uncontestedShare,
             ownStepsAt, ownStepShare, ownStepProblems, ownStepSamples, ownStepHeldOut,
         };
         command.SetAction((parse, cancel) =>
@@ -119,6 +123,16 @@ static class PretrainCommand
                     TaskDifficulties = DifficultyMix.ParsePerTask(parse.GetValue(taskDifficulty) ?? []),
                     SolutionWeights = TaskMix.ParseWeights(parse.GetValue(solutionWeight) ?? []),
                 };
+                bool switchGiven = parse.GetValue(switchTasks) is not null || parse.GetValue(switchDifficulty) is not null || parse.GetValue(switchTaskDifficulty) is { Length: > 0 };
+                if (parse.GetValue(switchAt) is { } at)
+                    settings = settings with
+                    {
+                        Switch = new MixSwitch(at,
+                            parse.GetValue(switchTasks) is { } t ? TaskMix.Parse(t) : settings.Tasks,
+                            parse.GetValue(switchDifficulty) is { } d ? DifficultyMix.Parse(d) : settings.Difficulties,
+                            parse.GetValue(switchTaskDifficulty) is { Length: > 0 } td ? DifficultyMix.ParsePerTask(td) : settings.TaskDifficulties),
+                    };
+                else if (switchGiven) throw new ArgumentException("--switch-tasks, --switch-difficulty and --switch-task-difficulty need --switch-at, the step the second mix starts at");
                 settings.Validate();
             }
             catch (ArgumentException e) { throw new UserError(e.Message); }

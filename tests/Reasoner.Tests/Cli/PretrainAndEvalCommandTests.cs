@@ -141,6 +141,10 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--schedule-steps", "4")]
     [InlineData("pretrain", "--out", "x", "--minutes", "1", "--schedule-steps", "4")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--tasks", "logic", "--task-difficulty", "arith=1")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--switch-at", "5")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--switch-at", "2", "--switch-tasks", "logic")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--switch-at", "2", "--switch-task-difficulty", "arith=4")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--switch-tasks", "arith:1,logic:5")]
     [InlineData("eval", "--task", "arith", "--k", "4", "--samples", "2")]
     [InlineData("eval", "--task", "arith", "--lookups")]
     [InlineData("eval", "--task", "logic", "--attention", "--uncontested")]
@@ -184,14 +188,43 @@ public sealed class PretrainScheduleTests : IDisposable
         var rest = await CliRunner.Run(Tiny(part, 8, "--resume"));
         Assert.True(rest.ExitCode == 0, rest.Err + rest.Out);
 
-        using var a = SafeTensorsReader.Open(Path.Combine(whole, "model.safetensors"));
-        using var b = SafeTensorsReader.Open(Path.Combine(part, "model.safetensors"));
+        AssertSameWeights(whole, part);
+    }
+
+    [Fact]
+    public async Task AMixSwitchEqualsStoppingAtItsStepAndResumingWithTheSecondMix()
+    {
+        string[] second = ["--tasks", "arith:1,logic:5", "--task-difficulty", "arith=1"];
+        var switched = Path.Combine(runs, "switched");
+        var split = Path.Combine(runs, "split");
+        var one = await CliRunner.Run(Tiny(switched, 6, "--switch-at", "3", "--switch-tasks", "arith:1,logic:5", "--switch-task-difficulty", "arith=1"));
+        Assert.True(one.ExitCode == 0, one.Err + one.Out);
+        Assert.Contains("step 3: problems drawn from now on", one.Out);
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(switched, "pretrain.json")))!;
+        Assert.Equal(3, (int)record["settings"]!["switch"]!["at_step"]!);
+        var first = await CliRunner.Run(Tiny(split, 3, "--schedule-steps", "6"));
+        Assert.True(first.ExitCode == 0, first.Err + first.Out);
+        var rest = await CliRunner.Run(Tiny(split, 6, ["--resume", .. second]));
+        Assert.True(rest.ExitCode == 0, rest.Err + rest.Out);
+        AssertSameWeights(switched, split);
+
+        // And the switch matters: the same run without it trains on other problems from step 3.
+        var unswitched = Path.Combine(runs, "unswitched");
+        var plain = await CliRunner.Run(Tiny(unswitched, 6));
+        Assert.True(plain.ExitCode == 0, plain.Err + plain.Out);
+        Assert.Throws<Xunit.Sdk.TrueException>(() => AssertSameWeights(switched, unswitched));
+    }
+
+    static void AssertSameWeights(string left, string right)
+    {
+        using var a = SafeTensorsReader.Open(Path.Combine(left, "model.safetensors"));
+        using var b = SafeTensorsReader.Open(Path.Combine(right, "model.safetensors"));
         Assert.Equal(a.Entries.Keys.Order(), b.Entries.Keys.Order());
         foreach (var name in a.Entries.Keys)
         {
-            using var left = a.Read(name);
-            using var right = b.Read(name);
-            Assert.True(left.equal(right).all().item<bool>(), name);
+            using var l = a.Read(name);
+            using var r = b.Read(name);
+            Assert.True(l.equal(r).all().item<bool>(), name);
         }
     }
 }
