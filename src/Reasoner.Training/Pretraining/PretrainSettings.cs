@@ -195,6 +195,13 @@ public sealed record PretrainSettings : TrainingSettings
     /// </summary>
     public double SelfEvalWeight { get; init; } = 1;
 
+    /// <summary>
+    /// The self-evaluation weight in the own-step phase (own and reference steps alike), instead of
+    /// <see cref="SelfEvalWeight"/>: one run can leave the judgements at weight 1 while its circuits form and weigh them
+    /// up in the phase, as the runs resumed into a weighted phase did (pilot-ae-own-e5, pilot-bk-own). Null: <see cref="SelfEvalWeight"/>.
+    /// </summary>
+    public double? OwnStepWeight { get; init; }
+
     /// <summary>Held-out self-evaluation examples per task (from the fixed test sets' first problems) for the AUC monitor.</summary>
     public int SelfEvalProblems { get; init; } = 200;
 
@@ -291,6 +298,7 @@ public sealed record PretrainSettings : TrainingSettings
         if (OwnStepProblems < 1 || OwnStepSamples < 1 || OwnStepHeldOut < 0)
             throw new ArgumentException($"the own-step pool needs problems and samples (got {OwnStepProblems} and {OwnStepSamples}) and a held-out count of 0 or more");
         if (!(SelfEvalWeight > 0) || !double.IsFinite(SelfEvalWeight)) throw new ArgumentException($"the self-evaluation weight must be a positive number, got {SelfEvalWeight}");
+        if (OwnStepWeight is { } phaseWeight && (!(phaseWeight > 0) || !double.IsFinite(phaseWeight))) throw new ArgumentException($"the own-step phase's self-evaluation weight must be a positive number, got {phaseWeight}");
         if (!(RuleClozeWeight > 0) || !double.IsFinite(RuleClozeWeight)) throw new ArgumentException($"the rule cloze weight must be a positive number, got {RuleClozeWeight}");
         if (UncontestedShare is < 0 or >= 1) throw new ArgumentException($"the uncontested share must be in [0, 1), got {UncontestedShare}");
         if (AskedDrillShare is < 0 or > 1) throw new ArgumentException($"the asked-property drill share must be in [0, 1], got {AskedDrillShare}");

@@ -246,10 +246,12 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         int seed = ownSteps is null ? settings.Seed : settings.Seed + OwnStepSeed;
         var random = new Random(seed + 1);
         var lookups = new LookupDrills(lookupPrompt);
+        TrainingSequence Judged(TrainingSequence example) =>
+            ownSteps is not null && settings.OwnStepWeight is { } phaseWeight ? example with { LossWeight = (float)phaseWeight } : example;
         var sequences = SolutionCorpus.TrainProblems(mix.Tasks, mix.DifficultiesOf, seed, settings.UncontestedShare)
             .Select(p => ownSteps is not null && random.NextDouble() < settings.OwnStepShare && ownSteps.Draw(p.Family, random) is { } own
-                    ? selfEval.Encode(own.Problem, own.Example, tokenizer)
-                : random.NextDouble() < settings.SelfEvalShare ? selfEval.Encode(p, selfEval.Example(p, random), tokenizer)
+                    ? Judged(selfEval.Encode(own.Problem, own.Example, tokenizer))
+                : random.NextDouble() < settings.SelfEvalShare ? Judged(selfEval.Encode(p, selfEval.Example(p, random), tokenizer))
                 : LookupDrills.Applies(p) && random.NextDouble() < settings.LookupShare
                     // Reverse, quiz and asked-property drills and clozes are drawn only when asked for, so that runs without them keep their stream.
                     ? (settings.ReverseDrillShare > 0 && random.NextDouble() < settings.ReverseDrillShare ? lookups.EncodeReverse(p, random, tokenizer) : null) is { } reverse

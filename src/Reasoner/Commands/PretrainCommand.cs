@@ -62,11 +62,12 @@ static class PretrainCommand
         var ownStepShare = new Option<double>("--own-step-share") { Description = "Share of the own-step phase's sequences that are self-evaluation examples on the model's own steps (sound and unsound drawn evenly).", DefaultValueFactory = _ => defaults.OwnStepShare };
         var ownStepProblems = new Option<int>("--own-step-problems") { Description = "Train problems per task the own-step pool samples solutions for.", DefaultValueFactory = _ => defaults.OwnStepProblems };
         var ownStepSamples = new Option<int>("--own-step-samples") { Description = "Solutions sampled per problem (temperature 1, as search proposes steps) for the own-step pool.", DefaultValueFactory = _ => defaults.OwnStepSamples };
+        var ownStepWeight = new Option<double?>("--own-step-weight") { Description = "Loss weight of self-evaluation answer letters in the own-step phase (own and reference steps alike) instead of --self-eval-weight: one run can keep the judgements at weight 1 until the phase. Default: --self-eval-weight." };
         var ownStepHeldOut = new Option<int>("--own-step-held-out") { Description = "Test problems per task whose sampled steps measure self-evaluation on the model's own steps during the phase (never trained on).", DefaultValueFactory = _ => defaults.OwnStepHeldOut };
         var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
         {
             output, minutes, steps, scheduleSteps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, taskDifficulty, switchAt, switchTasks, switchDifficulty, switchTaskDifficulty, solutionWeight, seed, tasks, keepWhole, vocabSize, device, matmul, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, selfEvalWeight, lookupShare, ruleClozeShare, ruleClozeWeight, reverseDrillShare, quizDrillShare, askedDrillShare, uncontestedShare,
-            ownStepsAt, ownStepShare, ownStepProblems, ownStepSamples, ownStepHeldOut,
+            ownStepsAt, ownStepShare, ownStepProblems, ownStepSamples, ownStepHeldOut, ownStepWeight,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -113,6 +114,7 @@ static class PretrainCommand
                 OwnStepProblems = parse.GetValue(ownStepProblems),
                 OwnStepSamples = parse.GetValue(ownStepSamples),
                 OwnStepHeldOut = parse.GetValue(ownStepHeldOut),
+                OwnStepWeight = parse.GetValue(ownStepWeight),
             };
             try
             {

@@ -145,6 +145,7 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--switch-at", "2", "--switch-tasks", "logic")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--switch-at", "2", "--switch-task-difficulty", "arith=4")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--switch-tasks", "arith:1,logic:5")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-step-weight", "0")]
     [InlineData("eval", "--task", "arith", "--k", "4", "--samples", "2")]
     [InlineData("eval", "--task", "arith", "--lookups")]
     [InlineData("eval", "--task", "logic", "--attention", "--uncontested")]
@@ -213,6 +214,26 @@ public sealed class PretrainScheduleTests : IDisposable
         var plain = await CliRunner.Run(Tiny(unswitched, 6));
         Assert.True(plain.ExitCode == 0, plain.Err + plain.Out);
         Assert.Throws<Xunit.Sdk.TrueException>(() => AssertSameWeights(switched, unswitched));
+    }
+
+    [Fact]
+    public async Task TheOwnStepWeightEqualsResumingIntoThePhaseWithThatSelfEvaluationWeight()
+    {
+        string[] phase = ["--own-steps-at", "2", "--own-step-problems", "2", "--own-step-samples", "1", "--own-step-held-out", "1", "--self-eval-share", "0.5"];
+        var weighted = Path.Combine(runs, "weighted");
+        var split = Path.Combine(runs, "resumed");
+        var one = await CliRunner.Run(Tiny(weighted, 4, [.. phase, "--own-step-weight", "20"]));
+        Assert.True(one.ExitCode == 0, one.Err + one.Out);
+        var first = await CliRunner.Run(Tiny(split, 2, "--schedule-steps", "4", "--self-eval-share", "0.5"));
+        Assert.True(first.ExitCode == 0, first.Err + first.Out);
+        var rest = await CliRunner.Run(Tiny(split, 4, ["--resume", .. phase, "--self-eval-weight", "20"]));
+        Assert.True(rest.ExitCode == 0, rest.Err + rest.Out);
+        AssertSameWeights(weighted, split);
+
+        var plain = Path.Combine(runs, "unweighted");
+        var unweighted = await CliRunner.Run(Tiny(plain, 4, phase));
+        Assert.True(unweighted.ExitCode == 0, unweighted.Err + unweighted.Out);
+        Assert.Throws<Xunit.Sdk.TrueException>(() => AssertSameWeights(weighted, plain));
     }
 
     static void AssertSameWeights(string left, string right)
