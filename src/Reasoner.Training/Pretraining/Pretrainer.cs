@@ -117,6 +117,8 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         // phase has a stream of its own, counted from the step it starts at; a mix switch reopens the stream in force on
         // the other mix, skipped to the same place.
         var mix = settings.MixAt(progress.Step);
+        void AnnounceMix() => OnMessage?.Invoke($"step {settings.Switch!.AtStep}: problems drawn from then on as tasks {mix.Tasks}, difficulty {mix.Difficulties}{string.Concat(mix.TaskDifficulties.Select(t => $", {t.Key} at {t.Value}"))}");
+        if (mix.Switch is null && settings.Switch is not null) AnnounceMix();
         IEnumerator<IReadOnlyList<TrainingSequence>> Stream() => (ownSteps is null
             ? Batches(mix, corpus, selfEval, tokenizer, null).Skip(progress.Step * settings.Accumulation)
             : Batches(mix, corpus, selfEval, tokenizer, ownSteps).Skip((progress.Step - settings.OwnStepsAt!.Value) * settings.Accumulation)).GetEnumerator();
@@ -139,7 +141,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
                 mix = settings.MixAt(trainer.Step);
                 batches.Dispose();
                 batches = Stream();
-                OnMessage?.Invoke($"step {trainer.Step}: problems drawn from now on as tasks {mix.Tasks}, difficulty {mix.Difficulties}{string.Concat(mix.TaskDifficulties.Select(t => $", {t.Key} at {t.Value}"))}");
+                AnnounceMix();
             }
             if (ownSteps is null && settings.OwnStepsAt is { } start && trainer.Step >= start)
             {

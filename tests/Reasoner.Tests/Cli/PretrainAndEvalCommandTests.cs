@@ -200,7 +200,7 @@ public sealed class PretrainScheduleTests : IDisposable
         var split = Path.Combine(runs, "split");
         var one = await CliRunner.Run(Tiny(switched, 6, "--switch-at", "3", "--switch-tasks", "arith:1,logic:5", "--switch-task-difficulty", "arith=1"));
         Assert.True(one.ExitCode == 0, one.Err + one.Out);
-        Assert.Contains("step 3: problems drawn from now on", one.Out);
+        Assert.Contains("step 3: problems drawn from then on", one.Out);
         var record = JsonNode.Parse(File.ReadAllText(Path.Combine(switched, "pretrain.json")))!;
         Assert.Equal(3, (int)record["settings"]!["switch"]!["at_step"]!);
         var first = await CliRunner.Run(Tiny(split, 3, "--schedule-steps", "6"));
