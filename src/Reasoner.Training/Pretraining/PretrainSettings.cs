@@ -271,8 +271,9 @@ public sealed record PretrainSettings : TrainingSettings
         }
         if (Switch is { } second)
         {
-            if (second.AtStep < 1 || (Steps is { } last && second.AtStep >= last))
-                throw new ArgumentException($"the mix switch must come after the first step and before the last, got {second.AtStep} of {Steps?.ToString() ?? "a time budget"}");
+            // Before the schedule's end rather than the run's: a run trained in parts may stop before its switch.
+            if (second.AtStep < 1 || ((ScheduleSteps ?? Steps) is { } last && second.AtStep >= last))
+                throw new ArgumentException($"the mix switch must come after the first step and before the schedule's last, got {second.AtStep} of {(ScheduleSteps ?? Steps)?.ToString() ?? "a time budget"}");
             // The monitors measure each task trained on, so both mixes must train the same tasks.
             if (!second.Tasks.Names.Order().SequenceEqual(Tasks.Names.Order()))
                 throw new ArgumentException($"the mix after the switch must train the same tasks as before it ({Tasks}), got {second.Tasks}");
