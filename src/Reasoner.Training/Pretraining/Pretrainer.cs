@@ -136,7 +136,7 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         while (trainer.Step < LastStep() && !cancel.IsCancellationRequested)
         {
             if (settings.Minutes is { } budget && progress.Seconds >= budget * 60) break;
-            if (settings.Switch is { } second && trainer.Step >= second.AtStep && mix.Switch is not null)
+            if (mix.Switch is { } pending && trainer.Step >= pending.AtStep)
             {
                 mix = settings.MixAt(trainer.Step);
                 batches.Dispose();
