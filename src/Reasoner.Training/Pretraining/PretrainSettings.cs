@@ -215,6 +215,18 @@ public sealed record PretrainSettings : TrainingSettings
     /// <summary>Share of training sequences in the own-step phase that are self-evaluation examples on the model's own steps.</summary>
     public double OwnStepShare { get; init; } = 0.3;
 
+    /// <summary>
+    /// The tasks of the own-step phase's judgements, drawn in these proportions whatever the problem mix (pretrain
+    /// --own-step-tasks arith:1,logic:1). Null: each judgement is on a step of the task of the problem it replaces, so
+    /// a task drawn a thirteenth of the time gets a thirteenth of the judgements (cand-c5 in
+    /// docs/pretraining-experiments.md: about 1,500 arithmetic judgements in a 1,000-step phase).
+    /// </summary>
+    public TaskMix? OwnStepTasks { get; init; }
+
+    /// <summary>The task of a judgement that replaces a problem of <paramref name="problemTask"/> in the own-step phase.</summary>
+    public string OwnStepTaskFor(string problemTask, Random random) =>
+        OwnStepTasks is { } mix ? mix.Names[mix.Draw(random)] : problemTask;
+
     /// <summary>Train problems per task the own-step pool samples solutions for.</summary>
     public int OwnStepProblems { get; init; } = 500;
 
@@ -295,6 +307,12 @@ public sealed record PretrainSettings : TrainingSettings
         if (SelfEvalShare is < 0 or >= 1) throw new ArgumentException($"the self-evaluation share must be in [0, 1), got {SelfEvalShare}");
         if (OwnStepsAt is < 0 || (OwnStepsAt is { } at && Steps is { } total && at >= total))
             throw new ArgumentException($"the own-step phase must start at a step from 0 to the last, got {OwnStepsAt} of {Steps}");
+        if (OwnStepTasks is { } judged)
+        {
+            judged.Validate();
+            if (judged.Names.FirstOrDefault(t => !Tasks.Names.Contains(t)) is { } stranger)
+                throw new ArgumentException($"the own-step judgements' tasks must be trained on ({Tasks}), got '{stranger}'");
+        }
         if (OwnStepShare is <= 0 or >= 1) throw new ArgumentException($"the own-step share must be in (0, 1), got {OwnStepShare}");
         if (OwnStepProblems < 1 || OwnStepSamples < 1 || OwnStepHeldOut < 0)
             throw new ArgumentException($"the own-step pool needs problems and samples (got {OwnStepProblems} and {OwnStepSamples}) and a held-out count of 0 or more");

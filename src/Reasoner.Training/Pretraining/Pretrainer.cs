@@ -244,14 +244,15 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
     {
         // Each drawn problem becomes its solution, or with SelfEvalShare's chance a self-evaluation example on it, or (logic,
         // with LookupShare's chance) a look-up drill. In the own-step phase (its own seeds, so its problems are new ones),
-        // OwnStepShare of the draws are first replaced by a self-evaluation example on one of the model's own steps.
+        // OwnStepShare of the draws are first replaced by a self-evaluation example on one of the model's own steps (of the
+        // problem's task, or of one drawn from OwnStepTasks).
         int seed = ownSteps is null ? settings.Seed : settings.Seed + OwnStepSeed;
         var random = new Random(seed + 1);
         var lookups = new LookupDrills(lookupPrompt);
         TrainingSequence Judged(TrainingSequence example) =>
             ownSteps is not null && settings.OwnStepWeight is { } phaseWeight ? example with { LossWeight = (float)phaseWeight } : example;
         var sequences = SolutionCorpus.TrainProblems(mix.Tasks, mix.DifficultiesOf, seed, settings.UncontestedShare)
-            .Select(p => ownSteps is not null && random.NextDouble() < settings.OwnStepShare && ownSteps.Draw(p.Family, random) is { } own
+            .Select(p => ownSteps is not null && random.NextDouble() < settings.OwnStepShare && ownSteps.Draw(settings.OwnStepTaskFor(p.Family, random), random) is { } own
                     ? Judged(selfEval.Encode(own.Problem, own.Example, tokenizer))
                 : random.NextDouble() < settings.SelfEvalShare ? Judged(selfEval.Encode(p, selfEval.Example(p, random), tokenizer))
                 : LookupDrills.Applies(p) && random.NextDouble() < settings.LookupShare

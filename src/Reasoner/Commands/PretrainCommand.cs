@@ -63,11 +63,12 @@ static class PretrainCommand
         var ownStepProblems = new Option<int>("--own-step-problems") { Description = "Train problems per task the own-step pool samples solutions for.", DefaultValueFactory = _ => defaults.OwnStepProblems };
         var ownStepSamples = new Option<int>("--own-step-samples") { Description = "Solutions sampled per problem (temperature 1, as search proposes steps) for the own-step pool.", DefaultValueFactory = _ => defaults.OwnStepSamples };
         var ownStepWeight = new Option<double?>("--own-step-weight") { Description = "Loss weight of self-evaluation answer letters in the own-step phase (own and reference steps alike) instead of --self-eval-weight: one run can keep the judgements at weight 1 until the phase. Default: --self-eval-weight." };
+        var ownStepTasks = new Option<string?>("--own-step-tasks") { Description = "The tasks of the own-step phase's judgements and their proportions (arith:1,logic:1), whatever the problem mix; tasks trained on only. Default: each judgement is of the task of the problem it replaces, so a task drawn rarely is rarely judged." };
         var ownStepHeldOut = new Option<int>("--own-step-held-out") { Description = "Test problems per task whose sampled steps measure self-evaluation on the model's own steps during the phase (never trained on).", DefaultValueFactory = _ => defaults.OwnStepHeldOut };
         var command = new Command("pretrain", "Train a small Llama-architecture model from scratch on the built-in tasks (byte-level BPE tokenizer learned first; loss on solution tokens only).")
         {
             output, minutes, steps, scheduleSteps, arch, layers, hidden, heads, kvHeads, ropeTheta, lr, weightDecay, warmup, batch, accumulation, seqLen, difficulty, taskDifficulty, switchAt, switchTasks, switchDifficulty, switchTaskDifficulty, solutionWeight, seed, tasks, keepWhole, vocabSize, device, matmul, threads, evalEvery, evalProblems, saveEvery, resume, force, selfEvalShare, selfEvalWeight, lookupShare, ruleClozeShare, ruleClozeWeight, reverseDrillShare, quizDrillShare, askedDrillShare, uncontestedShare,
-            ownStepsAt, ownStepShare, ownStepProblems, ownStepSamples, ownStepHeldOut, ownStepWeight,
+            ownStepsAt, ownStepShare, ownStepProblems, ownStepSamples, ownStepHeldOut, ownStepWeight, ownStepTasks,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -124,6 +125,7 @@ static class PretrainCommand
                     Difficulties = DifficultyMix.Parse(parse.GetValue(difficulty)!),
                     TaskDifficulties = DifficultyMix.ParsePerTask(parse.GetValue(taskDifficulty) ?? []),
                     SolutionWeights = TaskMix.ParseWeights(parse.GetValue(solutionWeight) ?? []),
+                    OwnStepTasks = parse.GetValue(ownStepTasks) is { } judged ? TaskMix.Parse(judged) : null,
                 };
                 bool switchGiven = parse.GetValue(switchTasks) is not null || parse.GetValue(switchDifficulty) is not null || parse.GetValue(switchTaskDifficulty) is { Length: > 0 };
                 if (parse.GetValue(switchAt) is { } at)

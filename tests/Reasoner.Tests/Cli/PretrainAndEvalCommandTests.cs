@@ -146,6 +146,8 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--switch-at", "2", "--switch-task-difficulty", "arith=4")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--switch-tasks", "arith:1,logic:5")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-step-weight", "0")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-step-tasks", "arith:1,chess:1")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--tasks", "logic", "--own-step-tasks", "arith")]
     [InlineData("eval", "--task", "arith", "--k", "4", "--samples", "2")]
     [InlineData("eval", "--task", "arith", "--lookups")]
     [InlineData("eval", "--task", "logic", "--attention", "--uncontested")]
@@ -234,6 +236,12 @@ public sealed class PretrainScheduleTests : IDisposable
         var unweighted = await CliRunner.Run(Tiny(plain, 4, phase));
         Assert.True(unweighted.ExitCode == 0, unweighted.Err + unweighted.Out);
         Assert.Throws<Xunit.Sdk.TrueException>(() => AssertSameWeights(weighted, plain));
+
+        // The judgements' own task mix changes what the phase trains on (which tasks: TaskMixTests).
+        var judged = Path.Combine(runs, "judged");
+        var arithJudged = await CliRunner.Run(Tiny(judged, 4, [.. phase, "--own-step-tasks", "arith"]));
+        Assert.True(arithJudged.ExitCode == 0, arithJudged.Err + arithJudged.Out);
+        Assert.Throws<Xunit.Sdk.TrueException>(() => AssertSameWeights(judged, plain));
     }
 
     static void AssertSameWeights(string left, string right)

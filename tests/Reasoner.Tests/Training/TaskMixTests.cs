@@ -128,4 +128,22 @@ public class DifficultyMixTests
         Assert.Throws<ArgumentException>(() => (settings with { SolutionWeights = TaskMix.ParseWeights(["arith=0"]) }).Validate());
         Assert.Throws<ArgumentException>(() => (settings with { SolutionWeights = TaskMix.ParseWeights(["arith=-1"]) }).Validate());
     }
+
+    [Fact]
+    public void OwnStepJudgementsFollowTheirOwnTaskMixWhenGivenAndTheReplacedProblemsTaskOtherwise()
+    {
+        var settings = new PretrainSettings { OutputDirectory = "unused", Steps = 1, Tasks = TaskMix.Parse("arith:1,logic:12") };
+        var random = new Random(3);
+        Assert.All(Enumerable.Range(0, 100), _ => Assert.Equal("logic", settings.OwnStepTaskFor("logic", random)));
+
+        var even = settings with { OwnStepTasks = TaskMix.Parse("arith,logic") };
+        even.Validate();
+        // Every replaced problem is logic, and half the judgements are arithmetic all the same.
+        double arith = Enumerable.Range(0, 4000).Count(_ => even.OwnStepTaskFor("logic", random) == "arith") / 4000.0;
+        Assert.InRange(arith, 0.47, 0.53);
+        var arithOnly = settings with { OwnStepTasks = TaskMix.Parse("arith") };
+        Assert.All(Enumerable.Range(0, 100), _ => Assert.Equal("arith", arithOnly.OwnStepTaskFor("logic", random)));
+
+        Assert.Throws<ArgumentException>(() => (settings with { Tasks = TaskMix.Parse("logic"), OwnStepTasks = TaskMix.Parse("arith,logic") }).Validate());
+    }
 }
