@@ -218,8 +218,8 @@ public sealed record PretrainSettings : TrainingSettings
     /// <summary>
     /// The tasks of the own-step phase's judgements, drawn in these proportions whatever the problem mix (pretrain
     /// --own-step-tasks arith:1,logic:1). Null: each judgement is on a step of the task of the problem it replaces, so
-    /// a task drawn a thirteenth of the time gets a thirteenth of the judgements (cand-c5 in
-    /// docs/pretraining-experiments.md: about 1,500 arithmetic judgements in a 1,000-step phase).
+    /// a task drawn a thirteenth of the time gets a thirteenth of the judgements (about 1,500 in a 1,000-step phase of
+    /// cand-c2's mix; docs/pretraining-experiments.md, "cand-c5 to cand-c8", where more of them met arithmetic's target).
     /// </summary>
     public TaskMix? OwnStepTasks { get; init; }
 
