@@ -5,10 +5,7 @@
 # (eval --compare, greedy and k = 4 samples). Re-running keeps finished searches, trained models and saved reports.
 # Usage: bash scripts/base-remeasure.sh [MODEL_DIR]   (PROBLEMS=N for another search size; EVAL_PROBLEMS=N to
 # evaluate on the test set's first N problems only, for a quick check of the script)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-dotnet build -c Release src/Reasoner -v q -nologo
-R() { dotnet src/Reasoner/bin/Release/net10.0/Reasoner.dll "$@"; }
+source "$(dirname "$0")/cli.sh"
 model=$(realpath "${1:-models/builtin}")
 name=$(basename "$model")
 problems=${PROBLEMS:-400}

@@ -4,10 +4,7 @@
 # solutions whose every step is gold-valid (eval); and the self-evaluation AUC against gold validity on the non-terminal
 # steps of a 100-problem MCTS run on test problems (report data).
 # Re-running keeps saved reports and finished searches. Usage: bash scripts/model-targets.sh [MODEL_DIR]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-dotnet build -c Release src/Reasoner -v q -nologo
-R() { dotnet src/Reasoner/bin/Release/net10.0/Reasoner.dll "$@"; }
+source "$(dirname "$0")/cli.sh"
 model=$(realpath "${1:-models/builtin}")
 name=$(basename "$model")
 problems=${PROBLEMS:-1000}

@@ -10,10 +10,7 @@
 # Every stage skips what is done: re-running after a stop continues (generate, train and iterate resume their own
 # work; a saved evaluation is kept). Wall time per stage is appended to runs/table/timing.tsv.
 # Cut TRAIN_PROBLEMS (and ROUND_PROBLEMS) to fit the time; the test sets and the seeds stay whole.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-dotnet build -c Release src/Reasoner -v q -nologo
-R() { dotnet src/Reasoner/bin/Release/net10.0/Reasoner.dll "$@"; }
+source "$(dirname "$0")/cli.sh"
 
 train_problems=${TRAIN_PROBLEMS:-100}      # train problems searched per task for the trainers' trees
 round_problems=${ROUND_PROBLEMS:-50}      # train problems per iterate round

@@ -4,10 +4,7 @@
 # 1,000-problem test set the verifier's best-of-16 beside majority@16 and greedy, value-guided beam beside greedy and
 # plain beam, and the AUCs against gold step labels of a 100-problem best-first run on test problems scored by each.
 # Re-running skips what is done (generate resumes, finished models and saved reports are kept).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-dotnet build -c Release src/Reasoner -v q -nologo
-R() { dotnet src/Reasoner/bin/Release/net10.0/Reasoner.dll "$@"; }
+source "$(dirname "$0")/cli.sh"
 problems=${PROBLEMS:-1000}            # test problems per task for best-of-16
 beam_problems=${BEAM_PROBLEMS:-$problems}
 auc_problems=${AUC_PROBLEMS:-100}      # test problems per task searched with each scorer for the AUCs

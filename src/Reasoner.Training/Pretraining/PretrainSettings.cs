@@ -223,9 +223,16 @@ public sealed record PretrainSettings : TrainingSettings
     /// </summary>
     public TaskMix? OwnStepTasks { get; init; }
 
-    /// <summary>The task of a judgement that replaces a problem of <paramref name="problemTask"/> in the own-step phase.</summary>
-    public string OwnStepTaskFor(string problemTask, Random random) =>
-        OwnStepTasks is { } mix ? mix.Names[mix.Draw(random)] : problemTask;
+    /// <summary>
+    /// The task of a judgement that replaces a problem of <paramref name="problemTask"/> in the own-step phase. A one-task
+    /// mix draws no random number, so the stream then differs from the default only in which task is judged.
+    /// </summary>
+    public string OwnStepTaskFor(string problemTask, Random random) => OwnStepTasks switch
+    {
+        null => problemTask,
+        { Names.Count: 1 } only => only.Names[0],
+        var mix => mix.Names[mix.Draw(random)],
+    };
 
     /// <summary>Train problems per task the own-step pool samples solutions for.</summary>
     public int OwnStepProblems { get; init; } = 500;
@@ -307,6 +314,8 @@ public sealed record PretrainSettings : TrainingSettings
         if (SelfEvalShare is < 0 or >= 1) throw new ArgumentException($"the self-evaluation share must be in [0, 1), got {SelfEvalShare}");
         if (OwnStepsAt is < 0 || (OwnStepsAt is { } at && Steps is { } total && at >= total))
             throw new ArgumentException($"the own-step phase must start at a step from 0 to the last, got {OwnStepsAt} of {Steps}");
+        if (OwnStepsAt is null && (OwnStepWeight is not null || OwnStepTasks is not null))
+            throw new ArgumentException("the own-step phase's weight and tasks need the phase: give --own-steps-at");
         if (OwnStepTasks is { } judged)
         {
             judged.Validate();

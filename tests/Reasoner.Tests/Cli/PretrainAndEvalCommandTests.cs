@@ -145,9 +145,11 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--switch-at", "2", "--switch-tasks", "logic")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--switch-at", "2", "--switch-task-difficulty", "arith=4")]
     [InlineData("pretrain", "--out", "x", "--steps", "5", "--switch-tasks", "arith:1,logic:5")]
-    [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-step-weight", "0")]
-    [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-step-tasks", "arith:1,chess:1")]
-    [InlineData("pretrain", "--out", "x", "--steps", "5", "--tasks", "logic", "--own-step-tasks", "arith")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-steps-at", "2", "--own-step-weight", "0")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-steps-at", "2", "--own-step-tasks", "arith:1,chess:1")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-steps-at", "2", "--tasks", "logic", "--own-step-tasks", "arith")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-step-tasks", "arith")]
+    [InlineData("pretrain", "--out", "x", "--steps", "5", "--own-step-weight", "20")]
     [InlineData("eval", "--task", "arith", "--k", "4", "--samples", "2")]
     [InlineData("eval", "--task", "arith", "--lookups")]
     [InlineData("eval", "--task", "logic", "--attention", "--uncontested")]
@@ -237,11 +239,19 @@ public sealed class PretrainScheduleTests : IDisposable
         Assert.True(unweighted.ExitCode == 0, unweighted.Err + unweighted.Out);
         Assert.Throws<Xunit.Sdk.TrueException>(() => AssertSameWeights(weighted, plain));
 
-        // The judgements' own task mix changes what the phase trains on (which tasks: TaskMixTests).
+        // A one-task judgement mix draws no random number, so what it changes is which task is judged: on both tasks
+        // the judgements of logic problems become arithmetic ones and the weights differ; on arithmetic alone nothing changes.
         var judged = Path.Combine(runs, "judged");
         var arithJudged = await CliRunner.Run(Tiny(judged, 4, [.. phase, "--own-step-tasks", "arith"]));
         Assert.True(arithJudged.ExitCode == 0, arithJudged.Err + arithJudged.Out);
         Assert.Throws<Xunit.Sdk.TrueException>(() => AssertSameWeights(judged, plain));
+        var arithOnly = Path.Combine(runs, "arith-only");
+        var arithOnlyJudged = Path.Combine(runs, "arith-only-judged");
+        var onlyPlain = await CliRunner.Run(Tiny(arithOnly, 4, [.. phase, "--tasks", "arith"]));
+        Assert.True(onlyPlain.ExitCode == 0, onlyPlain.Err + onlyPlain.Out);
+        var onlyJudged = await CliRunner.Run(Tiny(arithOnlyJudged, 4, [.. phase, "--tasks", "arith", "--own-step-tasks", "arith"]));
+        Assert.True(onlyJudged.ExitCode == 0, onlyJudged.Err + onlyJudged.Out);
+        AssertSameWeights(arithOnly, arithOnlyJudged);
     }
 
     static void AssertSameWeights(string left, string right)

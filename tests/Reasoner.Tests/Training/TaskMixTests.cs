@@ -132,7 +132,7 @@ public class DifficultyMixTests
     [Fact]
     public void OwnStepJudgementsFollowTheirOwnTaskMixWhenGivenAndTheReplacedProblemsTaskOtherwise()
     {
-        var settings = new PretrainSettings { OutputDirectory = "unused", Steps = 1, Tasks = TaskMix.Parse("arith:1,logic:12") };
+        var settings = new PretrainSettings { OutputDirectory = "unused", Steps = 1, OwnStepsAt = 0, Tasks = TaskMix.Parse("arith:1,logic:12") };
         var random = new Random(3);
         Assert.All(Enumerable.Range(0, 100), _ => Assert.Equal("logic", settings.OwnStepTaskFor("logic", random)));
 
@@ -145,5 +145,6 @@ public class DifficultyMixTests
         Assert.All(Enumerable.Range(0, 100), _ => Assert.Equal("arith", arithOnly.OwnStepTaskFor("logic", random)));
 
         Assert.Throws<ArgumentException>(() => (settings with { Tasks = TaskMix.Parse("logic"), OwnStepTasks = TaskMix.Parse("arith,logic") }).Validate());
+        Assert.Throws<ArgumentException>(() => (even with { OwnStepsAt = null }).Validate());
     }
 }
