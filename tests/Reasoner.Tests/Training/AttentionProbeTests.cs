@@ -73,7 +73,7 @@ public class AttentionProbeTests
             {
                 var shares = Enumerable.Range(0, Enum.GetValues<AttentionRegion>().Length).Select(r => profile.Mass[layer, head, r]).ToArray();
                 Assert.InRange(shares.Sum(), 1 - 1e-4, 1 + 1e-4);
-                Assert.All(shares, s => Assert.InRange(s, 0, 1));
+                Assert.All(shares, s => Assert.InRange(s, 0, 1 + 1e-6)); // fp32 softmax rows sum to 1 within rounding
                 Assert.InRange(profile.SubjectAtRule[layer, head], 0, 1 + 1e-4);
             }
         // The query itself is in the solution, so every head can put weight there; some head looks at the question too.
