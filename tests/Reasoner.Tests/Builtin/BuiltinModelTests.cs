@@ -27,11 +27,13 @@ public class BuiltinModelTests(ITestOutputHelper output)
             .Render(new Dictionary<string, string> { ["question"] = PromptLibrary.FormatQuestion(problem) });
 
     [Fact]
-    public void TheCommittedModelIsASmallLlamaThatNamesTheBarePrompt()
+    public void TheCommittedModelIsASmallLlamaThatNamesItsBarePrompts()
     {
         var config = ModelConfig.Load(Path.Combine(Directory, CheckpointFiles.Config));
         Assert.Equal("llama", config.ModelType);
         Assert.Equal(PromptLibrary.SolveBare, ModelPromptSettings.Load(Directory)?.Prompt);
+        // Trained on the self-evaluation prompt, so search's self-evaluation scorer asks it that way (issue 11).
+        Assert.Equal(PromptLibrary.SelfEvalBare, ModelPromptSettings.Load(Directory)?.SelfEvalPrompt);
         long bytes = new DirectoryInfo(Directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
         Assert.True(bytes < 20L << 20, $"the built-in model takes {bytes / 1e6:0.0} MB; the repository keeps it under 20 MB");
         Assert.Equal(3, HfTokenizer.Load(Directory).Encode("123").Length);
