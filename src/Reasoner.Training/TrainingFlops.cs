@@ -27,10 +27,34 @@ public static class TrainingFlops
     /// </summary>
     public static double MeasureMatmulPeak(Device? device = null, int n = 1024, int repeats = 8, ScalarType dtype = ScalarType.Float32)
     {
-        using var noGrad = no_grad();
+        using var probe = new MatmulPeakProbe(device, n, dtype);
+        return probe.Measure(repeats);
+    }
+}
+
+/// <summary>
+/// Two n×n matrices kept for timing their product again and again (<see cref="TrainingFlops.MeasureMatmulPeak"/>,
+/// <see cref="WindowedPeak"/>). Their values come from a generator of their own, so measuring never moves libtorch's
+/// global random stream that a training run seeds.
+/// </summary>
+public sealed class MatmulPeakProbe : IDisposable
+{
+    private readonly Tensor a, b;
+    private readonly int n;
+
+    public MatmulPeakProbe(Device? device = null, int n = 1024, ScalarType dtype = ScalarType.Float32)
+    {
+        this.n = n;
+        using var generator = new Generator(seed: 1);
         using var scope = NewDisposeScope();
-        var a = randn(n, n, device: device).to(dtype);
-        var b = randn(n, n, device: device).to(dtype);
+        a = randn([n, n], generator: generator).to(dtype, device ?? CPU).MoveToOuterDisposeScope();
+        b = randn([n, n], generator: generator).to(dtype, device ?? CPU).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>FLOP/s of the fastest of <paramref name="repeats"/> products after two warm-ups, with the calling thread's threads.</summary>
+    public double Measure(int repeats = 8)
+    {
+        using var noGrad = no_grad();
         for (int i = 0; i < 2; i++) matmul(a, b).Dispose();
         double best = double.MaxValue;
         for (int i = 0; i < repeats; i++)
@@ -42,4 +66,39 @@ public static class TrainingFlops
         }
         return 2.0 * n * n * (double)n / best;
     }
+
+    public void Dispose()
+    {
+        a.Dispose();
+        b.Dispose();
+    }
+}
+
+/// <summary>
+/// The matmul peak measured again right after each window of training, so that a window's utilisation is against what
+/// the machine could do at that time. On a shared host the peak drifts far: the same 1024-square bf16 product on two
+/// threads measured 1,055.6 GFLOP/s in one run and 424.7–439.3 in runs of another day, while training itself slowed
+/// by less, so one measurement at the start (or the faster of start and end) says more about that moment than about the
+/// run. The run's peak is the windows' peaks weighted by their training seconds.
+/// </summary>
+/// <param name="measure">The peak now, in FLOP/s (a <see cref="MatmulPeakProbe"/>'s).</param>
+public sealed class WindowedPeak(Func<double> measure)
+{
+    private double weightedPeak, seconds, fastest;
+
+    /// <summary>Measures the peak now, for a window of <paramref name="windowSeconds"/> of training just ended.</summary>
+    public double AfterWindow(double windowSeconds)
+    {
+        double peak = measure();
+        fastest = Math.Max(fastest, peak);
+        weightedPeak += peak * windowSeconds;
+        seconds += windowSeconds;
+        return peak;
+    }
+
+    /// <summary>The windows' peaks weighted by their seconds; 0 before any window.</summary>
+    public double TimeWeighted => seconds > 0 ? weightedPeak / seconds : 0;
+
+    /// <summary>The fastest peak of any window; 0 before any window.</summary>
+    public double Fastest => fastest;
 }

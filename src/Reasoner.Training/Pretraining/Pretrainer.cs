@@ -30,13 +30,16 @@ internal sealed record Measurement(IReadOnlyDictionary<string, double> Accuracy,
 /// <summary>
 /// Model FLOPs per second over the training time (evaluation and checkpoints excluded), and the matmul peak of the
 /// same device, threads and matmul dtype (fp32, or bf16 for mixed precision) measured in the same run:
-/// <see cref="Utilisation"/> is their ratio (MFU).
+/// <see cref="Utilisation"/> is their ratio (MFU). <see cref="FastestPeakFlopsPerSecond"/>, where measured, is the
+/// fastest of the run's peak measurements, the stricter denominator.
 /// </summary>
-public sealed record ThroughputSummary(double ModelFlops, double Seconds, double PeakFlopsPerSecond, string PeakDtype = "fp32")
+public sealed record ThroughputSummary(double ModelFlops, double Seconds, double PeakFlopsPerSecond, string PeakDtype = "fp32", double FastestPeakFlopsPerSecond = 0)
 {
     public double FlopsPerSecond => Seconds > 0 ? ModelFlops / Seconds : 0;
 
     public double Utilisation => PeakFlopsPerSecond > 0 ? FlopsPerSecond / PeakFlopsPerSecond : 0;
+
+    public double UtilisationOfFastestPeak => FastestPeakFlopsPerSecond > 0 ? FlopsPerSecond / FastestPeakFlopsPerSecond : 0;
 }
 
 /// <summary>
@@ -126,8 +129,10 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
         long parameters = model.ParameterCount();
         // Throughput counts this invocation's training time only: evaluation and checkpoints are timed out of it.
         // Mixed precision is measured against the bf16 peak: its products run at that rate, so the fp32 peak would flatter it.
-        double peak = TrainingFlops.MeasureMatmulPeak(device, dtype: settings.MatmulDtype ?? torch.ScalarType.Float32);
-        OnMessage?.Invoke($"{settings.Matmul} matmul peak on {device} with {settings.Threads} threads: {peak / 1e9:0.0} GFLOP/s");
+        using var peakProbe = new MatmulPeakProbe(device, dtype: settings.MatmulDtype ?? torch.ScalarType.Float32);
+        double startPeak = peakProbe.Measure();
+        OnMessage?.Invoke($"{settings.Matmul} matmul peak on {device} with {settings.Threads} threads: {startPeak / 1e9:0.0} GFLOP/s (measured again after every logged window)");
+        var peaks = new WindowedPeak(() => peakProbe.Measure(repeats: 4)); // ~1 % of a 10-step window here
         model.MatmulDtype = settings.MatmulDtype;
         double runFlops = 0, runSeconds = 0, windowFlops = 0, windowSeconds = 0;
 
@@ -176,10 +181,12 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
             if (step.Step % settings.LogEvery == 0)
             {
                 double flopsPerSecond = windowFlops / Math.Max(windowSeconds, 1e-9);
+                double windowPeak = peaks.AfterWindow(windowSeconds); // outside the step's clock: not training time
                 log.Write(step.Step,
                 [
                     new("loss", step.Loss), new("lr", step.LearningRate), new("grad_norm", step.GradientNorm), new("tokens", step.Tokens),
-                    new("tokens_per_s", step.TokensPerSecond), new("model_flops_per_s", flopsPerSecond), new("mfu", flopsPerSecond / peak),
+                    new("tokens_per_s", step.TokensPerSecond), new("model_flops_per_s", flopsPerSecond), new("peak_flops_per_s", windowPeak),
+                    new("mfu", flopsPerSecond / windowPeak),
                 ]);
                 (windowFlops, windowSeconds) = (0, 0);
             }
@@ -190,19 +197,16 @@ public sealed class Pretrainer(PretrainSettings settings, PromptTemplate prompt,
 
         batches.Dispose();
         if (progress.Step % settings.EvalEvery != 0) measured = Evaluate(monitor, selfEvalMonitor, lookupMonitor, ownStepMonitor, model, tokenizer, log, progress.Step);
-        // Measured again after training: other work beside either measurement lowers it (a build beside the start once
-        // gave a peak a fifth of the machine's and a utilisation of 507 %), and the faster of the two is nearer the machine's.
-        double endPeak = TrainingFlops.MeasureMatmulPeak(device, dtype: settings.MatmulDtype ?? torch.ScalarType.Float32);
-        if (endPeak > peak)
-        {
-            OnMessage?.Invoke($"{settings.Matmul} matmul peak measured again after training: {endPeak / 1e9:0.0} GFLOP/s (at the start {peak / 1e9:0.0}); the run's utilisation is against the faster");
-            peak = endPeak;
-        }
-        var throughput = new ThroughputSummary(runFlops, runSeconds, peak, settings.Matmul);
+        // The steps after the last logged window get their own measurement; a run too short to log any window is
+        // measured once at its end.
+        if (windowSeconds > 0 || peaks.TimeWeighted == 0) peaks.AfterWindow(Math.Max(windowSeconds, 1e-9));
+        // Also against the fastest peak any measurement saw (the start's included): the stricter reading.
+        var throughput = new ThroughputSummary(runFlops, runSeconds, peaks.TimeWeighted, settings.Matmul, Math.Max(startPeak, peaks.Fastest));
         log.Write(progress.Step,
         [
             new("run_model_flops", runFlops), new("run_train_seconds", runSeconds), new("run_model_flops_per_s", throughput.FlopsPerSecond),
-            new("peak_flops_per_s", peak), new("run_mfu", throughput.Utilisation),
+            new("peak_flops_per_s", throughput.PeakFlopsPerSecond), new("run_mfu", throughput.Utilisation),
+            new("fastest_peak_flops_per_s", throughput.FastestPeakFlopsPerSecond), new("run_mfu_fastest_peak", throughput.UtilisationOfFastestPeak),
         ]);
         // The checkpoint stays beside the model: --resume with a larger --steps extends a finished run.
         SaveCheckpoint(run, trainer, tokenizer, progress);

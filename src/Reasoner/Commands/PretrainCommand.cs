@@ -200,7 +200,7 @@ static class PretrainCommand
                 $"  logic look-ups (teacher-forced): {lookups.TokenAccuracy:P1} of {lookups.Tokens}; every look-up right in {lookups.ProblemShare:P1} of {lookups.Problems} problems");
         var t = r.Throughput;
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-            $"throughput: {t.FlopsPerSecond / 1e9:0.0} GFLOP/s of model FLOPs (6·N per token plus attention, real tokens only, over {TimeSpan.FromSeconds(t.Seconds):hh\\:mm\\:ss} of training), {t.Utilisation:P1} of the {t.PeakFlopsPerSecond / 1e9:0.0} GFLOP/s {t.PeakDtype} matmul peak measured in this run with {settings.Threads} threads");
+            $"throughput: {t.FlopsPerSecond / 1e9:0.0} GFLOP/s of model FLOPs (6·N per token plus attention, real tokens only, over {TimeSpan.FromSeconds(t.Seconds):hh\\:mm\\:ss} of training), {t.Utilisation:P1} of the {t.PeakFlopsPerSecond / 1e9:0.0} GFLOP/s {t.PeakDtype} matmul peak measured in this run with {settings.Threads} threads after each logged window (weighted by its seconds); {t.UtilisationOfFastestPeak:P1} of the fastest measurement, {t.FastestPeakFlopsPerSecond / 1e9:0.0} GFLOP/s");
         return 0;
     }
 }

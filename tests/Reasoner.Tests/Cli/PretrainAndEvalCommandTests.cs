@@ -34,6 +34,9 @@ public sealed class PretrainAndEvalCommandTests : IDisposable
         Assert.Contains(log, line => line["self_eval_auc_logic"] is not null);
         var summary = Assert.Single(log, line => line["run_mfu"] is not null);
         Assert.InRange(summary["run_mfu"]!.GetValue<double>(), 1e-4, 1.5);
+        // The run's peak is its windows' (here the one window at the end); the fastest measurement is at least as fast.
+        Assert.True(summary["fastest_peak_flops_per_s"]!.GetValue<double>() >= summary["peak_flops_per_s"]!.GetValue<double>());
+        Assert.True(summary["run_mfu_fastest_peak"]!.GetValue<double>() <= summary["run_mfu"]!.GetValue<double>());
         Assert.Contains("of the", first.Out);
         // The model is stored in float16 and loads as float32.
         using (var stored = SafeTensorsReader.Open(Path.Combine(output, "model.safetensors")))

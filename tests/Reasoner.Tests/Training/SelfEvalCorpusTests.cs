@@ -71,6 +71,31 @@ public class SelfEvalCorpusTests
         Assert.Equal(expected, TrainingFlops.ForSequences(config, 1000, [10, 5]));
         Assert.True(TrainingFlops.MeasureMatmulPeak(n: 128, repeats: 2) > 1e8);
     }
+
+    [Fact]
+    public void AWindowedPeakWeighsEachWindowsPeakByItsSeconds()
+    {
+        var measurements = new Queue<double>([100, 300, 200]);
+        var peaks = new WindowedPeak(measurements.Dequeue);
+        Assert.Equal(0, peaks.TimeWeighted);
+        Assert.Equal(100, peaks.AfterWindow(1));
+        Assert.Equal(300, peaks.AfterWindow(3));
+        Assert.Equal((100 * 1 + 300 * 3) / 4.0, peaks.TimeWeighted);
+        peaks.AfterWindow(0); // a measurement for no training time counts for the fastest only
+        Assert.Equal(250, peaks.TimeWeighted);
+        Assert.Equal(300, peaks.Fastest);
+    }
+
+    [Fact]
+    public void MeasuringThePeakLeavesLibtorchsRandomStreamWhereItWas()
+    {
+        TorchSharp.torch.manual_seed(7);
+        var expected = TorchSharp.torch.randn(4).data<float>().ToArray();
+        TorchSharp.torch.manual_seed(7);
+        using (var probe = new MatmulPeakProbe(n: 64)) Assert.True(probe.Measure(repeats: 2) > 0);
+        Assert.True(TrainingFlops.MeasureMatmulPeak(n: 64, repeats: 1) > 0);
+        Assert.Equal(expected, TorchSharp.torch.randn(4).data<float>().ToArray());
+    }
 }
 
 public class LookupDrillTests
