@@ -30,9 +30,12 @@ public sealed class GenerationRun : IDisposable
     public ILanguageModel Model { get; }
 
     /// <summary>The model id for logs, with the in-process engine's dtype where it is not fp32.</summary>
-    public string ModelLabel => Model is Models.Generation.TorchEngine { Dtype: var dtype } engine && dtype != TorchSharp.torch.ScalarType.Float32
-        ? $"{engine.ModelId} ({Models.TorchRuntime.DtypeName(dtype)})"
-        : Model.ModelId;
+    public string ModelLabel => Model switch
+    {
+        Models.Generation.TorchEngine { Dtype: var dtype } when dtype != TorchSharp.torch.ScalarType.Float32 => $"{Model.ModelId} ({Models.TorchRuntime.DtypeName(dtype)})",
+        Models.Generation.EngineReplicas replicas => $"{Model.ModelId} ({(replicas.Dtype != TorchSharp.torch.ScalarType.Float32 ? Models.TorchRuntime.DtypeName(replicas.Dtype) + ", " : "")}{replicas.Engines.Count} engine loops)",
+        _ => Model.ModelId,
+    };
 
     public ISearchAlgorithm Search { get; }
 
@@ -58,7 +61,9 @@ public sealed class GenerationRun : IDisposable
         var writerOptions = store.ToWriterOptions(shard.WriterId);
         var inFlight = new ProblemsInFlight();
         // On a thread of its own: the loading thread must not keep a team of libtorch threads beside the engine's.
-        var model = Models.IntraOpThreads.OnThreadOfItsOwn(() => ModelBackends.Create(generate.Model, device, () => inFlight.Problems, generate.Server, generate.Dtype));
+        int replicas = generate.Replicas ?? Models.Generation.EngineReplicas.AutoCount(generate.Workers, Models.TorchRuntime.ParseDevice(device));
+        if (replicas < 1) throw new ArgumentOutOfRangeException(nameof(generate), $"Replicas must be at least 1, not {replicas}");
+        var model = Models.IntraOpThreads.OnThreadOfItsOwn(() => ModelBackends.Create(generate.Model, device, () => inFlight.Problems, generate.Server, generate.Dtype, replicas));
         Models.Scoring.IStepScoringModel? verifierEngine = null;
         try
         {

@@ -35,6 +35,12 @@ public sealed record GenerateSettings
     /// <summary>Search workers; all share one model, so an HTTP backend gets this many searches' requests in flight.</summary>
     public int Workers { get; set; } = 2;
 
+    /// <summary>
+    /// The in-process engine's loops over the one set of weights (<see cref="Models.Generation.EngineReplicas"/>), each
+    /// batching the requests routed to it; null: one per worker up to one per core on a CPU, one on a GPU.
+    /// </summary>
+    public int? Replicas { get; set; }
+
     /// <summary>Problems waiting for a worker, at most.</summary>
     public int ProblemQueueCapacity { get; set; } = 8;
 

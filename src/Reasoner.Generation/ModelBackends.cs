@@ -17,11 +17,12 @@ public static class ModelBackends
     /// <param name="problemsInFlight">What the workers are searching, for the reference backend.</param>
     /// <param name="server">The client's timeouts, retries and concurrency when the spec is a server.</param>
     /// <param name="dtype">The in-process engine's weight dtype: fp32 or bf16.</param>
+    /// <param name="replicas">The in-process engine's loops (<see cref="Models.Generation.EngineReplicas"/>).</param>
     public static ILanguageModel Create(string spec, string device, Func<IEnumerable<Problem>> problemsInFlight, ServerClientSettings? server = null,
-        string dtype = "fp32") =>
+        string dtype = "fp32", int replicas = 1) =>
         ReferenceSolutionModel.ParseSpec(spec) is { } reference
             ? new ReferenceSolutionModel(problemsInFlight, reference)
-            : LanguageModelFactory.Create(spec, TorchRuntime.ParseDevice(device), (server ?? new ServerClientSettings()).ToOptions, TorchRuntime.ParseDtype(dtype));
+            : LanguageModelFactory.Create(spec, TorchRuntime.ParseDevice(device), (server ?? new ServerClientSettings()).ToOptions, TorchRuntime.ParseDtype(dtype), replicas);
 
     /// <summary>
     /// The model folder's reasoner.json (checkpoints trained from scratch name the bare solve prompt and the oversampling

@@ -14,7 +14,7 @@ public static class StepProfiler
     private static readonly Dictionary<string, long> Ticks = [];
     private static volatile bool enabled;
     private static volatile bool everyForward;
-    private static bool recording;
+    [ThreadStatic] private static bool recording; // per thread: each engine loop (EngineReplicas) records its own forwards
     private static long steps;
 
     /// <summary>Clears what was recorded and starts recording decoding forwards, or every forward (prefills and scoring too).</summary>

@@ -17,8 +17,9 @@ public static class LanguageModelFactory
     /// <param name="device">Where the in-process engine runs (CPU when null); llama.cpp and servers choose their own.</param>
     /// <param name="serverOptions">The client's options for a server spec, given its address and model name; the defaults when null.</param>
     /// <param name="dtype">The in-process engine's weight dtype (<see cref="TorchRuntime.ParseDtype"/>); other backends choose their own.</param>
+    /// <param name="replicas">In-process engine loops over the one set of weights (<see cref="EngineReplicas"/>); 1: one engine.</param>
     public static ILanguageModel Create(string spec, Device? device = null, Func<Uri, string?, OpenAiCompletionsOptions>? serverOptions = null,
-        ScalarType dtype = ScalarType.Float32)
+        ScalarType dtype = ScalarType.Float32, int replicas = 1)
     {
         var at = spec.LastIndexOf("@http", StringComparison.OrdinalIgnoreCase);
         var (model, url) = at > 0 ? (spec[..at], spec[(at + 1)..]) : (null, spec);
@@ -26,7 +27,8 @@ public static class LanguageModelFactory
             return new OpenAiCompletionsClient(serverOptions?.Invoke(uri, model) ?? new OpenAiCompletionsOptions { BaseUrl = uri, Model = model });
         if (spec.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
             return File.Exists(spec) ? LlamaCppModel.Load(spec) : throw new FileNotFoundException($"GGUF file not found: {spec}", spec);
-        if (ModelFolder(spec) is { } folder) return TorchEngine.Load(folder, device, dtype: dtype);
+        if (ModelFolder(spec) is { } folder)
+            return replicas > 1 ? EngineReplicas.Load(folder, replicas, device, dtype: dtype) : TorchEngine.Load(folder, device, dtype: dtype);
         throw new ArgumentException(
             $"no backend for '{spec}': expected {Builtin}, a model folder (config.json, *.safetensors, tokenizer.json), a .gguf file, " +
             "http(s)://HOST:PORT or MODEL@http(s)://HOST:PORT (an OpenAI-compatible server)");

@@ -50,8 +50,11 @@ sealed record SearchBenchCase(string Algorithm, SearchBenchEngine Engine, int Wo
 /// <summary>What one configuration did: its trees and the wall time of the whole pipeline run.</summary>
 sealed record SearchBenchResult(SearchBenchCase Case, IReadOnlyList<PreferenceTree> Trees, TimeSpan Elapsed, long? PeakBytes)
 {
-    /// <summary>The engine loop's counters over the run: requests and tokens per forward, time at work.</summary>
+    /// <summary>The engine loop's counters over the run: requests and tokens per forward, time at work (summed over loops).</summary>
     public EngineBatchStats? Engine { get; init; }
+
+    /// <summary>Engine loops over the weights (<see cref="EngineReplicas"/>; 1: one engine).</summary>
+    public int Loops { get; init; } = 1;
 
     /// <summary>With <c>--profile</c>: milliseconds per forward by phase (<see cref="DecodeProfile.Phases"/>), every forward recorded.</summary>
     public IReadOnlyDictionary<string, double>? Profile { get; init; }
@@ -103,6 +106,12 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
     /// <summary>The engines' <see cref="TorchEngineOptions.SmallForwardTokens"/>.</summary>
     public int SmallForwardTokens { get; init; } = new TorchEngineOptions().SmallForwardTokens;
 
+    /// <summary>
+    /// Engine loops for the batched path (<see cref="EngineReplicas"/>); null: as generate chooses for the configuration's
+    /// workers (<see cref="EngineReplicas.AutoCount"/>).
+    /// </summary>
+    public int? Replicas { get; init; }
+
     /// <summary>Greedy accuracy on the problems, with the prompt the search starts from (the baseline search must beat).</summary>
     public async Task<int> GreedyCorrectAsync(int maxTokens, Action<int> progress, CancellationToken cancel)
     {
@@ -122,13 +131,16 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
 
     public async Task<SearchBenchResult> RunAsync(SearchBenchCase c, Action<int> progress, CancellationToken cancel)
     {
-        using var engine = new TorchEngine(model, tokenizer, modelId, new TorchEngineOptions
+        var options = new TorchEngineOptions
         {
             PrefixCacheTokens = c.Engine == SearchBenchEngine.OneRowPerCall ? 0 : new TorchEngineOptions().PrefixCacheTokens,
             BatchAcrossRequests = c.Engine == SearchBenchEngine.AcrossRequests,
             SmallForwardTokens = SmallForwardTokens,
-        });
-        ILanguageModel backend = c.Engine == SearchBenchEngine.OneRowPerCall ? new UnbatchedModel(engine) : engine;
+        };
+        int loops = c.Engine == SearchBenchEngine.AcrossRequests ? Replicas ?? EngineReplicas.AutoCount(c.Workers, model.parameters().First().device) : 1;
+        using var replicas = loops > 1 ? new EngineReplicas(model, tokenizer, modelId, loops, options) : null;
+        using var engine = replicas is null ? new TorchEngine(model, tokenizer, modelId, options) : null;
+        ILanguageModel backend = replicas is not null ? replicas : c.Engine == SearchBenchEngine.OneRowPerCall ? new UnbatchedModel(engine!) : engine!;
         var search = SearchFactory.Create(c.Algorithm, backend, prompts, seed, overrides, modelSettings, Verifier);
         var sink = new MemorySink(progress);
         var pipeline = new GenerationPipeline(search, sink, new PipelineOptions { Workers = c.Workers }, NullLogger.Instance);
@@ -145,7 +157,7 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
         }
         cancel.ThrowIfCancellationRequested();
         if (result.End != PipelineEnd.Completed) throw new InvalidOperationException($"the {c.Algorithm} run ended {result.End}");
-        return new SearchBenchResult(c, sink.Trees, clock.Elapsed, PeakMemory.Since(memoryAtStart)) { Engine = engine.BatchStats, Profile = profile };
+        return new SearchBenchResult(c, sink.Trees, clock.Elapsed, PeakMemory.Since(memoryAtStart)) { Engine = replicas?.BatchStats ?? engine!.BatchStats, Loops = loops, Profile = profile };
     }
 
     private sealed class MemorySink(Action<int> progress) : ITreeSink

@@ -340,6 +340,7 @@ static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads of the engine's forwards past 16 tokens (smaller ones, and every other thread, run on one).", DefaultValueFactory = _ => 2 };
         var dtype = Dtype();
         var smallForward = new Option<int>("--small-forward-tokens") { Description = "Forwards feeding at most this many tokens run on one thread (the engine's setting; 0: every forward on --threads).", DefaultValueFactory = _ => new TorchEngineOptions().SmallForwardTokens };
+        var replicas = new Option<int?>("--replicas") { Description = "Loops of the batched engine over the one set of weights, each batching the requests routed to it (1: one engine on --threads). Default: as generate, one per worker up to one per core on a CPU." };
         var yieldOnly = new Option<bool>("--yield-only") { Description = "Run only the generator's own configuration (forking and batching, 1 worker): the search yield on more problems in less time, no speed comparison." };
         var paths = new Option<string>("--paths") { Description = "Engine paths to time, comma-separated: unbatched (one row per call, no prefix cache), one-at-a-time (forking, one request at a time), batched (forking + batching across requests). The first timed is the baseline of the speed-up and same-trees columns.", DefaultValueFactory = _ => "unbatched,one-at-a-time,batched" };
         var profile = new Option<bool>("--profile") { Description = "Also record where each forward's time goes in every configuration (the engine's and the model's phases, every forward: prefills, decoding and scoring) and print milliseconds per forward by phase, side by side." };
@@ -352,7 +353,7 @@ static class BenchCommand
             "requests, each with 1 and more workers; then the share of problems whose tree holds a correct path against the model's greedy " +
             "accuracy on the same problems.")
         {
-            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads, dtype, smallForward, yieldOnly, paths, profile, workers, verifier, plot,
+            model, task, problems, algorithms, iterations, actions, rollouts, depthLimit, maxStepTokens, oversampling, seed, threads, dtype, smallForward, replicas, yieldOnly, paths, profile, workers, verifier, plot,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -391,7 +392,8 @@ static class BenchCommand
             using (engineModel)
             {
                 var bench = new SearchBench(engineModel, tokenizer, modelId, prompts, set, overrides, ModelPromptSettings.Load(modelId), parse.GetValue(seed)) { Verifier = stepVerifier, Profile = parse.GetValue(profile),
-                    SmallForwardTokens = parse.GetValue(smallForward) >= 0 ? parse.GetValue(smallForward) : throw new UserError($"--small-forward-tokens must be at least 0, not {parse.GetValue(smallForward)}") };
+                    SmallForwardTokens = parse.GetValue(smallForward) >= 0 ? parse.GetValue(smallForward) : throw new UserError($"--small-forward-tokens must be at least 0, not {parse.GetValue(smallForward)}"),
+                    Replicas = parse.GetValue(replicas) is { } loops ? loops >= 1 ? loops : throw new UserError($"--replicas must be at least 1, not {loops}") : null };
                 var cases = algos.SelectMany(a => parse.GetValue(yieldOnly)
                     ? new[] { new SearchBenchCase(a, SearchBenchEngine.AcrossRequests, 1) }
                     : enginePaths.Distinct().Order().SelectMany(e => e == SearchBenchEngine.OneRowPerCall ? [new SearchBenchCase(a, e, 1)]
@@ -456,7 +458,7 @@ static class BenchCommand
 
     private static void PrintSearchResults(IAnsiConsole console, IReadOnlyList<SearchBenchResult> results, int greedyCorrect, int problems, int firstWorkers)
     {
-        var table = new Table().AddColumns("algorithm", "engine path", "workers", "trees", "nodes", "seconds", "trees/min", "nodes/s", "requests/forward", "tokens/forward", "ms/forward", "engine busy", "peak memory (MiB)", "speed-up", "same trees");
+        var table = new Table().AddColumns("algorithm", "engine path", "workers", "loops", "trees", "nodes", "seconds", "trees/min", "nodes/s", "requests/forward", "tokens/forward", "ms/forward", "engine busy", "peak memory (MiB)", "speed-up", "same trees");
         foreach (var column in table.Columns.Skip(2)) column.RightAligned();
         foreach (var group in results.GroupBy(r => r.Case.Algorithm))
         {
@@ -466,7 +468,7 @@ static class BenchCommand
             foreach (var r in group)
             {
                 table.AddRow(
-                    r == baseline ? r.Case.Algorithm : "", Markup.Escape(r.Case.EnginePath), Invariant(r.Case.Workers), Invariant(r.Trees.Count) + (r.Failed > 0 ? $" ({r.Failed} failed)" : ""),
+                    r == baseline ? r.Case.Algorithm : "", Markup.Escape(r.Case.EnginePath), Invariant(r.Case.Workers), Invariant(r.Loops), Invariant(r.Trees.Count) + (r.Failed > 0 ? $" ({r.Failed} failed)" : ""),
                     Invariant(r.Nodes), Invariant(r.Elapsed.TotalSeconds, "0.0"), Invariant(r.TreesPerMinute, "0.00"), Invariant(r.NodesPerSecond, "0.0"),
                     r.Case.Engine == SearchBenchEngine.OneRowPerCall ? "n/a" : Invariant(r.Engine!.MeanRequestsPerForward, "0.00"),
                     Invariant(r.Engine!.MeanTokensPerForward, "0.0"), Invariant(r.Engine.MeanForwardTime.TotalMilliseconds, "0.0"),
@@ -479,7 +481,8 @@ static class BenchCommand
         console.Write(table);
         console.MarkupLine("[grey]speed-up: nodes/s over the algorithm's first row; same trees: trees identical node for node (step texts and shape) to the first row's; " +
             "requests/forward, tokens/forward: requests in flight and tokens fed that each of the engine's forwards served, on average; " +
-            "ms/forward: the engine's time at work per forward; engine busy: share of the wall time the engine's loop was at work rather than waiting for requests[/]");
+            "ms/forward: the engine's time at work per forward; loops: engine loops over the one set of weights (generate's --replicas: by default one per worker up to one per core on a CPU); " +
+            "engine busy: the loops' time at work rather than waiting for requests, summed, over the wall time (up to loops × 100 %)[/]");
         var scaling = new Table().AddColumns("workers", "engine path", "from", "to", "trees/min", "ratio");
         foreach (var column in scaling.Columns.Skip(2)) column.RightAligned();
         foreach (var group in results.GroupBy(r => r.Case.Algorithm))

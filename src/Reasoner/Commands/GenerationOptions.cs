@@ -15,6 +15,7 @@ sealed class GenerationOptions
     private readonly Option<string> _model;
     private readonly Option<string> _dtype;
     private readonly Option<int> _workers;
+    private readonly Option<int?> _replicas;
     private readonly Option<string?> _shard;
     private readonly Option<int> _seed;
     private readonly Option<double> _grace;
@@ -39,6 +40,7 @@ sealed class GenerationOptions
         _algorithm.AcceptOnlyFromAmong([.. SearchFactory.Algorithms]);
         _model = new Option<string>("--model") { Description = "Backend: builtin (the project's own model), a Hugging Face model folder (in-process engine), http(s)://HOST:PORT or MODEL@http(s)://HOST:PORT (OpenAI-compatible server), a .gguf file (llama.cpp), or reference[:MISTAKE_RATE[:LATENCY_MS]] (weight-free test backend that replays reference solutions with mistakes).", DefaultValueFactory = _ => g.Model };
         _workers = new Option<int>("--workers", "-w") { Description = "Search workers; they share one backend.", DefaultValueFactory = _ => g.Workers };
+        _replicas = new Option<int?>("--replicas") { Description = "Loops of the in-process engine over the one set of weights, each batching the requests routed to it (by shared prompt prefix, then load). Default: one per worker up to one per core on a CPU, one on a GPU.", DefaultValueFactory = _ => g.Replicas };
         _shard = new Option<string?>("--shard") { Description = "i/n: search only the problems whose id hash mod n is i; n processes share one run folder. auto: i/n from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, and REASONER_SHARD_COUNT set by the manifest) or a Slurm job array (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT).", DefaultValueFactory = _ => NullIfEmpty(g.Shard) };
         _seed = new Option<int>("--seed") { Description = "Seed of the built-in problem stream and of every search.", DefaultValueFactory = _ => settings.Seed };
         _grace = new Option<double>("--grace-period") { Description = "Seconds in-flight searches may run on after a stop before they are abandoned.", DefaultValueFactory = _ => g.GracePeriodSeconds };
@@ -61,7 +63,7 @@ sealed class GenerationOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _algorithm, _model, _dtype, _workers, _shard, _seed, _grace, _claimAfter, _maxDeliveries, _iterations, _actions, _beamWidth, _rollouts, _depthLimit, _temperature, _maxStepTokens, _oversampling, _prompt, _verifier })
+        foreach (var option in new Option[] { _algorithm, _model, _dtype, _workers, _replicas, _shard, _seed, _grace, _claimAfter, _maxDeliveries, _iterations, _actions, _beamWidth, _rollouts, _depthLimit, _temperature, _maxStepTokens, _oversampling, _prompt, _verifier })
             command.Add(option);
     }
 
@@ -72,6 +74,7 @@ sealed class GenerationOptions
         Model = parse.GetValue(_model)!,
         Dtype = parse.GetValue(_dtype)!,
         Workers = parse.GetValue(_workers),
+        Replicas = parse.GetValue(_replicas) is { } replicas ? replicas >= 1 ? replicas : throw new UserError($"--replicas must be at least 1, not {replicas}") : null,
         GracePeriodSeconds = parse.GetValue(_grace),
         ClaimAfterSeconds = parse.GetValue(_claimAfter),
         MaxDeliveries = parse.GetValue(_maxDeliveries),
