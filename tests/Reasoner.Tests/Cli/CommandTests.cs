@@ -75,6 +75,8 @@ public sealed class CommandTests : IDisposable
     [InlineData("show", "no-such-run")]
     [InlineData("export", "no-such-run")]
     [InlineData("--no-such-option")]
+    [InlineData("generate", "--replicas", "0", "--problems", "1")]
+    [InlineData("bench", "search", "--replicas", "0", "-n", "1")]
     public async Task BadInputIsAnErrorLineWithoutStackTrace(params string[] args)
     {
         var r = await CliRunner.Run(Config, args);
