@@ -6,28 +6,28 @@ using static TorchSharp.torch;
 namespace Reasoner.Models.Generation;
 
 /// <summary>
-/// Several <see cref="TorchEngine"/> loops over one set of weights, each on one intra-op thread, with every request
+/// Several <see cref="TorchEngine"/> loops over one set of weights, each on its share of the cores, with every request
 /// routed to one of them: data parallelism inside the process, as vLLM's data-parallel replicas or llama.cpp server's
 /// instances, for a CPU whose forwards are too small to keep two threads busy.
 /// <para>
-/// Why: a batched forward of a few dozen tokens spends about half its time in calls that libtorch runs on one thread
+/// Why: a batched forward of a few dozen tokens spends much of its time in calls that libtorch runs on one thread
 /// whatever its thread count (norms, rotary, indexing, small products below its parallel grain), while the other core
-/// waits, and the rest in hand-offs between threads; two loops of one thread each keep both cores computing. Each
-/// loop batches its own requests across callers as one engine does.
+/// waits, and in hand-offs between threads (README, bench search); two loops of one thread each keep both cores
+/// computing. Each loop batches its own requests across callers as one engine does.
 /// </para>
 /// <para>
 /// Routing keeps a search's requests together, so each loop's prefix cache still serves a child's prompt from its
 /// parent's: a request goes to the replica whose recent prompts share the longest prefix with it, if that is at least
 /// half the prompt (a child's prompt is its parent's plus a step; two problems share only the template) and that
-/// replica has fewer than <see cref="AffinitySlack"/> more requests in flight than the least busy one; otherwise the
-/// least busy replica takes it.
+/// replica is less than <see cref="AffinitySlack"/> requests ahead of the least busy one; otherwise the least busy
+/// replica takes it.
 /// </para>
 /// Seeded requests give the same completions on any replica (the engine's rows draw from their own seeded
 /// generators); what shares a forward changes logits by fp32 rounding only, as on one engine.
 /// </summary>
 public sealed class EngineReplicas : ILanguageModel, IContextWindow
 {
-    /// <summary>Requests in flight a replica may have beyond the least busy one's and still take a request for its prefix.</summary>
+    /// <summary>A replica this many requests in flight ahead of the least busy one no longer takes requests for its prefix.</summary>
     public const int AffinitySlack = 2;
 
     /// <summary>Recent prompts remembered per replica for routing.</summary>
