@@ -56,6 +56,9 @@ sealed record SearchBenchResult(SearchBenchCase Case, IReadOnlyList<PreferenceTr
     /// <summary>Engine loops over the weights (<see cref="EngineReplicas"/>; 1: one engine).</summary>
     public int Loops { get; init; } = 1;
 
+    /// <summary>The share of prompt tokens the prefix caches served instead of a prefill, over every loop; null without a cache.</summary>
+    public double? PromptTokensReused { get; init; }
+
     /// <summary>With <c>--profile</c>: milliseconds per forward by phase (<see cref="DecodeProfile.Phases"/>), every forward recorded.</summary>
     public IReadOnlyDictionary<string, double>? Profile { get; init; }
 
@@ -157,7 +160,17 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
         }
         cancel.ThrowIfCancellationRequested();
         if (result.End != PipelineEnd.Completed) throw new InvalidOperationException($"the {c.Algorithm} run ended {result.End}");
-        return new SearchBenchResult(c, sink.Trees, clock.Elapsed, PeakMemory.Since(memoryAtStart)) { Engine = replicas?.BatchStats ?? engine!.BatchStats, Loops = loops, Profile = profile };
+        return new SearchBenchResult(c, sink.Trees, clock.Elapsed, PeakMemory.Since(memoryAtStart)) {
+            Engine = replicas?.BatchStats ?? engine!.BatchStats, Loops = loops, Profile = profile,
+            PromptTokensReused = options.PrefixCacheTokens > 0 ? Reused(replicas?.Engines ?? [engine!]) : null,
+        };
+    }
+
+    private static double Reused(IEnumerable<TorchEngine> engines)
+    {
+        long reused = 0, prefilled = 0;
+        foreach (var stats in engines.Select(e => e.PrefixCacheStats)) (reused, prefilled) = (reused + stats.ReusedTokens, prefilled + stats.PrefilledTokens);
+        return reused + prefilled > 0 ? (double)reused / (reused + prefilled) : 0;
     }
 
     private sealed class MemorySink(Action<int> progress) : ITreeSink

@@ -458,7 +458,7 @@ static class BenchCommand
 
     private static void PrintSearchResults(IAnsiConsole console, IReadOnlyList<SearchBenchResult> results, int greedyCorrect, int problems, int firstWorkers)
     {
-        var table = new Table().AddColumns("algorithm", "engine path", "workers", "loops", "trees", "nodes", "seconds", "trees/min", "nodes/s", "requests/forward", "tokens/forward", "ms/forward", "engine busy", "peak memory (MiB)", "speed-up", "same trees");
+        var table = new Table().AddColumns("algorithm", "engine path", "workers", "loops", "trees", "nodes", "seconds", "trees/min", "nodes/s", "requests/forward", "tokens/forward", "ms/forward", "engine busy", "prompt tokens reused", "peak memory (MiB)", "speed-up", "same trees");
         foreach (var column in table.Columns.Skip(2)) column.RightAligned();
         foreach (var group in results.GroupBy(r => r.Case.Algorithm))
         {
@@ -473,6 +473,7 @@ static class BenchCommand
                     r.Case.Engine == SearchBenchEngine.OneRowPerCall ? "n/a" : Invariant(r.Engine!.MeanRequestsPerForward, "0.00"),
                     Invariant(r.Engine!.MeanTokensPerForward, "0.0"), Invariant(r.Engine.MeanForwardTime.TotalMilliseconds, "0.0"),
                     Invariant(r.EngineBusyShare * 100, "0") + " %",
+                    r.PromptTokensReused is { } reused ? Invariant(reused * 100, "0.0") + " %" : "n/a",
                     r.PeakBytes is { } bytes ? Invariant(bytes / 1048576.0, "0.0") : "n/a",
                     compared ? Invariant(r.NodesPerSecond / baseline.NodesPerSecond, "0.00") + "×" : "n/a",
                     compared ? $"{r.SameTreesAs(baseline)}/{r.Trees.Count}" : "n/a");
@@ -482,7 +483,8 @@ static class BenchCommand
         console.MarkupLine("[grey]speed-up: nodes/s over the algorithm's first row; same trees: trees identical node for node (step texts and shape) to the first row's; " +
             "requests/forward, tokens/forward: requests in flight and tokens fed that each of the engine's forwards served, on average; " +
             "ms/forward: the engine's time at work per forward; loops: engine loops over the one set of weights (generate's --replicas: by default one per worker up to one per core on a CPU); " +
-            "engine busy: the loops' time at work rather than waiting for requests, summed, over the wall time (up to loops × 100 %)[/]");
+            "engine busy: the loops' time at work rather than waiting for requests, summed, over the wall time (up to loops × 100 %); " +
+            "prompt tokens reused: the share of requests' prompt tokens the prefix caches served instead of a prefill[/]");
         var scaling = new Table().AddColumns("workers", "engine path", "from", "to", "trees/min", "ratio");
         foreach (var column in scaling.Columns.Skip(2)) column.RightAligned();
         foreach (var group in results.GroupBy(r => r.Case.Algorithm))
