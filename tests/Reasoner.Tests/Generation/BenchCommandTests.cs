@@ -24,7 +24,7 @@ public class BenchCommandTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCh
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(plot)[..4]);
         File.Delete(plot);
         foreach (var expected in new[] { "one row per call, no prefix cache", "forking, one request at a time", "forking + batching across requests", "requests/forward",
-            "trees/min", "nodes/s", "correct path in tree", "greedy accuracy", "target ≥ 2×" })
+            "trees/min", "nodes/s", "correct path in tree", "greedy accuracy", "target ≥ 2×", "loops", "prompt tokens reused" })
             Assert.Contains(expected, r.Out);
         // Five configurations of the one algorithm: fast paths off; forking one request at a time with 1 and 2 workers;
         // batching across requests with 1 and 2 workers; all search the same 2 problems.
