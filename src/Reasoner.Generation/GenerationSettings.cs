@@ -37,7 +37,8 @@ public sealed record GenerateSettings
 
     /// <summary>
     /// The in-process engine's loops over the one set of weights (<see cref="Models.Generation.EngineReplicas"/>), each
-    /// batching the requests routed to it; null: one per worker up to one per core on a CPU, one on a GPU.
+    /// batching the requests routed to it; null: <see cref="Models.Generation.EngineReplicas.AutoCount"/> (for a small model
+    /// on a CPU one per worker up to one per core; otherwise one).
     /// </summary>
     public int? Replicas { get; set; }
 

@@ -72,12 +72,20 @@ public sealed class EngineReplicas : ILanguageModel, IContextWindow
     }
 
     /// <summary>
-    /// Replicas for <paramref name="workers"/> search workers: on a CPU one per worker up to one per core (each a loop
-    /// of its own that the other cores need not wait on); on a GPU one, whose forwards are wide enough to batch
-    /// everything in flight.
+    /// Models up to this many matrix weights (<see cref="ModelConfig.MatrixWeights"/>) get one loop per worker on a CPU:
+    /// their forwards are too small to keep several threads busy (the built-in model has 3.3M). Larger ones keep one
+    /// engine, whose products are wide enough for every core and whose prefix cache would otherwise be held once per loop.
     /// </summary>
-    public static int AutoCount(int workers, Device? device) =>
-        device is { type: not TorchSharp.DeviceType.CPU } ? 1 : Math.Max(1, Math.Min(workers, Environment.ProcessorCount));
+    public const long SmallModelWeights = 20_000_000;
+
+    /// <summary>
+    /// Replicas for <paramref name="workers"/> search workers: for a small model on a CPU one per worker up to one per
+    /// core (each a loop of its own that the other cores need not wait on); otherwise one, as on a GPU, whose forwards
+    /// are wide enough to batch everything in flight.
+    /// </summary>
+    /// <param name="matrixWeights">The model's <see cref="ModelConfig.MatrixWeights"/>.</param>
+    public static int AutoCount(int workers, Device? device, long matrixWeights) =>
+        device is { type: not TorchSharp.DeviceType.CPU } || matrixWeights > SmallModelWeights ? 1 : Math.Max(1, Math.Min(workers, Environment.ProcessorCount));
 
     public string ModelId { get; }
 

@@ -83,6 +83,14 @@ public sealed record ModelConfig
         "bos_token_id", "eos_token_id", "pad_token_id", "torch_dtype", "dtype",
     ];
 
+    /// <summary>
+    /// Weights of the matrices (projections, MLP, embeddings and an untied head), norms and biases left out: the model's
+    /// size as its matrix products see it, known from the config before any weight is read.
+    /// </summary>
+    public long MatrixWeights =>
+        NumHiddenLayers * ((long)HiddenSize * HeadDim * (2L * NumAttentionHeads + 2L * NumKeyValueHeads) + 3L * HiddenSize * IntermediateSize)
+        + (long)VocabSize * HiddenSize * (TieWordEmbeddings ? 1 : 2);
+
     public static ModelConfig Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"model config {path} does not exist", path);

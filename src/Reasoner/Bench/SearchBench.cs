@@ -140,7 +140,7 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
             BatchAcrossRequests = c.Engine == SearchBenchEngine.AcrossRequests,
             SmallForwardTokens = SmallForwardTokens,
         };
-        int loops = c.Engine == SearchBenchEngine.AcrossRequests ? Replicas ?? EngineReplicas.AutoCount(c.Workers, model.parameters().First().device) : 1;
+        int loops = c.Engine == SearchBenchEngine.AcrossRequests ? Replicas ?? EngineReplicas.AutoCount(c.Workers, model.parameters().First().device, model.Config.MatrixWeights) : 1;
         using var replicas = loops > 1 ? new EngineReplicas(model, tokenizer, modelId, loops, options) : null;
         using var engine = replicas is null ? new TorchEngine(model, tokenizer, modelId, options) : null;
         ILanguageModel backend = replicas is not null ? replicas : c.Engine == SearchBenchEngine.OneRowPerCall ? new UnbatchedModel(engine!) : engine!;

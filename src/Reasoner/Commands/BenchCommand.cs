@@ -340,7 +340,7 @@ static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads of the engine's forwards past 16 tokens (smaller ones, and every other thread, run on one).", DefaultValueFactory = _ => 2 };
         var dtype = Dtype();
         var smallForward = new Option<int>("--small-forward-tokens") { Description = "Forwards feeding at most this many tokens run on one thread (the engine's setting; 0: every forward on --threads).", DefaultValueFactory = _ => new TorchEngineOptions().SmallForwardTokens };
-        var replicas = new Option<int?>("--replicas") { Description = "Loops of the batched engine over the one set of weights, each batching the requests routed to it (1: one engine on --threads). Default: as generate, one per worker up to one per core on a CPU." };
+        var replicas = new Option<int?>("--replicas") { Description = "Loops of the batched engine over the one set of weights, each batching the requests routed to it (1: one engine on --threads). Default: as generate, one per worker up to one per core for a model of at most 20M matrix weights on a CPU." };
         var yieldOnly = new Option<bool>("--yield-only") { Description = "Run only the generator's own configuration (forking and batching, 1 worker): the search yield on more problems in less time, no speed comparison." };
         var paths = new Option<string>("--paths") { Description = "Engine paths to time, comma-separated: unbatched (one row per call, no prefix cache), one-at-a-time (forking, one request at a time), batched (forking + batching across requests). The first timed is the baseline of the speed-up and same-trees columns.", DefaultValueFactory = _ => "unbatched,one-at-a-time,batched" };
         var profile = new Option<bool>("--profile") { Description = "Also record where each forward's time goes in every configuration (the engine's and the model's phases, every forward: prefills, decoding and scoring) and print milliseconds per forward by phase, side by side." };
@@ -482,7 +482,7 @@ static class BenchCommand
         console.Write(table);
         console.MarkupLine("[grey]speed-up: nodes/s over the algorithm's first row; same trees: trees identical node for node (step texts and shape) to the first row's; " +
             "requests/forward, tokens/forward: requests in flight and tokens fed that each of the engine's forwards served, on average; " +
-            "ms/forward: the engine's time at work per forward; loops: engine loops over the one set of weights (generate's --replicas: by default one per worker up to one per core on a CPU); " +
+            "ms/forward: the engine's time at work per forward; loops: engine loops over the one set of weights (generate's --replicas: by default one per worker up to one per core for a small model on a CPU); " +
             "engine busy: the loops' time at work rather than waiting for requests, summed, over the wall time (up to loops × 100 %); " +
             "prompt tokens reused: the share of requests' prompt tokens the prefix caches served instead of a prefill[/]");
         var scaling = new Table().AddColumns("workers", "engine path", "from", "to", "trees/min", "ratio");

@@ -73,12 +73,25 @@ public class EngineReplicasTests(TinyCheckpoint checkpoint) : IClassFixture<Tiny
     }
 
     [Fact]
-    public void TheAutomaticCountIsOnePerWorkerUpToOnePerCore()
+    public void TheAutomaticCountIsOnePerWorkerUpToOnePerCoreForASmallModelOnACpu()
     {
-        Assert.Equal(1, EngineReplicas.AutoCount(1, TorchSharp.torch.CPU));
-        Assert.Equal(Math.Min(4, Environment.ProcessorCount), EngineReplicas.AutoCount(4, null));
-        Assert.Equal(Environment.ProcessorCount, EngineReplicas.AutoCount(1000, TorchSharp.torch.CPU));
-        Assert.Equal(1, EngineReplicas.AutoCount(4, new TorchSharp.torch.Device(TorchSharp.DeviceType.CUDA)));
+        const long small = 3_300_000, large = EngineReplicas.SmallModelWeights + 1;
+        Assert.Equal(1, EngineReplicas.AutoCount(1, TorchSharp.torch.CPU, small));
+        Assert.Equal(Math.Min(4, Environment.ProcessorCount), EngineReplicas.AutoCount(4, null, small));
+        Assert.Equal(Environment.ProcessorCount, EngineReplicas.AutoCount(1000, TorchSharp.torch.CPU, small));
+        Assert.Equal(1, EngineReplicas.AutoCount(4, TorchSharp.torch.CPU, large));
+        Assert.Equal(1, EngineReplicas.AutoCount(4, new TorchSharp.torch.Device(TorchSharp.DeviceType.CUDA), small));
         Assert.Throws<ArgumentOutOfRangeException>(() => EngineReplicas.Load(checkpoint.Path, replicas: 0));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AConfigsMatrixWeightsAreTheModelsParametersLessItsNorms(bool tied)
+    {
+        // Llama without biases: every parameter is a matrix but the 2 norms per layer and the final one.
+        using var model = Models.TinyModels.Create(Models.TinyModels.Config(tied: tied), seed: 1);
+        var c = model.Config;
+        Assert.Equal(model.ParameterCount() - (2L * c.NumHiddenLayers + 1) * c.HiddenSize, c.MatrixWeights);
     }
 }
