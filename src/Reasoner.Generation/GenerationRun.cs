@@ -29,7 +29,7 @@ public sealed class GenerationRun : IDisposable
 
     public ILanguageModel Model { get; }
 
-    /// <summary>The model id for logs, with the in-process engine's dtype where it is not fp32.</summary>
+    /// <summary>The model id for logs, with the in-process engine's dtype where it is not fp32 and its loops where there are several.</summary>
     public string ModelLabel => Model switch
     {
         Models.Generation.TorchEngine { Dtype: var dtype } when dtype != TorchSharp.torch.ScalarType.Float32 => $"{Model.ModelId} ({Models.TorchRuntime.DtypeName(dtype)})",
