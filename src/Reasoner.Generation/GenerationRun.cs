@@ -62,7 +62,7 @@ public sealed class GenerationRun : IDisposable
         var inFlight = new ProblemsInFlight();
         // On a thread of its own: the loading thread must not keep a team of libtorch threads beside the engine's.
         int replicas = generate.Replicas ?? (LanguageModelFactory.ModelFolder(generate.Model) is { } folder
-            ? Models.Generation.EngineReplicas.AutoCount(generate.Workers, Models.TorchRuntime.ParseDevice(device), Models.ModelConfig.Load(Path.Combine(folder, "config.json")).MatrixWeights)
+            ? Models.Generation.EngineReplicas.AutoCount(generate.Workers, Models.TorchRuntime.ParseDevice(device), Models.Checkpoints.CheckpointLoader.LoadConfig(folder).MatrixWeights)
             : 1);
         if (replicas < 1) throw new ArgumentOutOfRangeException(nameof(generate), $"Replicas must be at least 1, not {replicas}");
         var model = Models.IntraOpThreads.OnThreadOfItsOwn(() => ModelBackends.Create(generate.Model, device, () => inFlight.Problems, generate.Server, generate.Dtype, replicas));

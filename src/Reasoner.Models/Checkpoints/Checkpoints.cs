@@ -35,6 +35,10 @@ public static class CheckpointLoader
         return new LoadedCheckpoint(model, model.Config, LoadTokenizer(directory));
     }
 
+    /// <summary>The config of a model folder, or of an adapter folder's base model, without reading any weights.</summary>
+    public static ModelConfig LoadConfig(string directory) =>
+        LoraAdapters.IsAdapterFolder(directory) ? LoadConfig(LoraAdapters.BaseModelOf(directory)) : ModelConfig.Load(Path.Combine(directory, CheckpointFiles.Config));
+
     /// <summary>The tokenizer of a model folder or adapter folder, without reading any weights.</summary>
     public static HfTokenizer LoadTokenizer(string directory) =>
         // An adapter folder written here carries its tokenizer; one from elsewhere has only the adapters.
