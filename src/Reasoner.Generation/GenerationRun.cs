@@ -64,7 +64,6 @@ public sealed class GenerationRun : IDisposable
         int replicas = generate.Replicas ?? (LanguageModelFactory.ModelFolder(generate.Model) is { } folder
             ? Models.Generation.EngineReplicas.AutoCount(generate.Workers, Models.TorchRuntime.ParseDevice(device), Models.Checkpoints.CheckpointLoader.LoadConfig(folder).MatrixWeights)
             : 1);
-        if (replicas < 1) throw new ArgumentOutOfRangeException(nameof(generate), $"Replicas must be at least 1, not {replicas}");
         var model = Models.IntraOpThreads.OnThreadOfItsOwn(() => ModelBackends.Create(generate.Model, device, () => inFlight.Problems, generate.Server, generate.Dtype, replicas));
         Models.Scoring.IStepScoringModel? verifierEngine = null;
         try

@@ -21,6 +21,7 @@ public static class LanguageModelFactory
     public static ILanguageModel Create(string spec, Device? device = null, Func<Uri, string?, OpenAiCompletionsOptions>? serverOptions = null,
         ScalarType dtype = ScalarType.Float32, int replicas = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(replicas, 1);
         var at = spec.LastIndexOf("@http", StringComparison.OrdinalIgnoreCase);
         var (model, url) = at > 0 ? (spec[..at], spec[(at + 1)..]) : (null, spec);
         if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")

@@ -7,8 +7,8 @@ namespace Reasoner.Models.Generation;
 
 /// <summary>
 /// Several <see cref="TorchEngine"/> loops over one set of weights, each on its share of the cores, with every request
-/// routed to one of them: data parallelism inside the process, as vLLM's data-parallel replicas or llama.cpp server's
-/// instances, for a CPU whose forwards are too small to keep two threads busy.
+/// routed to one of them: data parallelism inside the process, as vLLM's data-parallel replicas, for a CPU whose
+/// forwards are too small to keep two threads busy.
 /// <para>
 /// Why: a batched forward of a few dozen tokens spends much of its time in calls that libtorch runs on one thread
 /// whatever its thread count (norms, rotary, indexing, small products below its parallel grain), while the other core
@@ -113,12 +113,6 @@ public sealed class EngineReplicas : ILanguageModel, IContextWindow
 
     public Task<IReadOnlyList<ScoredContinuation>> ScoreAsync(string prompt, IReadOnlyList<string> continuations, CancellationToken cancel = default) =>
         Routed(prompt, engine => engine.ScoreAsync(prompt, continuations, cancel));
-
-    /// <summary>Drops every replica's cached prompts (after the weights change).</summary>
-    public void ClearPrefixCache()
-    {
-        foreach (var engine in engines) engine.ClearPrefixCache();
-    }
 
     private async Task<T> Routed<T>(string prompt, Func<TorchEngine, Task<T>> call)
     {

@@ -11,7 +11,7 @@ namespace Reasoner.Tests.Generation;
 public class CrossRequestBatchingTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCheckpoint>
 {
     /// <summary>Requests that differ in everything a row carries: prompt, N, stops, temperature, top-p, seed, token limit.</summary>
-    private static readonly CompletionRequest[] Mixed =
+    internal static readonly CompletionRequest[] Mixed =
     [
         new(TinyCheckpoint.Prompt, 4, MaxTokens: 12) { Seed = 1, TopP = 0.95 },
         new("Question: What is 9 * 8 - 5?\nStep 1:", 2, MaxTokens: 20) { Seed = 2, Stop = ["\n"] },
@@ -21,7 +21,10 @@ public class CrossRequestBatchingTests(TinyCheckpoint checkpoint) : IClassFixtur
         new("Q", 2, MaxTokens: 25) { Seed = 6, Temperature = 1.3 },
     ];
 
-    private async Task<IReadOnlyList<Completion>[]> Alone(IEnumerable<CompletionRequest> requests)
+    private Task<IReadOnlyList<Completion>[]> Alone(IEnumerable<CompletionRequest> requests) => Alone(checkpoint, requests);
+
+    /// <summary>Each request served alone, one after another, on an engine without batching or prefix cache.</summary>
+    internal static async Task<IReadOnlyList<Completion>[]> Alone(TinyCheckpoint checkpoint, IEnumerable<CompletionRequest> requests)
     {
         using var engine = checkpoint.Engine(new TorchEngineOptions { BatchAcrossRequests = false, PrefixCacheTokens = 0 });
         var results = new List<IReadOnlyList<Completion>>();

@@ -9,22 +9,12 @@ namespace Reasoner.Tests.Generation;
 /// </summary>
 public class EngineReplicasTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCheckpoint>
 {
-    private static readonly CompletionRequest[] Mixed =
-    [
-        new(TinyCheckpoint.Prompt, 4, MaxTokens: 12) { Seed = 1, TopP = 0.95 },
-        new("Question: What is 9 * 8 - 5?\nStep 1:", 2, MaxTokens: 20) { Seed = 2, Stop = ["\n"] },
-        new("Question: Is (true and not false) or false?", 1, MaxTokens: 7) { Temperature = 0 },
-        new(TinyCheckpoint.Prompt + " 12 + 35 = 47.\nStep 2:", 3, MaxTokens: 16) { Seed = 4, Temperature = 0.7, Stop = ["=", "\n"] },
-        new("Question: What is 3 + 4?", 5, MaxTokens: 3) { Seed = 5, TopP = 0.5 },
-        new("Q", 2, MaxTokens: 25) { Seed = 6, Temperature = 1.3 },
-    ];
+    private static readonly CompletionRequest[] Mixed = CrossRequestBatchingTests.Mixed;
 
     [Fact]
     public async Task ConcurrentRequestsGiveOnTheReplicasWhatEachGivesOnOneEngineAlone()
     {
-        var expected = new List<IReadOnlyList<Completion>>();
-        using (var alone = checkpoint.Engine(new TorchEngineOptions { BatchAcrossRequests = false, PrefixCacheTokens = 0 }))
-            foreach (var request in Mixed) expected.Add(await alone.CompleteAsync(request));
+        var expected = await CrossRequestBatchingTests.Alone(checkpoint, Mixed);
 
         using var replicas = EngineReplicas.Load(checkpoint.Path, replicas: 2);
         var actual = await Task.WhenAll(Mixed.Select(r => replicas.CompleteAsync(r)));
