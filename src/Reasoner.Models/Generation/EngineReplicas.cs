@@ -16,29 +16,20 @@ namespace Reasoner.Models.Generation;
 /// computing. Each loop batches its own requests across callers as one engine does.
 /// </para>
 /// <para>
-/// Routing keeps a search's requests together, so each loop's prefix cache still serves a child's prompt from its
-/// parent's: a request goes to the replica whose recent prompts share the longest prefix with it, if that is at least
-/// half the prompt (a child's prompt is its parent's plus a step; two problems share only the template) and that
-/// replica is less than <see cref="AffinitySlack"/> requests ahead of the least busy one; otherwise the least busy
-/// replica takes it.
+/// The loops share one prefix cache (<see cref="PrefixCache"/>), so a child's prompt reuses its parent's keys and values
+/// whichever loop prefilled the parent, and every request goes to the loop with the fewest requests in flight.
 /// </para>
 /// Seeded requests give the same completions on any replica (the engine's rows draw from their own seeded
 /// generators); what shares a forward changes logits by fp32 rounding only, as on one engine.
 /// </summary>
 public sealed class EngineReplicas : ILanguageModel, IContextWindow
 {
-    /// <summary>A replica this many requests in flight ahead of the least busy one no longer takes requests for its prefix.</summary>
-    public const int AffinitySlack = 2;
-
-    /// <summary>Recent prompts remembered per replica for routing.</summary>
-    private const int RememberedPrompts = 64;
-
     private readonly CausalLanguageModel model;
     private readonly bool ownsModel;
     private readonly TorchEngine[] engines;
     private readonly int[] inFlight;
     private readonly long[] routed;
-    private readonly Queue<string>[] recent;
+    private readonly PrefixCache prefixCache;
     private readonly object gate = new();
 
     /// <param name="model">The weights every replica serves (not owned: dispose them yourself).</param>
@@ -57,10 +48,10 @@ public sealed class EngineReplicas : ILanguageModel, IContextWindow
         this.ownsModel = ownsModel;
         options ??= new TorchEngineOptions();
         var perReplica = options with { Threads = options.Threads ?? Math.Max(1, Environment.ProcessorCount / replicas) };
-        engines = [.. Enumerable.Range(0, replicas).Select(_ => new TorchEngine(model, tokenizer, modelId, perReplica))];
+        prefixCache = new PrefixCache(options.PrefixCacheTokens);
+        engines = [.. Enumerable.Range(0, replicas).Select(_ => new TorchEngine(model, tokenizer, modelId, perReplica, prefixCache))];
         inFlight = new int[replicas];
         routed = new long[replicas];
-        recent = [.. Enumerable.Range(0, replicas).Select(_ => new Queue<string>())];
         ModelId = modelId;
     }
 
@@ -108,23 +99,24 @@ public sealed class EngineReplicas : ILanguageModel, IContextWindow
     public EngineBatchStats BatchStats => engines.Select(e => e.BatchStats).Aggregate((a, b) =>
         new EngineBatchStats(a.Forwards + b.Forwards, a.RequestsServed + b.RequestsServed, Math.Max(a.LargestBatch, b.LargestBatch), a.TokensFed + b.TokensFed, a.Busy + b.Busy));
 
+    /// <summary>The counters of the prefix cache the replicas share.</summary>
+    public PrefixCacheStats PrefixCacheStats => prefixCache.Stats;
+
     public Task<IReadOnlyList<Completion>> CompleteAsync(CompletionRequest request, CancellationToken cancel = default) =>
-        Routed(request.Prompt, engine => engine.CompleteAsync(request, cancel));
+        Routed(engine => engine.CompleteAsync(request, cancel));
 
     public Task<IReadOnlyList<ScoredContinuation>> ScoreAsync(string prompt, IReadOnlyList<string> continuations, CancellationToken cancel = default) =>
-        Routed(prompt, engine => engine.ScoreAsync(prompt, continuations, cancel));
+        Routed(engine => engine.ScoreAsync(prompt, continuations, cancel));
 
-    private async Task<T> Routed<T>(string prompt, Func<TorchEngine, Task<T>> call)
+    private async Task<T> Routed<T>(Func<TorchEngine, Task<T>> call)
     {
-        int replica;
+        int replica = 0;
         lock (gate)
         {
-            replica = Route(prompt);
+            for (int r = 1; r < engines.Length; r++)
+                if (inFlight[r] < inFlight[replica]) replica = r;
             inFlight[replica]++;
             routed[replica]++;
-            var prompts = recent[replica];
-            prompts.Enqueue(prompt);
-            if (prompts.Count > RememberedPrompts) prompts.Dequeue();
         }
         try
         {
@@ -136,28 +128,10 @@ public sealed class EngineReplicas : ILanguageModel, IContextWindow
         }
     }
 
-    // Under the gate.
-    private int Route(string prompt)
-    {
-        int leastBusy = 0;
-        for (int r = 1; r < engines.Length; r++)
-            if (inFlight[r] < inFlight[leastBusy]) leastBusy = r;
-        int best = leastBusy, bestShared = -1;
-        for (int r = 0; r < engines.Length; r++)
-        {
-            if (inFlight[r] > inFlight[leastBusy] + AffinitySlack - 1) continue;
-            int shared = recent[r].Count == 0 ? 0 : recent[r].Max(p => SharedPrefix(p, prompt));
-            if (2 * shared < prompt.Length) shared = 0;
-            if (shared > bestShared || (shared == bestShared && inFlight[r] < inFlight[best])) (best, bestShared) = (r, shared);
-        }
-        return best;
-    }
-
-    private static int SharedPrefix(string a, string b) => a.AsSpan().CommonPrefixLength(b);
-
     public void Dispose()
     {
         foreach (var engine in engines) engine.Dispose();
+        prefixCache.Dispose();
         if (ownsModel) model.Dispose();
     }
 }

@@ -34,6 +34,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     private readonly bool ownsModel;
     private readonly Device device;
     private readonly PrefixCache prefixCache;
+    private readonly bool ownsPrefixCache;
     private readonly IReadOnlySet<int> endOfSequence;
     private readonly int vocabulary, decodableVocabulary;
     private readonly bool batchAcrossRequests;
@@ -53,7 +54,13 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
     {
     }
 
-    private TorchEngine(CausalLanguageModel model, ITextTokenizer tokenizer, string modelId, TorchEngineOptions options, bool ownsModel)
+    /// <summary>An engine over a model it does not own, whose prefix cache is <paramref name="prefixCache"/>, shared with other engines over the same weights and not owned.</summary>
+    internal TorchEngine(CausalLanguageModel model, ITextTokenizer tokenizer, string modelId, TorchEngineOptions options, PrefixCache prefixCache)
+        : this(model, tokenizer, modelId, options, ownsModel: false, prefixCache)
+    {
+    }
+
+    private TorchEngine(CausalLanguageModel model, ITextTokenizer tokenizer, string modelId, TorchEngineOptions options, bool ownsModel, PrefixCache? sharedPrefixCache = null)
     {
         if (options.PrefixCacheTokens < 0) throw new ArgumentOutOfRangeException(nameof(options), "PrefixCacheTokens must be >= 0");
         if (options.Threads < 1) throw new ArgumentOutOfRangeException(nameof(options), $"Threads must be at least 1, not {options.Threads}");
@@ -63,7 +70,8 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         Tokenizer = tokenizer;
         ModelId = modelId;
         device = model.parameters().First().device;
-        prefixCache = new PrefixCache(options.PrefixCacheTokens);
+        ownsPrefixCache = sharedPrefixCache is null;
+        prefixCache = sharedPrefixCache ?? new PrefixCache(options.PrefixCacheTokens);
         endOfSequence = options.IgnoreEndOfSequence ? new HashSet<int>() : model.Config.EosTokenIds.Append(tokenizer.EosId).ToHashSet();
         vocabulary = model.Config.VocabSize;
         decodableVocabulary = Math.Min(vocabulary, tokenizer.VocabSize);
@@ -95,7 +103,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
 
     public int CountPromptTokens(string prompt) => Tokenizer.Encode(prompt).Length;
 
-    /// <summary>A snapshot of the prefix cache's counters (read without the lock: may be mid-request).</summary>
+    /// <summary>A snapshot of the prefix cache's counters (with <see cref="EngineReplicas"/>, the cache every loop shares).</summary>
     public PrefixCacheStats PrefixCacheStats => prefixCache.Stats;
 
     /// <summary>Counters of the loop's forwards since the engine started (read without the lock: may be mid-forward).</summary>
@@ -340,18 +348,19 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         }
         try
         {
-            var (cached, cachedNext, shared) = prefixCache.Lookup(job.PromptIds);
-            if (cachedNext is not null)
+            // The hit is leased while its slots are copied into the shared row (another loop sharing the cache may evict it).
+            using var hit = prefixCache.Lookup(job.PromptIds);
+            if (hit.NextLogProbs is { } cachedNext)
             {
                 // The whole prompt is cached with the distribution of the token after it: nothing to feed.
                 prefixCache.Record(reused: job.PromptIds.Length, prefilled: 0);
-                if (Begin(job, cachedNext, cached!, promptHidden: null, promptAt: 0)) active.Add(job);
+                if (Begin(job, cachedNext, hit.Cache!, promptHidden: null, promptAt: 0)) active.Add(job);
                 return;
             }
             // At least the last prompt token is fed: its logits give the first sampled token.
-            int reused = Math.Min(shared, job.PromptIds.Length - 1);
+            int reused = Math.Min(hit.Shared, job.PromptIds.Length - 1);
             prefixCache.Record(reused, job.PromptIds.Length - reused);
-            job.Group = sharedRow.AddGroup(cached, reused);
+            job.Group = sharedRow.AddGroup(hit.Cache, reused);
             job.PromptFeed = job.PromptIds[reused..];
             if (job is ScoreJob score) AddScoredSequences(score);
             active.Add(job);
@@ -580,7 +589,7 @@ public sealed class TorchEngine : ILanguageModel, IContextWindow
         lock (modelLock)
         {
             sharedRow.Dispose();
-            prefixCache.Dispose();
+            if (ownsPrefixCache) prefixCache.Dispose();
             if (ownsModel) model.Dispose();
         }
     }

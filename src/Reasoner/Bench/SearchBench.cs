@@ -162,16 +162,12 @@ sealed class SearchBench(CausalLanguageModel model, HfTokenizer tokenizer, strin
         if (result.End != PipelineEnd.Completed) throw new InvalidOperationException($"the {c.Algorithm} run ended {result.End}");
         return new SearchBenchResult(c, sink.Trees, clock.Elapsed, PeakMemory.Since(memoryAtStart)) {
             Engine = replicas?.BatchStats ?? engine!.BatchStats, Loops = loops, Profile = profile,
-            PromptTokensReused = options.PrefixCacheTokens > 0 ? Reused(replicas?.Engines ?? [engine!]) : null,
+            PromptTokensReused = options.PrefixCacheTokens > 0 ? Reused(replicas?.PrefixCacheStats ?? engine!.PrefixCacheStats) : null,
         };
     }
 
-    private static double Reused(IEnumerable<TorchEngine> engines)
-    {
-        long reused = 0, prefilled = 0;
-        foreach (var stats in engines.Select(e => e.PrefixCacheStats)) (reused, prefilled) = (reused + stats.ReusedTokens, prefilled + stats.PrefilledTokens);
-        return reused + prefilled > 0 ? (double)reused / (reused + prefilled) : 0;
-    }
+    private static double Reused(PrefixCacheStats stats) =>
+        stats.ReusedTokens + stats.PrefilledTokens > 0 ? (double)stats.ReusedTokens / (stats.ReusedTokens + stats.PrefilledTokens) : 0;
 
     private sealed class MemorySink(Action<int> progress) : ITreeSink
     {

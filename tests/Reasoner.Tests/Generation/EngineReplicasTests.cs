@@ -5,7 +5,7 @@ namespace Reasoner.Tests.Generation;
 
 /// <summary>
 /// Several engine loops over one set of weights: a request gives on any replica what it gives on one engine alone,
-/// requests spread over the replicas under load, and a prompt's extensions stay on the replica that served it.
+/// requests go to the least busy replica, and a prompt prefilled on one replica serves its extensions on any.
 /// </summary>
 public class EngineReplicasTests(TinyCheckpoint checkpoint) : IClassFixture<TinyCheckpoint>
 {
@@ -25,41 +25,43 @@ public class EngineReplicasTests(TinyCheckpoint checkpoint) : IClassFixture<Tiny
     }
 
     [Fact]
-    public async Task APromptsExtensionGoesToTheReplicaThatServedItEvenWhenBusier()
+    public async Task RequestsGoToTheReplicaWithFewestInFlight()
     {
         using var replicas = EngineReplicas.Load(checkpoint.Path, replicas: 2);
-        var parent = new CompletionRequest(TinyCheckpoint.Prompt, 2, MaxTokens: 8) { Seed = 1 };
-        var other = new CompletionRequest("Question: Is (true and not false) or false?", 1, MaxTokens: 8) { Seed = 2 };
-        var child = new CompletionRequest(TinyCheckpoint.Prompt + " 12 + 35 = 47.\nStep 2:", 2, MaxTokens: 8) { Seed = 3 };
         Task<IReadOnlyList<Completion>>[] tasks;
-        // Both loops held, so every request is in flight while the next one is routed.
+        // Both loops held, so every request is still in flight while the next one is routed: 0, 1, then 0 again.
         using (replicas.Engines[0].HoldLoop())
         using (replicas.Engines[1].HoldLoop())
-        {
-            var first = replicas.CompleteAsync(parent); // replica 0: nothing in flight anywhere
-            var second = replicas.CompleteAsync(other); // replica 1: the least busy, and it shares no half of a prompt
-            var third = replicas.CompleteAsync(child); // replica 0: its prompt extends the parent's, though both hold one
-            tasks = [first, second, third];
-        }
+            tasks = [.. Enumerable.Range(0, 3).Select(i => replicas.CompleteAsync(
+                new CompletionRequest(TinyCheckpoint.Prompt, 1, MaxTokens: 4) { Seed = i }))];
         await Task.WhenAll(tasks);
         Assert.Equal([2L, 1L], replicas.RequestsRouted);
     }
 
     [Fact]
-    public async Task AReplicaTooFarAheadInLoadLosesItsPromptsExtensions()
+    public async Task APromptPrefilledOnOneReplicaServesItsExtensionOnTheOther()
     {
+        const string child = TinyCheckpoint.Prompt + " 12 + 35 = 47.\nStep 2:";
+        var request = new CompletionRequest(child, 2, MaxTokens: 8) { Seed = 3 };
+        var expected = await CrossRequestBatchingTests.Alone(checkpoint, [request]);
+
         using var replicas = EngineReplicas.Load(checkpoint.Path, replicas: 2);
-        Task<IReadOnlyList<Completion>>[] tasks;
+        await replicas.CompleteAsync(new CompletionRequest(TinyCheckpoint.Prompt, 2, MaxTokens: 8) { Seed = 1 }); // replica 0
+        Task<IReadOnlyList<Completion>> busy, extension;
         using (replicas.Engines[0].HoldLoop())
-        using (replicas.Engines[1].HoldLoop())
         {
-            // Extensions of one prompt: the first two stay together; the third would put replica 0 two requests ahead
-            // of replica 1 (AffinitySlack), so replica 1 takes it.
-            tasks = [.. Enumerable.Range(0, 3).Select(i => replicas.CompleteAsync(
-                new CompletionRequest(TinyCheckpoint.Prompt + new string(' ', i), 1, MaxTokens: 4) { Seed = i }))];
+            // A prompt that shares no token with the others, so the prefix cache counts only the child's reuse.
+            busy = replicas.CompleteAsync(new CompletionRequest("Is (true and not false) or false?", 1, MaxTokens: 4) { Seed = 2 }); // replica 0
+            extension = replicas.CompleteAsync(request); // replica 1: replica 0 holds a request
         }
-        await Task.WhenAll(tasks);
+        CompletionAssert.Same(expected[0], await extension);
+        await busy;
         Assert.Equal([2L, 1L], replicas.RequestsRouted);
+        // The child's prompt on replica 1 started from the parent's keys and values, which replica 0 prefilled.
+        var tokenizer = replicas.Engines[0].Tokenizer;
+        int shared = tokenizer.Encode(TinyCheckpoint.Prompt).AsSpan().CommonPrefixLength(tokenizer.Encode(child));
+        Assert.True(shared > 10);
+        Assert.Equal(shared, replicas.PrefixCacheStats.ReusedTokens);
     }
 
     [Fact]
