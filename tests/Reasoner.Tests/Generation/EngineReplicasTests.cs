@@ -65,6 +65,26 @@ public class EngineReplicasTests(TinyCheckpoint checkpoint) : IClassFixture<Tiny
     }
 
     [Fact]
+    public async Task ReplicasEvictingEachOthersPromptsStillGiveWhatEachRequestGivesAlone()
+    {
+        // Extensions of one prompt, three waves of twelve at once, on two loops whose shared cache holds little more
+        // than one prompt: entries are evicted while the other loop may be copying them.
+        var requests = Enumerable.Range(0, 12).Select(i => new CompletionRequest(
+            TinyCheckpoint.Prompt + string.Concat(Enumerable.Repeat(" 1", i % 4)), 2, MaxTokens: 6) { Seed = i }).ToArray();
+        var expected = await CrossRequestBatchingTests.Alone(checkpoint, requests);
+        using var probe = checkpoint.Engine();
+        var options = new TorchEngineOptions { PrefixCacheTokens = probe.Tokenizer.Encode(TinyCheckpoint.Prompt).Length + 4 };
+        using var replicas = EngineReplicas.Load(checkpoint.Path, replicas: 2, options: options);
+        for (int wave = 0; wave < 3; wave++)
+        {
+            var actual = await Task.WhenAll(requests.Select(r => replicas.CompleteAsync(r)));
+            for (int i = 0; i < requests.Length; i++) CompletionAssert.Same(expected[i], actual[i]);
+        }
+        Assert.True(replicas.PrefixCacheStats.ReusedTokens > 0);
+        Assert.True(replicas.PrefixCacheStats.CachedTokens <= options.PrefixCacheTokens);
+    }
+
+    [Fact]
     public void TheAutomaticCountIsOnePerWorkerUpToOnePerCoreForASmallModelOnACpu()
     {
         const long small = 3_300_000, large = EngineReplicas.SmallModelWeights + 1;
