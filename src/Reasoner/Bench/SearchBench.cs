@@ -56,7 +56,7 @@ sealed record SearchBenchResult(SearchBenchCase Case, IReadOnlyList<PreferenceTr
     /// <summary>Engine loops over the weights (<see cref="EngineReplicas"/>; 1: one engine).</summary>
     public int Loops { get; init; } = 1;
 
-    /// <summary>The share of prompt tokens the prefix caches served instead of a prefill, over every loop; null without a cache.</summary>
+    /// <summary>The share of prompt tokens the prefix cache (shared by the loops) served instead of a prefill; null without a cache.</summary>
     public double? PromptTokensReused { get; init; }
 
     /// <summary>With <c>--profile</c>: milliseconds per forward by phase (<see cref="DecodeProfile.Phases"/>), every forward recorded.</summary>

@@ -484,7 +484,7 @@ static class BenchCommand
             "requests/forward, tokens/forward: requests in flight and tokens fed that each of the engine's forwards served, on average; " +
             "ms/forward: the engine's time at work per forward; loops: engine loops over the one set of weights (generate's --replicas: by default one per worker up to one per core for a small model on a CPU); " +
             "engine busy: the loops' time at work rather than waiting for requests, summed, over the wall time (up to loops × 100 %); " +
-            "prompt tokens reused: the share of requests' prompt tokens the prefix caches served instead of a prefill[/]");
+            "prompt tokens reused: the share of requests' prompt tokens the prefix cache (one, shared by the loops) served instead of a prefill[/]");
         var scaling = new Table().AddColumns("workers", "engine path", "from", "to", "trees/min", "ratio");
         foreach (var column in scaling.Columns.Skip(2)) column.RightAligned();
         foreach (var group in results.GroupBy(r => r.Case.Algorithm))
